@@ -1,0 +1,56 @@
+# streamops developer entry points. `make help` lists them.
+# Everything is installed inside the checkout (.venv, .cache/tools) or in
+# ~/.cache/streamops (Kafka and registry jars) and ~/.m2 (Maven's own cache).
+
+PYTHON     ?= $(shell command -v python3.11 || command -v python3)
+UV_VERSION := 0.13.8
+TOOLS      := .cache/tools
+UV         := $(TOOLS)/bin/uv
+VENV       := .venv
+BIN        := $(VENV)/bin
+SYNCED     := $(VENV)/.synced
+PROJECTS   := pyproject.toml uv.lock $(wildcard libs/*/pyproject.toml services/*/pyproject.toml deploy/*/pyproject.toml)
+
+.DEFAULT_GOAL := help
+.PHONY: help setup up down status test test-unit test-integration lint bench
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(SYNCED): $(PROJECTS) | $(UV)
+	$(UV) sync --all-packages --frozen --python $(PYTHON)
+	@touch $@
+
+setup: $(SYNCED)  ## venv, Python packages (pinned by uv.lock), Kafka and registry jars
+	$(BIN)/streamops-local fetch
+
+up: setup  ## start Kafka and the schema registry (the services join as they are built)
+	$(BIN)/streamops-local up
+
+down:  ## stop everything `make up` started
+	@if [ -x $(BIN)/streamops-local ]; then $(BIN)/streamops-local down; else echo "nothing was set up"; fi
+
+status:  ## health of each component, and the addresses clients should use
+	@$(BIN)/streamops-local status
+
+test: setup  ## unit + integration tests; starts (and then stops) Kafka and the registry if needed
+	$(BIN)/pytest
+
+test-unit: setup  ## unit tests only (no broker)
+	$(BIN)/pytest tests/unit
+
+test-integration: setup  ## integration tests only
+	$(BIN)/pytest tests/integration
+
+lint: setup  ## ruff + mypy
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+bench: setup  ## benchmarks under tests/benchmarks (figures go to docs/benchmarks.md)
+	$(BIN)/pytest tests/benchmarks -s; status=$$?; \
+	  if [ $$status -eq 5 ]; then echo "no benchmarks yet"; else exit $$status; fi

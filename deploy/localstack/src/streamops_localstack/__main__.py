@@ -1,0 +1,7 @@
+"""python -m streamops_localstack"""
+
+import sys
+
+from streamops_localstack.cli import main
+
+sys.exit(main())

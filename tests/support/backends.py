@@ -1,0 +1,115 @@
+"""Where the test suite gets its Kafka broker and schema registry.
+
+In order of preference: what the environment names (KAFKA_BOOTSTRAP_SERVERS,
+SCHEMA_REGISTRY_URL), containers when a Docker engine answers, else the local
+launcher (the same one `make up` uses). Whatever this module starts, it stops;
+what was already running it leaves alone.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from streamops_localstack import LocalStack, LocalStackSettings
+
+APICURIO_IMAGE = "apicurio/apicurio-registry:3.3.3"
+KAFKA_IMAGE = "confluentinc/cp-kafka:7.9.0"
+
+
+@dataclass(frozen=True)
+class Backends:
+    """Addresses of the broker and registry the tests talk to, and who provided them."""
+
+    bootstrap_servers: str
+    schema_registry_url: str
+    provider: str
+
+
+def docker_engine_answers() -> bool:
+    """True when a Docker engine is reachable (not merely a docker client installed)."""
+    try:
+        import docker
+
+        docker.from_env(timeout=3).ping()
+    except Exception:  # no socket, no permission, no engine: all mean "no"
+        return False
+    return True
+
+
+@contextlib.contextmanager
+def _containers() -> Iterator[Backends]:
+    from testcontainers.community.kafka import KafkaContainer
+    from testcontainers.core.container import DockerContainer
+    from testcontainers.core.network import Network
+    from testcontainers.core.waiting_utils import wait_for_logs
+
+    with Network() as network:
+        kafka = (
+            KafkaContainer(KAFKA_IMAGE)
+            .with_kraft()
+            .with_network(network)
+            .with_network_aliases("kafka")
+            .with_env("KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR", "1")
+            .with_env("KAFKA_TRANSACTION_STATE_LOG_MIN_ISR", "1")
+            .with_env("KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR", "1")
+            .with_env("KAFKA_MESSAGE_MAX_BYTES", "33554432")
+            .with_env("KAFKA_AUTO_CREATE_TOPICS_ENABLE", "false")
+        )
+        with kafka:
+            registry = (
+                DockerContainer(APICURIO_IMAGE)
+                .with_network(network)
+                .with_env("APICURIO_STORAGE_KIND", "kafkasql")
+                # the BROKER listener of KafkaContainer, reachable inside the network
+                .with_env("APICURIO_KAFKASQL_BOOTSTRAP_SERVERS", "kafka:9092")
+                .with_exposed_ports(8080)
+            )
+            with registry:
+                wait_for_logs(registry, "started in", timeout=120)
+                host = registry.get_container_host_ip()
+                port = registry.get_exposed_port(8080)
+                yield Backends(
+                    kafka.get_bootstrap_server(),
+                    f"http://{host}:{port}/apis/ccompat/v7",
+                    "testcontainers",
+                )
+
+
+@contextlib.contextmanager
+def _local_launcher() -> Iterator[Backends]:
+    stack = LocalStack(LocalStackSettings())
+    was_running = {
+        "kafka": stack.kafka.process.pid() is not None,
+        "registry": stack.registry.process.pid() is not None,
+    }
+    try:
+        stack.up()
+        yield Backends(stack.kafka.bootstrap_servers, stack.registry.url, "local launcher")
+    finally:
+        if not was_running["registry"]:
+            stack.registry.stop()
+        if not was_running["kafka"]:
+            stack.kafka.stop()
+
+
+@contextlib.contextmanager
+def provide_backends() -> Iterator[Backends]:
+    """Yield a running broker + registry for the whole test session."""
+    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+    registry = os.environ.get("SCHEMA_REGISTRY_URL")
+    if bootstrap and registry:
+        yield Backends(bootstrap, registry, "environment")
+    elif bootstrap or registry:
+        raise RuntimeError(
+            "set both KAFKA_BOOTSTRAP_SERVERS and SCHEMA_REGISTRY_URL, or neither "
+            "(the suite then starts its own)"
+        )
+    elif docker_engine_answers():
+        with _containers() as backends:
+            yield backends
+    else:
+        with _local_launcher() as backends:
+            yield backends

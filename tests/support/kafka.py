@@ -1,0 +1,77 @@
+"""Small helpers the integration tests share: unique topics, free ports, reading a topic back."""
+
+from __future__ import annotations
+
+import socket
+import time
+import uuid
+from collections.abc import Callable
+
+from confluent_kafka import Consumer, KafkaError, Message
+from confluent_kafka.admin import AdminClient, NewTopic
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def unique_name(prefix: str) -> str:
+    """A topic (or group) name no other test uses."""
+    return f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+
+def create_topic(bootstrap_servers: str, name: str, partitions: int = 1) -> str:
+    """Create a topic and wait until the broker has it."""
+    admin = AdminClient({"bootstrap.servers": bootstrap_servers})
+    futures = admin.create_topics([NewTopic(name, num_partitions=partitions, replication_factor=1)])
+    futures[name].result(timeout=30)
+    return name
+
+
+def read_all(
+    bootstrap_servers: str,
+    topic: str,
+    expected: int,
+    *,
+    isolation: str = "read_committed",
+    timeout_s: float = 60.0,
+    extra: dict[str, str | int] | None = None,
+) -> list[Message]:
+    """Read a topic from the beginning until ``expected`` messages arrived or the time is up."""
+    consumer = Consumer(
+        {
+            "bootstrap.servers": bootstrap_servers,
+            "group.id": unique_name("reader"),
+            "auto.offset.reset": "earliest",
+            "enable.auto.commit": False,
+            "isolation.level": isolation,
+            **(extra or {}),
+        }
+    )
+    consumer.subscribe([topic])
+    messages: list[Message] = []
+    deadline = time.monotonic() + timeout_s
+    try:
+        while len(messages) < expected and time.monotonic() < deadline:
+            for msg in consumer.consume(num_messages=1000, timeout=0.5):
+                if msg.error() is None:
+                    messages.append(msg)
+                elif msg.error().code() != KafkaError._PARTITION_EOF:
+                    raise RuntimeError(msg.error())
+    finally:
+        consumer.close()
+    return messages
+
+
+def delivery_recorder() -> tuple[list[str], Callable[[KafkaError | None, Message], None]]:
+    """A produce callback that records delivery errors, and the list it fills."""
+    errors: list[str] = []
+
+    def on_delivery(err: KafkaError | None, _msg: Message) -> None:
+        if err is not None:
+            errors.append(str(err))
+
+    return errors, on_delivery
