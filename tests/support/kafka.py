@@ -38,9 +38,14 @@ def read_all(
     *,
     isolation: str = "read_committed",
     timeout_s: float = 60.0,
+    idle_s: float = 0.0,
     extra: dict[str, str | int] | None = None,
 ) -> list[Message]:
-    """Read a topic from the beginning until ``expected`` messages arrived or the time is up."""
+    """Read a topic from the beginning until ``expected`` messages arrived or the time is up.
+
+    With ``idle_s`` it goes on reading after ``expected`` until nothing came for that long,
+    so that a test also sees records beyond the expected count (duplicates).
+    """
     consumer = Consumer(
         {
             "bootstrap.servers": bootstrap_servers,
@@ -54,11 +59,15 @@ def read_all(
     consumer.subscribe([topic])
     messages: list[Message] = []
     deadline = time.monotonic() + timeout_s
+    last_seen = time.monotonic()
     try:
-        while len(messages) < expected and time.monotonic() < deadline:
+        while time.monotonic() < deadline:
+            if len(messages) >= expected and time.monotonic() - last_seen >= idle_s:
+                break
             for msg in consumer.consume(num_messages=1000, timeout=0.5):
                 if msg.error() is None:
                     messages.append(msg)
+                    last_seen = time.monotonic()
                 elif msg.error().code() != KafkaError._PARTITION_EOF:
                     raise RuntimeError(msg.error())
     finally:

@@ -1,0 +1,63 @@
+"""Turning rejections into DeadLetter records (schemas/platform/DeadLetter.avsc)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from streamops.runtime.records import OutRecord, Reason, Rejection
+
+
+def dead_letter(stage: str, rejection: Rejection, now_ms: int) -> dict[str, Any]:
+    """The DeadLetter record of one rejected input: original bytes, source, every reason."""
+    record = rejection.record
+    return {
+        "stage": stage,
+        "source_topic": record.topic,
+        "source_partition": record.partition,
+        "source_offset": record.offset,
+        "source_timestamp": record.timestamp_ms,
+        "key": record.key,
+        "value": record.raw,
+        "error_kind": rejection.kind,
+        "reasons": [
+            {"rule": r.rule, "field": r.field, "value": r.value, "message": r.message}
+            for r in rejection.reasons
+        ],
+        "dead_lettered_at": now_ms,
+    }
+
+
+def unencodable_output(stage: str, out: OutRecord, error: Exception, now_ms: int) -> dict[str, Any]:
+    """The DeadLetter of an output that has no source record and does not fit its schema.
+
+    Source partition and offset are -1 because the record never was on a topic; the
+    value is the record as JSON so that it can be inspected and replayed.
+    """
+    return {
+        "stage": stage,
+        "source_topic": out.topic,
+        "source_partition": -1,
+        "source_offset": -1,
+        "source_timestamp": None,
+        "key": out.key.encode() if isinstance(out.key, str) else out.key,
+        "value": json.dumps(out.value, default=str).encode(),
+        "error_kind": "ENCODE",
+        "reasons": [_encode_reason(out.topic, error)],
+        "dead_lettered_at": now_ms,
+    }
+
+
+def encode_rejection(out: OutRecord, error: Exception) -> Reason:
+    """The reason an output could not be encoded with its topic's schema."""
+    reason = _encode_reason(out.topic, error)
+    return Reason(rule=reason["rule"], message=reason["message"])
+
+
+def _encode_reason(topic: str, error: Exception) -> dict[str, Any]:
+    return {
+        "rule": "output_schema",
+        "field": None,
+        "value": None,
+        "message": f"output for {topic} does not fit its schema: {type(error).__name__}: {error}",
+    }

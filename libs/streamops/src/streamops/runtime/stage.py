@@ -1,0 +1,336 @@
+"""A consume-transform-produce stage: micro-batches in, Avro outputs and dead letters out.
+
+One batch at a time: decode, transform, encode (all in memory, nothing written yet), then
+the write phase makes outputs durable and commits the offsets (at-least-once), or does
+both in one transaction (exactly-once). Because a batch is finished before the next
+``consume`` call, and rebalance callbacks only run inside that call, a rebalance never
+sees a half-done batch.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import signal
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar, cast
+
+from confluent_kafka import Consumer, KafkaException, Message, Producer, TopicPartition
+from confluent_kafka.schema_registry import SchemaRegistryClient
+from prometheus_client import CollectorRegistry
+
+from streamops.contracts import load_schema
+from streamops.runtime.dlq import dead_letter, encode_rejection, unencodable_output
+from streamops.runtime.guarantees import AtLeastOnce, ExactlyOnce, Pending, WritePhase
+from streamops.runtime.health import HealthServer
+from streamops.runtime.metrics import StageMetrics
+from streamops.runtime.records import (
+    BatchResult,
+    InRecord,
+    Reason,
+    Rejection,
+    Transform,
+)
+from streamops.runtime.settings import StreamSettings
+from streamops.serde import (
+    AvroDecoder,
+    AvroEncoder,
+    DecodeError,
+    RegistryUnavailable,
+    value_subject,
+)
+from streamops.settings import KafkaSettings, SchemaRegistrySettings
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class Stage:
+    """One consume-transform-produce stage; ``run()`` blocks until SIGTERM or ``stop()``."""
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        inputs: Sequence[str],
+        outputs: Mapping[str, Mapping[str, Any]],
+        transform: Transform,
+        dlq_topic: str,
+        kafka: KafkaSettings | None = None,
+        registry: SchemaRegistrySettings | None = None,
+        settings: StreamSettings | None = None,
+        reader_schema: Mapping[str, Any] | None = None,
+        metrics_registry: CollectorRegistry | None = None,
+    ) -> None:
+        self.name = name
+        self.inputs = list(inputs)
+        self.outputs = dict(outputs)
+        self.transform = transform
+        self.dlq_topic = dlq_topic
+        self.kafka = kafka or KafkaSettings()
+        self.registry = registry or SchemaRegistrySettings()
+        self.settings = settings or StreamSettings()
+        self.reader_schema = reader_schema
+        self.metrics = StageMetrics(name, metrics_registry)
+        self._stopping = threading.Event()
+        self._started = False  # clients up, schemas registered, transactions initialised
+        self._registry_ok = True
+        self._heartbeat = time.monotonic()
+        self.health_port: int | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def stop(self) -> None:
+        """Ask the loop to finish the current batch, commit, and return."""
+        self._stopping.set()
+
+    def live(self) -> bool:
+        """The loop has come round recently (a stuck stage is restarted by its supervisor)."""
+        limit = max(60.0, 3 * self.settings.operation_timeout_s)
+        return time.monotonic() - self._heartbeat < limit
+
+    def ready(self) -> bool:
+        """Clients created, schemas registered, transactions initialised, registry reachable."""
+        return self._started and self._registry_ok
+
+    def run(self) -> None:
+        """Process batches until stopped; outputs of the last batch are committed before return."""
+        self._install_signal_handlers()
+        health = HealthServer(
+            self.settings.health_host,
+            self.settings.health_port,
+            self.metrics.registry,
+            self.live,
+            self.ready,
+        ).start()
+        self.health_port = health.port
+        log.info("stage %s: /healthz /readyz /metrics on port %d", self.name, health.port)
+        registry = SchemaRegistryClient(self.registry.client_config())
+        self._decoder = AvroDecoder(registry, self.reader_schema)
+        schemas = {**self.outputs, self.dlq_topic: load_schema("DeadLetter")}
+        encoders = self._retry_registry(
+            lambda: {t: AvroEncoder(registry, value_subject(t), s) for t, s in schemas.items()}
+        )
+        if encoders is None:  # stopped before the registry ever answered
+            health.stop()
+            return
+        self._encoders = encoders
+        consumer = Consumer(self._consumer_config())
+        producer = Producer(self._producer_config())
+        eos = self.settings.processing_guarantee == "exactly_once"
+        phase: WritePhase = (ExactlyOnce if eos else AtLeastOnce)(
+            producer, consumer, self.metrics, self.settings.operation_timeout_s
+        )
+        try:
+            phase.start()
+            consumer.subscribe(self.inputs)
+            self._started = True
+            log.info(
+                "stage %s: consuming %s (%s)",
+                self.name,
+                self.inputs,
+                self.settings.processing_guarantee,
+            )
+            while not self._stopping.is_set():
+                self._heartbeat = time.monotonic()
+                messages = consumer.consume(
+                    self.settings.batch_max_records, self.settings.batch_max_wait_s
+                )
+                if messages:
+                    self._process(messages, consumer, phase)
+        finally:
+            self._started = False
+            consumer.close()
+            producer.flush(self.settings.operation_timeout_s)
+            health.stop()
+            log.info("stage %s: stopped", self.name)
+
+    def _install_signal_handlers(self) -> None:
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                signal.signal(sig, lambda *_: self.stop())
+
+    # -- one micro-batch -------------------------------------------------------------------
+
+    def _process(self, messages: list[Message], consumer: Consumer, phase: WritePhase) -> None:
+        started = time.perf_counter()
+        messages = [m for m in messages if self._usable(m)]
+        if not messages:
+            return
+        prepared = self._retry_registry(lambda: self._prepare(messages))
+        if prepared is None:  # stopping while the registry was down: leave the batch undone
+            return
+        pending, out_counts, dlq_counts = prepared
+        offsets, firsts = _offsets(messages)
+        if not phase.write(pending, offsets):
+            for tp in firsts:  # aborted: go back and redo the whole batch
+                # a partition no longer ours raises; its new owner starts from the commit
+                with contextlib.suppress(KafkaException):
+                    consumer.seek(tp)
+            return
+        self.metrics.records_in.inc(len(messages))
+        for topic, count in out_counts.items():
+            self.metrics.records_out(topic, count)
+        for kind, count in dlq_counts.items():
+            self.metrics.dead_lettered(kind, count)
+        self.metrics.batch_duration.observe(time.perf_counter() - started)
+
+    def _usable(self, message: Message) -> bool:
+        error = message.error()
+        if error is None:
+            return True
+        if error.fatal():
+            raise KafkaException(error)
+        log.warning("stage %s: consumer reports %s", self.name, error.str())
+        return False
+
+    def _prepare(self, messages: list[Message]) -> tuple[list[Pending], Counter[str], Counter[str]]:
+        """Decode, transform and encode a batch, in memory: nothing is written yet."""
+        records: list[InRecord] = []
+        rejected: list[Rejection] = []
+        decode = self._decoder.decode
+        append = records.append
+        for m in messages:  # the hot loop: keep it free of calls that are not needed
+            raw = m.value()
+            try:
+                value = decode(raw)
+            except DecodeError as exc:
+                rejected.append(
+                    Rejection(_in_record(m, raw, {}), "DECODE", [Reason(exc.rule, exc.message)])
+                )
+                continue
+            kind, ts = m.timestamp()
+            # inlined _in_record: this loop runs once per record; the stubs make topic,
+            # partition and offset optional, but a message without error always has them
+            topic, partition, offset = m.topic(), m.partition(), m.offset()
+            append(InRecord(topic, partition, offset, ts if kind else None, m.key(), raw, value))  # type: ignore[arg-type]
+        result = self._transform(records)
+        rejected.extend(result.rejected)
+
+        pending: list[Pending] = []
+        now_ms = int(time.time() * 1000)
+        dlq = self._encoders[self.dlq_topic]
+        out_counts: Counter[str] = Counter()
+        for out in result.outputs:
+            encoder = self._encoders.get(out.topic)
+            if encoder is None:
+                raise ValueError(
+                    f"stage {self.name} produced to {out.topic!r}, which is not one of its "
+                    f"declared outputs {sorted(self.outputs)}"
+                )
+            try:
+                data = encoder.encode(out.value)
+            except Exception as exc:  # the value does not fit the schema: bad data, not a crash
+                if out.source is not None:
+                    rejected.append(Rejection(out.source, "ENCODE", [encode_rejection(out, exc)]))
+                else:
+                    letter = unencodable_output(self.name, out, exc, now_ms)
+                    pending.append(Pending(self.dlq_topic, letter["key"], dlq.encode(letter)))
+                continue
+            key = out.key.encode() if isinstance(out.key, str) else out.key
+            pending.append(Pending(out.topic, key, data, out.headers))
+            out_counts[out.topic] += 1
+        dlq_counts: Counter[str] = Counter()
+        for rejection in rejected:
+            letter = dead_letter(self.name, rejection, now_ms)
+            pending.append(Pending(self.dlq_topic, rejection.record.key, dlq.encode(letter)))
+            dlq_counts[rejection.kind] += 1
+        return pending, out_counts, dlq_counts
+
+    def _transform(self, records: list[InRecord]) -> BatchResult:
+        """The batch transform; if it raises, isolate the records that make it raise."""
+        if not records:
+            return BatchResult()
+        try:
+            return self.transform(records)
+        except Exception:
+            log.exception(
+                "stage %s: transform failed on a batch; retrying record by record", self.name
+            )
+        result = BatchResult()
+        for record in records:
+            try:
+                one = self.transform([record])
+            except Exception as exc:
+                reason = Reason("transform_error", f"{type(exc).__name__}: {exc}")
+                result.rejected.append(Rejection(record, "TRANSFORM", [reason]))
+                continue
+            result.outputs.extend(one.outputs)
+            result.rejected.extend(one.rejected)
+        return result
+
+    def _retry_registry(self, attempt: Callable[[], T]) -> T | None:
+        """Run ``attempt``, backing off while the schema registry is unreachable."""
+        delay = 0.5
+        while True:
+            try:
+                result = attempt()
+                self._registry_ok = True
+                return result
+            except RegistryUnavailable as exc:
+                self._registry_ok = False
+                self.metrics.registry_retries.inc()
+                log.warning("stage %s: %s; retrying in %.1f s", self.name, exc, delay)
+                if self._stopping.wait(delay):
+                    return None
+                self._heartbeat = time.monotonic()
+                delay = min(delay * 2, self.settings.registry_retry_max_s)
+
+    # -- client configuration --------------------------------------------------------------
+
+    def _consumer_config(self) -> dict[str, Any]:
+        s = self.settings
+        return {
+            **self.kafka.client_config(),
+            "group.id": self.name,
+            # Static membership: a restarted replica gets its partitions back at once.
+            "group.instance.id": f"{self.name}-{s.instance_id}",
+            "enable.auto.commit": False,
+            "enable.auto.offset.store": False,
+            "auto.offset.reset": s.auto_offset_reset,
+            # Upstream stages may write in transactions: never read aborted records.
+            "isolation.level": "read_committed",
+            "session.timeout.ms": int(s.session_timeout_s * 1000),
+            "statistics.interval.ms": 5000,
+            "stats_cb": self.metrics.on_librdkafka_stats,
+        }
+
+    def _producer_config(self) -> dict[str, Any]:
+        s = self.settings
+        config: dict[str, Any] = {
+            **self.kafka.client_config(),
+            "enable.idempotence": True,  # broker-side dedup of librdkafka's own retries
+            "linger.ms": s.producer_linger_ms,
+            "compression.type": "lz4",
+        }
+        if s.processing_guarantee == "exactly_once":
+            config["transactional.id"] = f"{self.name}-{s.instance_id}"
+            config["transaction.timeout.ms"] = int(s.transaction_timeout_s * 1000)
+        return config
+
+
+def _position(m: Message) -> tuple[str, int, int]:
+    """Topic, partition, offset: always set on a consumed message without error."""
+    return cast(tuple[str, int, int], (m.topic(), m.partition(), m.offset()))
+
+
+def _in_record(m: Message, raw: bytes | None, value: dict[str, Any]) -> InRecord:
+    kind, ts = m.timestamp()
+    return InRecord(*_position(m), ts if kind else None, m.key(), raw, value)
+
+
+def _offsets(messages: list[Message]) -> tuple[list[TopicPartition], list[TopicPartition]]:
+    """The offsets to commit (last + 1) and to rewind to (first), per input partition."""
+    last: dict[tuple[str, int], int] = {}
+    first: dict[tuple[str, int], int] = {}
+    for m in messages:
+        topic, partition, offset = _position(m)
+        tp = (topic, partition)
+        last[tp] = offset
+        first.setdefault(tp, offset)
+    commit = [TopicPartition(t, p, o + 1) for (t, p), o in last.items()]
+    rewind = [TopicPartition(t, p, o) for (t, p), o in first.items()]
+    return commit, rewind

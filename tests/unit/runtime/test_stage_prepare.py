@@ -1,0 +1,107 @@
+"""A stage's batch preparation without a broker: decode, isolate failing records, encode, DLQ."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pytest
+from confluent_kafka.schema_registry._sync.mock_schema_registry_client import (
+    MockSchemaRegistryClient,
+)
+
+from streamops.contracts import load_schema
+from streamops.runtime import BatchResult, InRecord, OutRecord, Stage
+from streamops.serde import AvroDecoder, AvroEncoder, value_subject
+from tests.support.records import PAYMENT_SCHEMA, payment
+
+
+class FakeMessage:
+    def __init__(self, offset: int, value: bytes | None) -> None:
+        self._offset, self._value = offset, value
+
+    def topic(self) -> str:
+        return "in"
+
+    def partition(self) -> int:
+        return 0
+
+    def offset(self) -> int:
+        return self._offset
+
+    def value(self) -> bytes | None:
+        return self._value
+
+    def key(self) -> bytes:
+        return f"k{self._offset}".encode()
+
+    def timestamp(self) -> tuple[int, int]:
+        return (1, 1_700_000_000_000)
+
+
+def _stage(transform: Any) -> tuple[Stage, MockSchemaRegistryClient]:
+    registry = MockSchemaRegistryClient({"url": "mock://stage"})
+    stage = Stage(
+        "unit", inputs=["in"], outputs={"out": PAYMENT_SCHEMA}, transform=transform, dlq_topic="dlq"
+    )
+    stage._decoder = AvroDecoder(registry)
+    stage._encoders = {
+        "out": AvroEncoder(registry, value_subject("out"), PAYMENT_SCHEMA),
+        "dlq": AvroEncoder(registry, value_subject("dlq"), load_schema("DeadLetter")),
+    }
+    return stage, registry
+
+
+def _messages(registry: MockSchemaRegistryClient, n: int) -> list[FakeMessage]:
+    encoder = AvroEncoder(registry, value_subject("in"), PAYMENT_SCHEMA)
+    return [FakeMessage(i, encoder.encode(payment(i))) for i in range(n)]
+
+
+def test_a_record_that_makes_the_transform_raise_is_isolated_and_dead_lettered() -> None:
+    def fragile(records: Sequence[InRecord]) -> BatchResult:
+        if any(r.value["id"] == "tx-00000003" for r in records):
+            raise ZeroDivisionError("boom")
+        return BatchResult([OutRecord("out", r.value, r.key, source=r) for r in records])
+
+    stage, registry = _stage(fragile)
+    messages = _messages(registry, 6)
+    messages.insert(2, FakeMessage(100, b"not avro"))
+    pending, out_counts, dlq_counts = stage._prepare(messages)  # type: ignore[arg-type]
+    assert out_counts == {"out": 5}
+    assert dlq_counts == {"TRANSFORM": 1, "DECODE": 1}
+    decoder = AvroDecoder(registry)
+    letters = [decoder.decode(p.value) for p in pending if p.topic == "dlq"]
+    by_kind = {letter["error_kind"]: letter for letter in letters}
+    assert by_kind["DECODE"]["value"] == b"not avro"
+    assert by_kind["DECODE"]["reasons"][0]["rule"] == "wire_format"
+    assert by_kind["TRANSFORM"]["source_offset"] == 3
+    assert "ZeroDivisionError: boom" in by_kind["TRANSFORM"]["reasons"][0]["message"]
+    outputs = [decoder.decode(p.value)["id"] for p in pending if p.topic == "out"]
+    assert outputs == [f"tx-0000000{i}" for i in (0, 1, 2, 4, 5)]
+
+
+def test_an_output_that_does_not_fit_its_schema_dead_letters_its_source() -> None:
+    def bad_amount(records: Sequence[InRecord]) -> BatchResult:
+        return BatchResult(
+            [
+                OutRecord(
+                    "out",
+                    {**r.value, "amount": "n/a"} if r.offset == 1 else r.value,
+                    r.key,
+                    source=r,
+                )
+                for r in records
+            ]
+        )
+
+    stage, registry = _stage(bad_amount)
+    pending, out_counts, dlq_counts = stage._prepare(_messages(registry, 3))  # type: ignore[arg-type]
+    assert out_counts == {"out": 2} and dlq_counts == {"ENCODE": 1}
+    [letter] = [AvroDecoder(registry).decode(p.value) for p in pending if p.topic == "dlq"]
+    assert letter["source_offset"] == 1 and letter["reasons"][0]["rule"] == "output_schema"
+
+
+def test_producing_to_an_undeclared_topic_is_a_programming_error() -> None:
+    stage, registry = _stage(lambda rs: BatchResult([OutRecord("elsewhere", r.value) for r in rs]))
+    with pytest.raises(ValueError, match="not one of its declared outputs"):
+        stage._prepare(_messages(registry, 1))  # type: ignore[arg-type]
