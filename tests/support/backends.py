@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+
+import httpx
 
 from streamops_localstack import LocalStack, LocalStackSettings
 
@@ -37,6 +40,19 @@ def docker_engine_answers() -> bool:
     except Exception:  # no socket, no permission, no engine: all mean "no"
         return False
     return True
+
+
+def _wait_http_ok(url: str, timeout_s: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{url} did not answer 200 within {timeout_s:.0f} s")
+        time.sleep(0.5)
 
 
 @contextlib.contextmanager
@@ -65,12 +81,14 @@ def _containers() -> Iterator[Backends]:
                 .with_env("APICURIO_STORAGE_KIND", "kafkasql")
                 # the BROKER listener of KafkaContainer, reachable inside the network
                 .with_env("APICURIO_KAFKASQL_BOOTSTRAP_SERVERS", "kafka:9092")
-                .with_exposed_ports(8080)
+                .with_exposed_ports(8080, 9000)
             )
             with registry:
                 wait_for_logs(registry, "started in", timeout=120)
                 host = registry.get_container_host_ip()
                 port = registry.get_exposed_port(8080)
+                # ready only once the KafkaSQL journal is replayed (see RegistryNode.is_ready)
+                _wait_http_ok(f"http://{host}:{registry.get_exposed_port(9000)}/health/ready")
                 yield Backends(
                     kafka.get_bootstrap_server(),
                     f"http://{host}:{port}/apis/ccompat/v7",

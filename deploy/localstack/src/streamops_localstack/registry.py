@@ -105,9 +105,17 @@ class RegistryNode:
         self.wait_ready()
 
     def is_ready(self, timeout_s: float = 2.0) -> bool:
-        """True when the Confluent-compatible API answers."""
+        """True when the registry has replayed its journal and the Confluent API answers.
+
+        The API answers while the KafkaSQL journal is still being replayed, with part of
+        the schemas; only the readiness check knows when the replay has caught up.
+        """
+        health = f"http://127.0.0.1:{self.settings.registry_management_port}/health/ready"
         try:
-            return httpx.get(f"{self.url}/subjects", timeout=timeout_s).status_code == 200
+            return (
+                httpx.get(health, timeout=timeout_s).status_code == 200
+                and httpx.get(f"{self.url}/subjects", timeout=timeout_s).status_code == 200
+            )
         except httpx.HTTPError:
             return False
 

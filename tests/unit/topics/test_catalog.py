@@ -1,0 +1,150 @@
+"""The topic catalog: names, partitions, compaction, message size, durability, validation."""
+
+from __future__ import annotations
+
+import pytest
+
+from streamops.topics import (
+    MODEL_MAX_MESSAGE_BYTES,
+    TOPIC_SUFFIXES,
+    InvalidTopicSpecError,
+    TopicSpec,
+    pipeline_topics,
+)
+
+
+def _by_suffix(pipeline: str = "fraud", **kwargs: object) -> dict[str, TopicSpec]:
+    specs = pipeline_topics(pipeline, **kwargs)  # type: ignore[arg-type]
+    return {spec.name.removeprefix(f"{pipeline}."): spec for spec in specs}
+
+
+def test_a_pipeline_declares_its_nine_topics_in_flow_order() -> None:
+    assert [spec.name for spec in pipeline_topics("fraud")] == [
+        "fraud.events.raw",
+        "fraud.events.valid",
+        "fraud.events.dlq",
+        "fraud.features",
+        "fraud.labels",
+        "fraud.predictions",
+        "fraud.alerts",
+        "fraud.models",
+        "fraud.deployments",
+    ]
+    assert len(TOPIC_SUFFIXES) == 9
+
+
+def test_event_topics_take_the_partition_count_and_state_topics_have_one() -> None:
+    topics = _by_suffix(partitions=12)
+    events = ["events.raw", "events.valid", "events.dlq", "features", "labels", "predictions"]
+    assert {suffix: topics[suffix].partitions for suffix in events} == dict.fromkeys(events, 12)
+    assert {s: topics[s].partitions for s in ("alerts", "models", "deployments")} == {
+        "alerts": 1,
+        "models": 1,
+        "deployments": 1,
+    }
+    assert _by_suffix()["features"].partitions == 6  # the default
+
+
+def test_state_topics_are_compacted_and_event_topics_expire() -> None:
+    topics = _by_suffix()
+    assert topics["models"].config["cleanup.policy"] == "compact"
+    assert topics["deployments"].config["cleanup.policy"] == "compact"
+    assert "retention.ms" not in topics["models"].config
+    assert topics["alerts"].config["cleanup.policy"] == "compact,delete"
+    assert topics["alerts"].config["retention.ms"] == str(90 * 86_400_000)
+    for suffix in ("events.raw", "events.valid", "events.dlq", "features", "labels"):
+        assert topics[suffix].config["cleanup.policy"] == "delete", suffix
+    assert topics["events.raw"].config["retention.ms"] == str(7 * 86_400_000)
+    assert topics["labels"].config["retention.ms"] == str(30 * 86_400_000)
+
+
+def test_only_the_models_topic_raises_the_message_size() -> None:
+    topics = _by_suffix()
+    assert (
+        topics["models"].config["max.message.bytes"] == "33554432" == str(MODEL_MAX_MESSAGE_BYTES)
+    )
+    others = [s for s, spec in topics.items() if "max.message.bytes" in spec.config]
+    assert others == ["models"]
+
+
+def test_min_insync_replicas_only_on_irreplaceable_topics_when_replicated() -> None:
+    replicated = _by_suffix(replication_factor=3)
+    assert {s for s, spec in replicated.items() if "min.insync.replicas" in spec.config} == {
+        "events.raw",
+        "labels",
+        "models",
+        "deployments",
+    }
+    assert replicated["models"].config["min.insync.replicas"] == "2"
+    assert all(spec.replication_factor == 3 for spec in replicated.values())
+    # With one replica (or the broker default) min.insync.replicas=2 would block every write.
+    for factor in (1, None, -1):
+        topics = _by_suffix(replication_factor=factor)
+        assert not any("min.insync.replicas" in spec.config for spec in topics.values())
+    assert all(
+        spec.replication_factor is None for spec in _by_suffix(replication_factor=-1).values()
+    )
+
+
+def test_overrides_replace_or_extend_one_topic_only() -> None:
+    topics = _by_suffix(overrides={"features": {"retention.ms": "123", "segment.ms": "456"}})
+    assert topics["features"].config == {
+        "cleanup.policy": "delete",
+        "retention.ms": "123",
+        "segment.ms": "456",
+    }
+    assert topics["labels"].config["retention.ms"] == str(30 * 86_400_000)
+
+
+def test_override_of_unknown_topic_names_the_known_suffixes() -> None:
+    with pytest.raises(InvalidTopicSpecError, match=r"\['feature'\].*features"):
+        pipeline_topics("fraud", overrides={"feature": {"retention.ms": "1"}})
+
+
+@pytest.mark.parametrize(
+    ("pipeline", "message"),
+    [
+        ("", "empty"),
+        ("fr.aud", r"contains '\.'"),
+        ("fraud detection", "contains ' '"),
+        ("fräud", "contains 'ä'"),
+        ("fraud/eu", "contains '/'"),
+        ("x" * 237, "237 characters long; at most 236"),
+    ],
+)
+def test_bad_pipeline_names_are_refused_with_the_reason(pipeline: str, message: str) -> None:
+    with pytest.raises(InvalidTopicSpecError, match=message):
+        pipeline_topics(pipeline)
+
+
+def test_longest_legal_pipeline_name_gives_legal_topic_names() -> None:
+    names = [spec.name for spec in pipeline_topics("x" * 236)]
+    assert max(len(name) for name in names) == 249
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"partitions": 0}, "partitions must be at least 1"),
+        ({"replication_factor": 0}, "replication factor must be at least 1"),
+    ],
+)
+def test_bad_counts_are_refused(kwargs: dict[str, int], message: str) -> None:
+    with pytest.raises(InvalidTopicSpecError, match=message):
+        pipeline_topics("fraud", **kwargs)  # type: ignore[arg-type]
+
+
+def test_topic_spec_validates_and_copies_its_config() -> None:
+    config = {"cleanup.policy": "compact"}
+    spec = TopicSpec("a.b", 1, None, config)
+    config["cleanup.policy"] = "delete"
+    assert spec.config["cleanup.policy"] == "compact"
+    with pytest.raises(TypeError):
+        spec.config["cleanup.policy"] = "delete"  # type: ignore[index]
+    with pytest.raises(InvalidTopicSpecError, match="at most 249"):
+        TopicSpec("t" * 250, 1)
+    with pytest.raises(InvalidTopicSpecError, match="reserved"):
+        TopicSpec("..", 1)
+    with pytest.raises(InvalidTopicSpecError, match="configs are strings"):
+        TopicSpec("t", 1, None, {"retention.ms": 5})  # type: ignore[dict-item]
+    assert len(set(pipeline_topics("fraud")) | set(pipeline_topics("fraud"))) == 9
