@@ -46,3 +46,16 @@ def test_an_incompatible_registered_topic_version_fails_the_check(
     [mine] = [r for r in results if topic_subject in r.baseline]
     assert mine.compatible is False
     assert "stage" in mine.describe()
+
+
+def test_the_repository_schemas_pass_the_check_as_ci_runs_it(schema_registry: str) -> None:
+    # Exactly `streamops schemas check`: every registered subject holding a platform record,
+    # and git HEAD. This is how `make test` keeps incompatible contract changes out of main.
+    from typer.testing import CliRunner
+
+    from streamops.cli import app
+    from streamops.contracts import schema_names
+
+    result = CliRunner().invoke(app, ["schemas", "check", "--registry-url", schema_registry])
+    assert result.exit_code == 0, result.output
+    assert f"{len(schema_names())} schemas:" in result.output  # every contract was looked at
