@@ -32,6 +32,7 @@ def main() -> None:
         help="sleep per batch, so that tests can kill the stage mid-stream",
     )
     parser.add_argument("--health-port", type=int, default=0)
+    parser.add_argument("--instance", default="0", help="replica id, unique per live process")
     parser.add_argument("--bootstrap-servers", default=os.environ.get("KAFKA_BOOTSTRAP_SERVERS"))
     parser.add_argument("--registry-url", default=os.environ.get("SCHEMA_REGISTRY_URL"))
     args = parser.parse_args()
@@ -55,7 +56,7 @@ def main() -> None:
         settings=StreamSettings(
             processing_guarantee=args.guarantee,
             batch_max_records=args.batch,
-            instance_id="0",
+            instance_id=args.instance,
             session_timeout_s=10,
             health_port=args.health_port,
         ),

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-from confluent_kafka import Consumer, TopicPartition
+from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka.schema_registry import SchemaRegistryClient
+from confluent_kafka.schema_registry.avro import AvroSerializer
+from confluent_kafka.serialization import MessageField, SerializationContext
+
+from tests.support.kafka import delivery_recorder
+from tests.support.records import PAYMENT_SCHEMA, payment
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -26,6 +33,7 @@ def start_stage(
     batch: int = 5000,
     throttle_ms: float = 0.0,
     health_port: int = 0,
+    instance: str = "0",
 ) -> subprocess.Popen[bytes]:
     """Start ``tests.support.passthrough_stage`` with its output appended to ``log_file``."""
     with open(log_file, "ab") as log:
@@ -34,31 +42,33 @@ def start_stage(
                 sys.executable,
                 "-m",
                 "tests.support.passthrough_stage",
-                "--input",
-                input_topic,
-                "--output",
-                output_topic,
-                "--dlq",
-                dlq_topic,
-                "--group",
-                group,
-                "--guarantee",
-                guarantee,
-                "--batch",
-                str(batch),
-                "--throttle-ms",
-                str(throttle_ms),
-                "--health-port",
-                str(health_port),
-                "--bootstrap-servers",
-                bootstrap_servers,
-                "--registry-url",
-                registry_url,
+                *_flags(
+                    input=input_topic,
+                    output=output_topic,
+                    dlq=dlq_topic,
+                    group=group,
+                    guarantee=guarantee,
+                    batch=batch,
+                    throttle_ms=throttle_ms,
+                    health_port=health_port,
+                    instance=instance,
+                    bootstrap_servers=bootstrap_servers,
+                    registry_url=registry_url,
+                ),
             ],
             cwd=REPO,
             stdout=log,
             stderr=subprocess.STDOUT,
         )
+
+
+def _flags(**values: object) -> list[str]:
+    """``--name value`` pairs, in the spelling argparse expects (dashes, not underscores)."""
+    return [
+        part
+        for name, value in values.items()
+        for part in (f"--{name.replace('_', '-')}", str(value))
+    ]
 
 
 def committed_total(bootstrap_servers: str, group: str, topic: str, partitions: int) -> int:
@@ -79,3 +89,25 @@ def wait_for(condition: Callable[[], bool], timeout_s: float, what: str, log_fil
             tail = "\n".join(log_file.read_text(errors="replace").splitlines()[-40:])
             raise AssertionError(f"timed out waiting for {what}; stage log:\n{tail}")
         time.sleep(0.1)
+
+
+def produce_payments(bootstrap_servers: str, registry_url: str, topic: str, ids: range) -> None:
+    """Produce ``payment(i)`` for each i, keyed by customer, and check every delivery.
+
+    Written with Confluent's own serializer: a stage must read what any client writes.
+    """
+    serializer = AvroSerializer(
+        SchemaRegistryClient({"url": registry_url}), json.dumps(PAYMENT_SCHEMA)
+    )
+    context = SerializationContext(topic, MessageField.VALUE)
+    errors, on_delivery = delivery_recorder()
+    producer = Producer({"bootstrap.servers": bootstrap_servers, "linger.ms": 20})
+    for i in ids:
+        record = payment(i)
+        producer.produce(
+            topic, serializer(record, context), record["customer_id"], on_delivery=on_delivery
+        )
+        if i % 10_000 == 0:
+            producer.poll(0)
+    assert producer.flush(60) == 0
+    assert errors == []

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import signal
 import subprocess
 from collections import Counter
@@ -10,37 +9,22 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from confluent_kafka import Producer
 from confluent_kafka.schema_registry import SchemaRegistryClient
-from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerializer
+from confluent_kafka.schema_registry.avro import AvroDeserializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 
-from tests.support.kafka import delivery_recorder, read_all, unique_name
-from tests.support.records import PAYMENT_SCHEMA, payment
-from tests.support.stage_process import committed_total, start_stage, wait_for
+from tests.support.kafka import read_all, unique_name
+from tests.support.records import payment
+from tests.support.stage_process import (
+    committed_total,
+    produce_payments,
+    start_stage,
+    wait_for,
+)
 
 TOTAL = 50_000
 PARTITIONS = 3
 KILL_AT = (12_000, 25_000, 38_000)  # committed input records at which the stage is killed
-
-
-def _produce_inputs(kafka: str, registry_url: str, topic: str) -> None:
-    # Written with Confluent's own serializer: the stage must read what any client writes.
-    serializer = AvroSerializer(
-        SchemaRegistryClient({"url": registry_url}), json.dumps(PAYMENT_SCHEMA)
-    )
-    context = SerializationContext(topic, MessageField.VALUE)
-    errors, on_delivery = delivery_recorder()
-    producer = Producer({"bootstrap.servers": kafka, "linger.ms": 20})
-    for i in range(TOTAL):
-        record = payment(i)
-        producer.produce(
-            topic, serializer(record, context), record["customer_id"], on_delivery=on_delivery
-        )
-        if i % 10_000 == 0:
-            producer.poll(0)
-    assert producer.flush(60) == 0
-    assert errors == []
 
 
 @pytest.mark.parametrize("guarantee", ["exactly_once", "at_least_once"])
@@ -55,7 +39,7 @@ def test_stage_survives_three_sigkills(
     output = new_topic("kill-out", partitions=PARTITIONS)
     dlq = new_topic("kill-dlq")
     group = unique_name(f"kill-{guarantee}")
-    _produce_inputs(kafka, schema_registry, source)
+    produce_payments(kafka, schema_registry, source, range(TOTAL))
     log_file = tmp_path / "stage.log"
 
     def start() -> subprocess.Popen[bytes]:
