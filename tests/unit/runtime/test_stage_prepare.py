@@ -38,6 +38,9 @@ class FakeMessage:
     def timestamp(self) -> tuple[int, int]:
         return (1, 1_700_000_000_000)
 
+    def error(self) -> None:
+        return None
+
 
 def _stage(transform: Any) -> tuple[Stage, MockSchemaRegistryClient]:
     registry = MockSchemaRegistryClient({"url": "mock://stage"})
@@ -105,3 +108,29 @@ def test_producing_to_an_undeclared_topic_is_a_programming_error() -> None:
     stage, registry = _stage(lambda rs: BatchResult([OutRecord("elsewhere", r.value) for r in rs]))
     with pytest.raises(ValueError, match="not one of its declared outputs"):
         stage._prepare(_messages(registry, 1))  # type: ignore[arg-type]
+
+
+def test_an_aborted_batch_is_rewound_to_its_first_offsets_and_not_counted() -> None:
+    stage, registry = _stage(
+        lambda rs: BatchResult([OutRecord("out", r.value, r.key, source=r) for r in rs])
+    )
+
+    class Aborting:
+        def write(self, records: object, offsets: object) -> bool:
+            return False
+
+    class Seeking:
+        def __init__(self) -> None:
+            self.seeks: list[tuple[str, int, int]] = []
+
+        def seek(self, tp: Any) -> None:
+            self.seeks.append((tp.topic, tp.partition, tp.offset))
+
+    consumer = Seeking()
+    messages = _messages(registry, 4)[1:]  # offsets 1..3 of partition 0
+    stage._process(messages, consumer, Aborting())  # type: ignore[arg-type]
+    assert consumer.seeks == [("in", 0, 1)]
+    counted = stage.metrics.registry.get_sample_value(
+        "streamops_stream_records_in_total", {"stage": "unit"}
+    )
+    assert counted == 0
