@@ -8,11 +8,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 from confluent_kafka import Producer
-from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
-from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerializer
+from confluent_kafka.schema_registry import Schema
+from confluent_kafka.schema_registry.avro import AvroSerializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 
 from streamops_localstack import LocalStackSettings, RegistryNode
+from tests.support.confluent import avro_deserializer, registry_client
 from tests.support.kafka import delivery_recorder, free_port, read_all, unique_name
 
 PAYMENT_SCHEMA = json.dumps(
@@ -37,7 +38,7 @@ def test_avro_serializer_registers_and_deserializer_reads_back(
     kafka: str, schema_registry: str, new_topic: Callable[..., str]
 ) -> None:
     topic = new_topic("payments")
-    serializer = AvroSerializer(SchemaRegistryClient({"url": schema_registry}), PAYMENT_SCHEMA)
+    serializer = AvroSerializer(registry_client(schema_registry), PAYMENT_SCHEMA)
     records = [
         {
             "id": f"p{i}",
@@ -56,9 +57,9 @@ def test_avro_serializer_registers_and_deserializer_reads_back(
     assert errors == []
 
     # A second client with an empty cache: everything it knows comes from the registry.
-    reader = SchemaRegistryClient({"url": schema_registry})
+    reader = registry_client(schema_registry)
     registered = reader.get_latest_version(f"{topic}-value")
-    deserializer = AvroDeserializer(reader)
+    deserializer = avro_deserializer(reader)
     messages = read_all(kafka, topic, expected=len(records))
     for message in messages:
         magic, schema_id = struct.unpack(">bI", message.value()[:5])
@@ -76,14 +77,14 @@ def test_schema_id_resolves_to_same_schema_after_registry_restart(
     node.start()
     try:
         subject = f"{unique_name('restart')}-value"
-        schema_id = SchemaRegistryClient({"url": node.url}).register_schema(
+        schema_id = registry_client(node.url).register_schema(
             subject, Schema(PAYMENT_SCHEMA, "AVRO")
         )
         assert node.stop()
         assert not node.is_ready()
 
         node.start()
-        fresh = SchemaRegistryClient({"url": node.url})
+        fresh = registry_client(node.url)
         assert json.loads(fresh.get_schema(schema_id).schema_str) == json.loads(PAYMENT_SCHEMA)
         assert fresh.get_latest_version(subject).schema_id == schema_id
     finally:

@@ -5,21 +5,21 @@ from __future__ import annotations
 import random
 import signal
 import struct
+import subprocess
 import urllib.request
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
 from confluent_kafka import Producer
-from confluent_kafka.schema_registry import SchemaRegistryClient
-from confluent_kafka.schema_registry.avro import AvroDeserializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 from prometheus_client.parser import text_string_to_metric_families
 
 from streamops.serde import AvroEncoder, value_subject
+from tests.support.confluent import avro_deserializer, registry_client
 from tests.support.kafka import delivery_recorder, free_port, read_all, unique_name
 from tests.support.records import PAYMENT_SCHEMA, payment
-from tests.support.stage_process import committed_total, start_stage, wait_for
+from tests.support.stage_process import committed_total, wait_for
 
 VALID = 20_000
 GARBAGE = 5_000
@@ -41,13 +41,17 @@ def _garbage(rng: random.Random, valid: bytes) -> tuple[bytes | None, str]:
 
 
 def test_garbage_goes_to_the_dlq_and_valid_records_all_come_out(
-    kafka: str, schema_registry: str, new_topic: Callable[..., str], tmp_path: Path
+    kafka: str,
+    schema_registry: str,
+    new_topic: Callable[..., str],
+    tmp_path: Path,
+    launch_stage: Callable[..., subprocess.Popen[bytes]],
 ) -> None:
     source = new_topic("mixed-in", partitions=3)
     output = new_topic("mixed-out", partitions=3)
     dlq = new_topic("mixed-dlq")
     group = unique_name("garbage")
-    registry = SchemaRegistryClient({"url": schema_registry})
+    registry = registry_client(schema_registry)
     encoder = AvroEncoder(registry, value_subject(source), PAYMENT_SCHEMA)
     rng = random.Random(7)
     valid = [encoder.encode(payment(i)) for i in range(VALID)]
@@ -63,7 +67,7 @@ def test_garbage_goes_to_the_dlq_and_valid_records_all_come_out(
 
     port = free_port()
     log_file = tmp_path / "stage.log"
-    stage = start_stage(
+    stage = launch_stage(
         log_file,
         bootstrap_servers=kafka,
         registry_url=schema_registry,
@@ -106,7 +110,7 @@ def test_garbage_goes_to_the_dlq_and_valid_records_all_come_out(
     stage.send_signal(signal.SIGTERM)
     assert stage.wait(60) == 0
 
-    deserializer = AvroDeserializer(registry)
+    deserializer = avro_deserializer(registry)
     out = read_all(kafka, output, expected=VALID, idle_s=2)
     out_ids = Counter(
         deserializer(m.value(), SerializationContext(output, MessageField.VALUE))["id"] for m in out

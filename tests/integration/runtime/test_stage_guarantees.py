@@ -9,16 +9,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from confluent_kafka.schema_registry import SchemaRegistryClient
-from confluent_kafka.schema_registry.avro import AvroDeserializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 
+from tests.support.confluent import avro_deserializer, registry_client
 from tests.support.kafka import read_all, unique_name
 from tests.support.records import payment
 from tests.support.stage_process import (
     committed_total,
     produce_payments,
-    start_stage,
     wait_for,
 )
 
@@ -34,6 +32,7 @@ def test_stage_survives_three_sigkills(
     schema_registry: str,
     new_topic: Callable[..., str],
     tmp_path: Path,
+    launch_stage: Callable[..., subprocess.Popen[bytes]],
 ) -> None:
     source = new_topic("kill-in", partitions=PARTITIONS)
     output = new_topic("kill-out", partitions=PARTITIONS)
@@ -43,7 +42,7 @@ def test_stage_survives_three_sigkills(
     log_file = tmp_path / "stage.log"
 
     def start() -> subprocess.Popen[bytes]:
-        return start_stage(
+        return launch_stage(
             log_file,
             bootstrap_servers=kafka,
             registry_url=schema_registry,
@@ -79,7 +78,7 @@ def test_stage_survives_three_sigkills(
     stage.send_signal(signal.SIGTERM)
     assert stage.wait(60) == 0, "graceful shutdown exits 0"
 
-    deserializer = AvroDeserializer(SchemaRegistryClient({"url": schema_registry}))
+    deserializer = avro_deserializer(registry_client(schema_registry))
     context = SerializationContext(output, MessageField.VALUE)
     messages = read_all(kafka, output, expected=TOTAL, idle_s=3, timeout_s=120)
     ids = Counter(deserializer(m.value(), context)["id"] for m in messages)

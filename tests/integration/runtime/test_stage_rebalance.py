@@ -16,17 +16,15 @@ from pathlib import Path
 
 import pytest
 from confluent_kafka.admin import AdminClient
-from confluent_kafka.schema_registry import SchemaRegistryClient
-from confluent_kafka.schema_registry.avro import AvroDeserializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 from prometheus_client.parser import text_string_to_metric_families
 
+from tests.support.confluent import avro_deserializer, registry_client
 from tests.support.kafka import free_port, read_all, unique_name
 from tests.support.records import payment
 from tests.support.stage_process import (
     committed_total,
     produce_payments,
-    start_stage,
     wait_for,
 )
 
@@ -57,6 +55,7 @@ def test_scaling_out_mid_stream_moves_partitions_safely(
     schema_registry: str,
     new_topic: Callable[..., str],
     tmp_path: Path,
+    launch_stage: Callable[..., subprocess.Popen[bytes]],
 ) -> None:
     source = new_topic("scale-in", partitions=PARTITIONS)
     output = new_topic("scale-out", partitions=PARTITIONS)
@@ -67,7 +66,7 @@ def test_scaling_out_mid_stream_moves_partitions_safely(
     ports = {"a": free_port(), "b": free_port()}
 
     def start(instance: str) -> subprocess.Popen[bytes]:
-        return start_stage(
+        return launch_stage(
             tmp_path / f"stage-{instance}.log",
             bootstrap_servers=kafka,
             registry_url=schema_registry,
@@ -106,7 +105,7 @@ def test_scaling_out_mid_stream_moves_partitions_safely(
         stage.send_signal(signal.SIGTERM)
     assert [first.wait(60), second.wait(60)] == [0, 0]
 
-    deserializer = AvroDeserializer(SchemaRegistryClient({"url": schema_registry}))
+    deserializer = avro_deserializer(registry_client(schema_registry))
     context = SerializationContext(output, MessageField.VALUE)
     ids = Counter(
         deserializer(m.value(), context)["id"]
