@@ -9,11 +9,10 @@ from pathlib import Path
 
 from confluent_kafka import Producer
 from confluent_kafka.schema_registry import Schema
-from confluent_kafka.schema_registry.avro import AvroSerializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 
 from streamops_localstack import LocalStackSettings, RegistryNode
-from tests.support.confluent import avro_deserializer, registry_client
+from tests.support.confluent import avro_deserializer, avro_serializer, registry_client
 from tests.support.kafka import delivery_recorder, free_port, read_all, unique_name
 
 PAYMENT_SCHEMA = json.dumps(
@@ -38,7 +37,7 @@ def test_avro_serializer_registers_and_deserializer_reads_back(
     kafka: str, schema_registry: str, new_topic: Callable[..., str]
 ) -> None:
     topic = new_topic("payments")
-    serializer = AvroSerializer(registry_client(schema_registry), PAYMENT_SCHEMA)
+    serializer = avro_serializer(registry_client(schema_registry), PAYMENT_SCHEMA)
     records = [
         {
             "id": f"p{i}",

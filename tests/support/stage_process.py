@@ -10,10 +10,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from confluent_kafka import Consumer, Producer, TopicPartition
-from confluent_kafka.schema_registry import SchemaRegistryClient
-from confluent_kafka.schema_registry.avro import AvroSerializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 
+from tests.support.confluent import avro_serializer, registry_client
 from tests.support.kafka import delivery_recorder
 from tests.support.records import PAYMENT_SCHEMA, payment
 
@@ -96,9 +95,7 @@ def produce_payments(bootstrap_servers: str, registry_url: str, topic: str, ids:
 
     Written with Confluent's own serializer: a stage must read what any client writes.
     """
-    serializer = AvroSerializer(
-        SchemaRegistryClient({"url": registry_url}), json.dumps(PAYMENT_SCHEMA)
-    )
+    serializer = avro_serializer(registry_client(registry_url), json.dumps(PAYMENT_SCHEMA))
     context = SerializationContext(topic, MessageField.VALUE)
     errors, on_delivery = delivery_recorder()
     producer = Producer({"bootstrap.servers": bootstrap_servers, "linger.ms": 20})

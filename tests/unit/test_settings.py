@@ -12,7 +12,10 @@ from streamops.settings import LOCAL_SCHEMA_REGISTRY_URL, KafkaSettings, SchemaR
 
 def test_defaults_point_at_the_local_stack() -> None:
     assert KafkaSettings().client_config()["bootstrap.servers"] == "localhost:9092"
-    assert SchemaRegistrySettings().client_config() == {"url": LOCAL_SCHEMA_REGISTRY_URL}
+    assert SchemaRegistrySettings().client_config() == {
+        "url": LOCAL_SCHEMA_REGISTRY_URL,
+        "timeout": 10.0,
+    }
 
 
 def test_sasl_ssl_options_are_passed_to_librdkafka(

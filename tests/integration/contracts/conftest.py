@@ -8,13 +8,14 @@ from collections.abc import Callable, Iterator
 import pytest
 from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
 
+from tests.support.confluent import registry_client as timed_registry_client
 from tests.support.kafka import unique_name
 
 
 @pytest.fixture
 def registry_client(schema_registry: str) -> SchemaRegistryClient:
     """A client of the test registry."""
-    return SchemaRegistryClient({"url": schema_registry})
+    return timed_registry_client(schema_registry)
 
 
 @pytest.fixture

@@ -10,9 +10,9 @@ import json
 from typing import Any
 
 import pytest
-from confluent_kafka.schema_registry import SchemaRegistryClient
 
 from streamops.contracts.compat import RegistryCompatibility
+from tests.support.confluent import registry_client
 
 WINDOW = {"type": "record", "name": "Window", "fields": [{"name": "start", "type": "long"}]}
 KIND = {"type": "enum", "name": "Kind", "symbols": ["A", "B"]}
@@ -81,7 +81,7 @@ def test_registry_verdict(
     old = OLD
     if new is None:  # the reverse of "int widened to long"
         old, new = _with(count="long"), OLD
-    checker = RegistryCompatibility(SchemaRegistryClient({"url": schema_registry}), schema_registry)
+    checker = RegistryCompatibility(registry_client(schema_registry), schema_registry)
 
     verdict = checker.backward_compatible(
         json.dumps(old), json.dumps(new), f"{subject_prefix}probe"

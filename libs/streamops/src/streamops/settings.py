@@ -8,7 +8,7 @@ start-up with the field named, as pydantic reports it.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -110,10 +110,13 @@ class SchemaRegistrySettings(BaseSettings):
     ssl_ca_location: Path | None = Field(
         None, description="CA certificate file for an https registry."
     )
+    timeout_s: float = Field(
+        10.0, gt=0, description="Limit on one registry request: a silent registry is an error."
+    )
 
-    def client_config(self) -> dict[str, str]:
+    def client_config(self) -> dict[str, Any]:
         """The configuration dict for confluent_kafka.schema_registry.SchemaRegistryClient."""
-        config = {"url": self.url}
+        config: dict[str, Any] = {"url": self.url, "timeout": self.timeout_s}
         if self.basic_auth_user_info is not None:
             config["basic.auth.user.info"] = self.basic_auth_user_info.get_secret_value()
         if self.ssl_ca_location is not None:

@@ -1,10 +1,19 @@
-"""The `streamops` command line."""
+"""The `streamops` command line.
+
+Services add to it without the library importing them: an entry point in the group
+``streamops.cli`` is a function that registers commands on the root app (e.g.
+``streamops ingest``); one in ``streamops.services`` is what ``streamops run NAME`` runs.
+"""
 
 from __future__ import annotations
 
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Annotated
+
 import typer
 
-from streamops.cli import schemas, topics
+from streamops.cli import schemas, spec, topics
 
 app = typer.Typer(
     name="streamops",
@@ -14,6 +23,30 @@ app = typer.Typer(
 )
 app.add_typer(schemas.app, name="schemas")
 app.add_typer(topics.app, name="topics")
+app.add_typer(spec.app, name="spec")
+
+
+@app.command("run")
+def run(
+    service: Annotated[str, typer.Argument(help="ingestion, validation, ...")],
+    pipeline: Annotated[Path, typer.Option("--pipeline", "-p", help="The pipeline spec.")] = Path(
+        "deploy/pipelines/fraud.yaml"
+    ),
+) -> None:
+    """Run one service of a pipeline until SIGTERM."""
+    found = {ep.name: ep for ep in entry_points(group="streamops.services")}
+    if service not in found:
+        known = ", ".join(sorted(found)) or "none installed"
+        typer.echo(f"unknown service {service!r}; installed: {known}", err=True)
+        raise typer.Exit(2)
+    found[service].load()(pipeline)
+
+
+for _extension in entry_points(group="streamops.cli"):
+    try:
+        _extension.load()(app)
+    except Exception as _exc:  # one broken service install must not take the whole CLI down
+        typer.echo(f"streamops: the {_extension.name!r} commands failed to load: {_exc}", err=True)
 
 
 def main() -> None:

@@ -98,6 +98,8 @@ class AtLeastOnce(WritePhase):
                 f"{len(self.delivery_errors)} outputs were not written, e.g. "
                 f"{self.delivery_errors[0]}; offsets not committed"
             )
+        if not offsets:  # records that came from no input: nothing to commit
+            return True
         try:
             self.consumer.commit(offsets=offsets, asynchronous=False)
         except KafkaException as exc:
@@ -122,10 +124,13 @@ class ExactlyOnce(WritePhase):
         self.producer.begin_transaction()
         try:
             self._produce_all(records)
-            metadata = self.consumer.consumer_group_metadata()
-            self._retrying(
-                lambda: self.producer.send_offsets_to_transaction(offsets, metadata, self.timeout_s)
-            )
+            if offsets:
+                metadata = self.consumer.consumer_group_metadata()
+                self._retrying(
+                    lambda: self.producer.send_offsets_to_transaction(
+                        offsets, metadata, self.timeout_s
+                    )
+                )
             self._retrying(lambda: self.producer.commit_transaction(self.timeout_s))
         except KafkaException as exc:
             error: KafkaError = exc.args[0]

@@ -30,6 +30,7 @@ from streamops.runtime.metrics import StageMetrics
 from streamops.runtime.records import (
     BatchResult,
     InRecord,
+    OutRecord,
     Reason,
     Rejection,
     Transform,
@@ -64,6 +65,7 @@ class Stage:
         settings: StreamSettings | None = None,
         reader_schema: Mapping[str, Any] | None = None,
         metrics_registry: CollectorRegistry | None = None,
+        on_tick: Callable[[], list[OutRecord]] | None = None,
     ) -> None:
         self.name = name
         self.inputs = list(inputs)
@@ -74,6 +76,9 @@ class Stage:
         self.registry = registry or SchemaRegistrySettings()
         self.settings = settings or StreamSettings()
         self.reader_schema = reader_schema
+        #: Called whenever a poll brings no records; what it returns is produced (no input
+        #: offsets move). Lets time-based logic (window closes, alerts) act during silence.
+        self.on_tick = on_tick
         self.metrics = StageMetrics(name, metrics_registry)
         self._stopping = threading.Event()
         self._started = False  # clients up, schemas registered, transactions initialised
@@ -141,6 +146,8 @@ class Stage:
                 )
                 if messages:
                     self._process(messages, consumer, phase)
+                elif self.on_tick is not None:
+                    self._emit(self.on_tick(), phase)
         finally:
             self._started = False
             consumer.close()
@@ -178,6 +185,18 @@ class Stage:
             self.metrics.dead_lettered(kind, count)
         self.metrics.batch_duration.observe(time.perf_counter() - started)
 
+    def _emit(self, outputs: list[OutRecord], phase: WritePhase) -> None:
+        """Produce records that come from no input (e.g. an alert when a window closes)."""
+        if not outputs:
+            return
+        prepared = self._retry_registry(lambda: self._encode(BatchResult(outputs=outputs)))
+        if prepared is None:
+            return
+        pending, out_counts, _ = prepared
+        if phase.write(pending, []):
+            for topic, count in out_counts.items():
+                self.metrics.records_out(topic, count)
+
     def _usable(self, message: Message) -> bool:
         error = message.error()
         if error is None:
@@ -208,8 +227,12 @@ class Stage:
             topic, partition, offset = m.topic(), m.partition(), m.offset()
             append(InRecord(topic, partition, offset, ts if kind else None, m.key(), raw, value))  # type: ignore[arg-type]
         result = self._transform(records)
-        rejected.extend(result.rejected)
+        result.rejected[:0] = rejected  # decode failures first, in input order
+        return self._encode(result)
 
+    def _encode(self, result: BatchResult) -> tuple[list[Pending], Counter[str], Counter[str]]:
+        """Encode outputs and dead letters; outputs that do not fit dead-letter their source."""
+        rejected = list(result.rejected)
         pending: list[Pending] = []
         now_ms = int(time.time() * 1000)
         dlq = self._encoders[self.dlq_topic]

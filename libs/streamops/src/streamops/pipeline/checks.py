@@ -1,0 +1,152 @@
+"""Checks of a spec against its event schema: every field it names exists and fits its rules."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from streamops.pipeline.spec import PipelineSpec
+
+Path = tuple[str | int, ...]
+_NUMERIC = {"int", "long", "float", "double"}
+_TEXT = {"string"}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a spec: where (path of keys in the YAML) and what."""
+
+    path: Path
+    message: str
+
+
+@dataclass(frozen=True)
+class FieldType:
+    """The Avro type of a record field, seen through ``["null", X]`` unions."""
+
+    name: str  # int, long, float, double, string, boolean, bytes, enum, record, array, map ...
+    nullable: bool
+    has_default: bool
+    logical: str | None = None
+    symbols: tuple[str, ...] = ()
+
+
+def field_types(schema: dict[str, Any]) -> dict[str, FieldType]:
+    """The top-level fields of a record schema and their types."""
+    return {f["name"]: _field_type(f) for f in schema.get("fields", [])}
+
+
+def _field_type(field: dict[str, Any]) -> FieldType:
+    declared = field["type"]
+    members = declared if isinstance(declared, list) else [declared]
+    nullable = "null" in members
+    rest = [m for m in members if m != "null"]
+    base: Any = rest[0] if len(rest) == 1 else ("union" if rest else "null")
+    if isinstance(base, dict):
+        return FieldType(
+            base["type"],
+            nullable,
+            "default" in field,
+            base.get("logicalType"),
+            tuple(base.get("symbols", ())),
+        )
+    return FieldType(base, nullable, "default" in field)
+
+
+def check_spec(spec: PipelineSpec, schema: dict[str, Any]) -> list[Problem]:
+    """Everything in ``spec`` that does not fit ``schema`` (the event record schema)."""
+    types = field_types(schema)
+    problems: list[Problem] = []
+
+    def need(path: Path, name: str) -> FieldType | None:
+        if name not in types:
+            problems.append(
+                Problem(
+                    path,
+                    f"no field {name!r} in the event schema (it has: {', '.join(sorted(types))})",
+                )
+            )
+            return None
+        return types[name]
+
+    event = spec.event
+    for key in ("id_field", "key_field"):
+        found = need(("event", key), getattr(event, key))
+        if found and found.name not in _TEXT:
+            problems.append(Problem(("event", key), f"must be a string field, not {found.name}"))
+    time = need(("event", "time_field"), event.time_field)
+    if time and not (time.name == "long" and time.logical in ("timestamp-millis", None)):
+        problems.append(
+            Problem(("event", "time_field"), "must be a long with logicalType timestamp-millis")
+        )
+    if spec.labels:
+        need(("labels", "join_key"), spec.labels.join_key)
+
+    for name, rules in spec.expectations.fields.items():
+        path: Path = ("expectations", "fields", name)
+        found = need(path, name)
+        if found is not None:
+            problems += _check_rules(path, found, rules.model_dump(exclude_none=True))
+    window = spec.expectations.window
+    if window:
+        for name in window.null_rate:
+            need(("expectations", "window", "null_rate", name), name)
+        for i, name in enumerate(window.unique):
+            need(("expectations", "window", "unique", i), name)
+
+    for name, treatment in spec.pii.fields.items():
+        path = ("pii", "fields", name)
+        found = need(path, name)
+        if found is None:
+            continue
+        if treatment == "drop" and not (found.nullable or found.has_default):
+            problems.append(
+                Problem(
+                    path,
+                    "a dropped field must be nullable or have a default "
+                    "in the schema, or events could not be written",
+                )
+            )
+        if treatment in ("salted_hash", "mask") and found.name not in _TEXT:
+            problems.append(Problem(path, f"{treatment} needs a string field, not {found.name}"))
+    if name_clash := {event.id_field, event.key_field, event.time_field} & set(spec.pii.fields):
+        problems.append(
+            Problem(
+                ("pii", "fields"),
+                f"{sorted(name_clash)} are the event's id, "
+                "key or time: they cannot be treated as PII",
+            )
+        )
+    return problems
+
+
+def _check_rules(path: Path, found: FieldType, rules: dict[str, Any]) -> list[Problem]:
+    problems = []
+    if "range" in rules and found.name not in _NUMERIC:
+        problems.append(Problem((*path, "range"), f"range needs a number field, not {found.name}"))
+    for rule in ("regex", "max_length"):
+        if rule in rules and found.name not in _TEXT:
+            problems.append(
+                Problem((*path, rule), f"{rule} needs a string field, not {found.name}")
+            )
+    for i, value in enumerate(rules.get("allowed", [])):
+        if not _fits(found, value):
+            problems.append(
+                Problem(
+                    (*path, "allowed", i),
+                    f"{value!r} can never be a value of this {found.name} field",
+                )
+            )
+    return problems
+
+
+def _fits(found: FieldType, value: Any) -> bool:
+    if found.name == "enum":
+        return value in found.symbols
+    if found.name in _TEXT:
+        return isinstance(value, str)
+    if found.name == "boolean":
+        return isinstance(value, bool)
+    if found.name in _NUMERIC:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    return True

@@ -1,0 +1,36 @@
+"""Prometheus metrics of the validation service, in the stage's registry (one /metrics)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge
+
+
+class ValidationMetrics:
+    """Outcomes per record, failures per rule and field, open alerts per subject."""
+
+    def __init__(self, registry: CollectorRegistry, pipeline: str) -> None:
+        self.records = Counter(
+            "streamops_validation_records_total",
+            "Records validated, by outcome.",
+            ["pipeline", "outcome"],
+            registry=registry,
+        )
+        self.failures = Counter(
+            "streamops_validation_rule_failures_total",
+            "Records failing a rule, by rule and field (bounded by the spec).",
+            ["pipeline", "rule", "field"],
+            registry=registry,
+        )
+        self.null_ratio = Gauge(
+            "streamops_validation_field_null_ratio",
+            "Share of nulls of a watched field in the last closed window.",
+            ["pipeline", "field"],
+            registry=registry,
+        )
+        self.open_alerts = Gauge(
+            "streamops_validation_open_alerts",
+            "Data-quality alerts currently open.",
+            ["pipeline"],
+            registry=registry,
+        )
+        self.pipeline = pipeline
