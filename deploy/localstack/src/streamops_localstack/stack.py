@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from streamops_localstack.kafka import KafkaNode
 from streamops_localstack.registry import RegistryNode
+from streamops_localstack.services import SERVICES, ServiceNode
 from streamops_localstack.settings import LocalStackSettings
 
 
@@ -26,16 +27,27 @@ class LocalStack:
         self.settings = settings or LocalStackSettings()
         self.kafka = KafkaNode(self.settings)
         self.registry = RegistryNode(self.settings, self.kafka.bootstrap_servers)
+        self.services = [
+            ServiceNode(self.settings, spec, self.kafka.bootstrap_servers, self.registry.url)
+            for spec in SERVICES
+        ]
 
     def up(self) -> None:
-        """Start what is not running and wait until both answer."""
+        """Start what is not running and wait until everything answers."""
         self.kafka.start()
         self.registry.start()
+        if self.settings.with_services:
+            for service in self.services:
+                service.start()
 
     def down(self) -> list[str]:
-        """Stop both (registry first, it is a Kafka client); return the names that were running."""
-        stopped = [node.process.name for node in (self.registry, self.kafka) if node.stop()]
-        return stopped
+        """Stop everything, clients before what they use; return the names that were running."""
+        nodes: list[ServiceNode | RegistryNode | KafkaNode] = [
+            *reversed(self.services),
+            self.registry,
+            self.kafka,
+        ]
+        return [node.process.name for node in nodes if node.stop()]
 
     def status(self) -> list[ComponentStatus]:
         """Pid and health of each component."""
@@ -49,4 +61,9 @@ class LocalStack:
             ComponentStatus(
                 "registry", self.registry.process.pid(), self.registry.is_ready(), self.registry.url
             ),
+            *[
+                ComponentStatus(s.spec.name, s.process.pid(), s.is_ready(), s.url)
+                for s in self.services
+                if self.settings.with_services or s.process.pid() is not None
+            ],
         ]

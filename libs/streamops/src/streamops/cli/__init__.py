@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from streamops.cli import schemas, spec, topics
+from streamops.cli import produce, schemas, spec, topics
 
 app = typer.Typer(
     name="streamops",
@@ -24,6 +24,7 @@ app = typer.Typer(
 app.add_typer(schemas.app, name="schemas")
 app.add_typer(topics.app, name="topics")
 app.add_typer(spec.app, name="spec")
+app.add_typer(produce.app, name="produce")
 
 
 @app.command("run")
@@ -32,6 +33,15 @@ def run(
     pipeline: Annotated[Path, typer.Option("--pipeline", "-p", help="The pipeline spec.")] = Path(
         "deploy/pipelines/fraud.yaml"
     ),
+    tag: Annotated[
+        str | None,
+        typer.Option(
+            "--tag",
+            hidden=True,
+            help="Free text on the command line by which a supervisor (the local launcher) "
+            "recognises its process.",
+        ),
+    ] = None,
 ) -> None:
     """Run one service of a pipeline until SIGTERM."""
     found = {ep.name: ep for ep in entry_points(group="streamops.services")}

@@ -1,0 +1,120 @@
+"""The streamops services of the local stack: `streamops run NAME` processes beside Kafka."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from streamops_localstack.errors import LocalStackError
+from streamops_localstack.process import ManagedProcess, port_in_use
+from streamops_localstack.settings import DEPLOY_DIR, LocalStackSettings
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    """A service `make up` runs, and the port its /readyz answers on."""
+
+    name: str
+    port: int
+
+
+#: Started in this order (ingestion first: it is what users call), stopped in reverse.
+SERVICES = (ServiceSpec("ingestion", 8001), ServiceSpec("validation", 8002))
+
+
+class ServiceNode:
+    """One service process of the local stack, started with the stack's pipeline spec."""
+
+    def __init__(
+        self, settings: LocalStackSettings, spec: ServiceSpec, bootstrap: str, registry_url: str
+    ) -> None:
+        self.settings = settings
+        self.spec = spec
+        self.home = settings.var_dir / "services" / spec.name
+        self.env = {
+            "STREAMOPS_KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+            "STREAMOPS_SCHEMA_REGISTRY_URL": registry_url,
+            "STREAMOPS_STREAM_INSTANCE_ID": f"local-{spec.name}",
+            # each service reads its own port setting; both names are harmless to the other
+            "STREAMOPS_INGESTION_PORT": str(spec.port),
+            "STREAMOPS_VALIDATION_HEALTH_PORT": str(spec.port),
+        }
+        self.process = ManagedProcess(
+            spec.name,
+            self.home / f"{spec.name}.pid",
+            f"--tag={self.home}",
+            self.home / "service.log",
+        )
+
+    @property
+    def url(self) -> str:
+        return f"http://localhost:{self.spec.port}"
+
+    def start(self) -> None:
+        """Start the service unless it runs, and wait until /readyz answers 200."""
+        if self.process.pid() is None:
+            if port_in_use(self.spec.port):
+                raise LocalStackError(
+                    f"port {self.spec.port} ({self.spec.name}) is in use by "
+                    "another process: stop it first"
+                )
+            streamops = Path(sys.executable).parent / "streamops"
+            if not streamops.exists():
+                raise LocalStackError(f"{streamops} not found: run `make setup`")
+            self.home.mkdir(parents=True, exist_ok=True)
+            self.process.start(
+                [
+                    str(streamops),
+                    "run",
+                    self.spec.name,
+                    "--pipeline",
+                    str(self.settings.pipeline),
+                    f"--tag={self.home}",
+                ],
+                env={**self.env, "STREAMOPS_PII_SALT": _local_salt(self.settings.var_dir)},
+                cwd=DEPLOY_DIR.parent,
+            )
+        self.wait_ready()
+
+    def is_ready(self, timeout_s: float = 2.0) -> bool:
+        try:
+            return httpx.get(f"{self.url}/readyz", timeout=timeout_s).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def wait_ready(self) -> None:
+        deadline = time.monotonic() + self.settings.start_timeout_s
+        while not self.is_ready():
+            if self.process.pid() is None:
+                raise LocalStackError(
+                    f"{self.spec.name} exited during start-up; see "
+                    f"{self.process.log_file}:\n{self.process.log_tail()}"
+                )
+            if time.monotonic() > deadline:
+                raise LocalStackError(
+                    f"{self.spec.name} not ready on {self.url}/readyz within "
+                    f"{self.settings.start_timeout_s:.0f} s; see "
+                    f"{self.process.log_file}"
+                )
+            time.sleep(0.25)
+
+    def stop(self) -> bool:
+        return self.process.stop(timeout_s=30.0)
+
+
+def _local_salt(var_dir: Path) -> str:
+    """The PII salt of this local stack: the environment's, else one made once and kept."""
+    if os.environ.get("STREAMOPS_PII_SALT"):
+        return os.environ["STREAMOPS_PII_SALT"]
+    file = var_dir / "pii-salt"
+    if not file.exists():
+        file.parent.mkdir(parents=True, exist_ok=True)
+        file.write_text(secrets.token_hex(16))
+        file.chmod(0o600)
+    return file.read_text().strip()
