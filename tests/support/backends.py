@@ -98,7 +98,7 @@ def _containers() -> Iterator[Backends]:
 
 @contextlib.contextmanager
 def _local_launcher() -> Iterator[Backends]:
-    stack = LocalStack(LocalStackSettings())
+    stack = LocalStack(LocalStackSettings(with_services=False))  # tests start their own
     was_running = {
         "kafka": stack.kafka.process.pid() is not None,
         "registry": stack.registry.process.pid() is not None,
