@@ -1,0 +1,1 @@
+"""`streamops ingest`: CSV, Parquet and JSONL files into events.raw."""

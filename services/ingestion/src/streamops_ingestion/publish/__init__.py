@@ -1,0 +1,1 @@
+"""Producing to Kafka, and connecting a pipeline (topics, schema registration)."""

@@ -1,0 +1,1 @@
+"""Input objects to event records: field checks, conversions, id / time / source stamps, PII."""

@@ -1,0 +1,57 @@
+"""A private copy of the fraud pipeline per test (its own topics, deleted afterwards), and the
+environment the ingestion processes run with."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from confluent_kafka import KafkaError, KafkaException
+from confluent_kafka.admin import AdminClient
+
+from streamops.topics import TOPIC_SUFFIXES
+from tests.integration.ingestion.support import (
+    FRAUD_SCHEMA,
+    FRAUD_SPEC,
+    SALT,
+    PrivatePipeline,
+)
+from tests.support.kafka import unique_name
+
+
+@pytest.fixture
+def pipeline(tmp_path: Path, kafka: str) -> Iterator[PrivatePipeline]:
+    """fraud.yaml renamed, with an absolute schema path; its topics are deleted afterwards."""
+    name = unique_name("ingest").replace("-", "_")
+    text = FRAUD_SPEC.read_text()
+    text = re.sub(r"^name: fraud$", f"name: {name}", text, count=1, flags=re.M)
+    text = text.replace("../../schemas/fraud/Transaction.avsc", str(FRAUD_SCHEMA))
+    assert f"name: {name}" in text and str(FRAUD_SCHEMA) in text
+    spec = tmp_path / f"{name}.yaml"
+    spec.write_text(text)
+    yield PrivatePipeline(name, spec)
+    admin = AdminClient({"bootstrap.servers": kafka})
+    topics = [f"{name}.{suffix}" for suffix in TOPIC_SUFFIXES]
+    for future in admin.delete_topics(topics, operation_timeout=30).values():
+        try:
+            future.result(timeout=30)
+        except KafkaException as exc:
+            if exc.args[0].code() != KafkaError.UNKNOWN_TOPIC_OR_PART:
+                raise
+
+
+@pytest.fixture
+def service_env(kafka: str, schema_registry: str) -> dict[str, str]:
+    """Environment of an ingestion process talking to the test broker and registry."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STREAMOPS_")}
+    env.update(
+        STREAMOPS_KAFKA_BOOTSTRAP_SERVERS=kafka,
+        STREAMOPS_SCHEMA_REGISTRY_URL=schema_registry,
+        STREAMOPS_PII_SALT=SALT,
+        # the test broker is a single node
+        STREAMOPS_INGESTION_TOPIC_PARTITIONS="3",
+    )
+    return env
