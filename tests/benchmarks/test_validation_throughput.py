@@ -10,7 +10,10 @@ records (a stream stage has no DataFrame); its time is shown with and without th
 
 from __future__ import annotations
 
+import os
+import signal
 import statistics
+import subprocess
 import time
 from pathlib import Path
 
@@ -22,6 +25,9 @@ from streamops.examples.fraud.scenarios import load_scenario
 from streamops.pipeline import Pipeline, load_pipeline
 from streamops.runtime import InRecord
 from streamops_validation import Validator
+from tests.support.kafka import unique_name
+from tests.support.pipelines import STREAMOPS, create_topics, private_pipeline, produce_events
+from tests.support.stage_process import committed_total
 
 REPO = Path(__file__).resolve().parents[2]
 EVENTS, BATCH, RUNS = 100_000, 5_000, 5
@@ -104,4 +110,51 @@ def test_validation_throughput_vs_pandera() -> None:
     print(
         f"target >= 50,000 events/s per worker: {'met' if o >= 50_000 else 'MISSED'}; "
         f"faster than pandera: {'yes' if o > t else 'NO'}"
+    )
+
+
+def test_validation_service_end_to_end(kafka: str, schema_registry: str, tmp_path: Path) -> None:
+    """The whole service on one worker: decode, validate, encode, produce, commit."""
+    pipeline = private_pipeline(tmp_path)
+    create_topics(kafka, pipeline)
+    scenario = load_scenario(REPO / "deploy" / "pipelines" / "scenarios" / "dirty-3pct.yaml")
+    produce_events(
+        kafka, schema_registry, pipeline, list(generate(EVENTS, seed=3, scenario=scenario))
+    )
+    raw = f"{pipeline.name}.events.raw"
+    rates = []
+    for run in range(3):
+        group = unique_name("bench-validation")
+        env = {
+            **os.environ,
+            "STREAMOPS_KAFKA_BOOTSTRAP_SERVERS": kafka,
+            "STREAMOPS_SCHEMA_REGISTRY_URL": schema_registry,
+            "STREAMOPS_VALIDATION_GROUP_ID": group,
+            "STREAMOPS_VALIDATION_HEALTH_PORT": "0",
+            "STREAMOPS_STREAM_INSTANCE_ID": f"bench-{run}",
+        }
+        with open(tmp_path / "service.log", "ab") as log:
+            process = subprocess.Popen(
+                [str(STREAMOPS), "run", "validation", "--pipeline", str(pipeline.file)],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        try:
+            first: tuple[float, int] | None = None
+            deadline = time.monotonic() + 300
+            while (done := committed_total(kafka, group, raw, 3)) < EVENTS:
+                assert process.poll() is None and time.monotonic() < deadline, "see service.log"
+                if first is None and done > 0:
+                    first = (time.monotonic(), done)
+                time.sleep(0.05)
+            assert first is not None
+            rates.append((EVENTS - first[1]) / (time.monotonic() - first[0]))
+        finally:
+            process.send_signal(signal.SIGTERM)
+            process.wait(60)
+    print(
+        f"\nvalidation service end to end (Kafka in, valid/DLQ out, at-least-once), one "
+        f"worker, {EVENTS:,} events of 16 fields: runs {[f'{r:,.0f}' for r in rates]}, "
+        f"median {statistics.median(rates):,.0f} events/s"
     )

@@ -1,73 +1,19 @@
-"""A private copy of the fraud pipeline per test, and the validation service as a process."""
+"""The validation service as a process, stopped at teardown."""
 
 from __future__ import annotations
 
 import os
 import signal
 import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from confluent_kafka import Producer
-from confluent_kafka.admin import AdminClient
 
-from streamops.examples.fraud.generator import Generated
-from streamops.pipeline import Pipeline, load_pipeline
-from streamops.pipeline.pii import PiiTreatment
-from streamops.serde import AvroEncoder, value_subject
-from streamops.topics import ensure_topics, pipeline_topics
-from tests.support.confluent import registry_client
-from tests.support.kafka import delivery_recorder, free_port, unique_name
-
-REPO = Path(__file__).resolve().parents[3]
-FRAUD = REPO / "deploy" / "pipelines" / "fraud.yaml"
-STREAMOPS = Path(sys.executable).parent / "streamops"
-
-
-def private_pipeline(directory: Path, **replace: str) -> Pipeline:
-    """fraud.yaml under a unique name (its own topics), with optional text replacements."""
-    text = (
-        FRAUD.read_text()
-        .replace(
-            "../../schemas/fraud/Transaction.avsc", str(REPO / "schemas/fraud/Transaction.avsc")
-        )
-        .replace("name: fraud\n", f"name: {unique_name('val').replace('-', '_')}\n")
-    )
-    for old, new in replace.items():
-        assert old in text, old
-        text = text.replace(old, new)
-    path = directory / "pipeline.yaml"
-    path.write_text(text)
-    return load_pipeline(path)
-
-
-def create_topics(kafka: str, pipeline: Pipeline) -> None:
-    admin = AdminClient({"bootstrap.servers": kafka})
-    assert ensure_topics(admin, pipeline_topics(pipeline.name, partitions=3)).ok
-
-
-def produce_events(
-    kafka: str, registry_url: str, pipeline: Pipeline, generated: list[Generated]
-) -> None:
-    """Produce events as ingestion would: PII treated, Avro, keyed by card id."""
-    topic = f"{pipeline.name}.events.raw"
-    encoder = AvroEncoder(
-        registry_client(registry_url), value_subject(topic), pipeline.event_schema
-    )
-    pii = PiiTreatment(pipeline.spec.pii, salt="test-salt")
-    errors, on_delivery = delivery_recorder()
-    producer = Producer({"bootstrap.servers": kafka, "linger.ms": 20})
-    for n, g in enumerate(generated):
-        producer.produce(
-            topic, encoder.encode(pii.apply(g.event)), g.event["card_id"], on_delivery=on_delivery
-        )
-        if n % 10_000 == 0:
-            producer.poll(0)
-    assert producer.flush(60) == 0
-    assert errors == []
+from streamops.pipeline import Pipeline
+from tests.support.kafka import free_port
+from tests.support.pipelines import REPO, STREAMOPS
 
 
 @pytest.fixture

@@ -13,14 +13,9 @@ from streamops.examples.fraud.generator import generate
 from streamops.examples.fraud.scenarios import load_scenario
 from streamops.pipeline import Pipeline
 from streamops.serde import AvroDecoder
-from tests.integration.validation.conftest import (
-    REPO,
-    create_topics,
-    private_pipeline,
-    produce_events,
-)
 from tests.support.confluent import avro_deserializer, registry_client
 from tests.support.kafka import read_all
+from tests.support.pipelines import REPO, create_topics, private_pipeline, produce_events
 from tests.support.stage_process import committed_total, wait_for
 
 SCENARIOS = REPO / "deploy" / "pipelines" / "scenarios"
