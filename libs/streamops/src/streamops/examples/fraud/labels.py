@@ -1,0 +1,65 @@
+"""Chargeback labels waiting for their (compressed) delay to pass in wall-clock time."""
+
+from __future__ import annotations
+
+import heapq
+from typing import Any
+
+#: ``source`` of every label the generator writes.
+LABEL_SOURCE = "chargebacks"
+
+
+def chargeback_label(
+    pipeline: str, event: dict[str, Any], delay_ms: int, scale: float
+) -> dict[str, Any]:
+    """The platform Label of a fraudulent ``event`` (as produced: its ids after any fault).
+
+    ``label_time`` is ``event_time`` plus the delay scaled by ``scale``, so that
+    label_time - event_time is the delay the label really arrived after.
+    """
+    return {
+        "pipeline": pipeline,
+        "event_id": event["transaction_id"],
+        "entity_key": event["card_id"],
+        "value": 1.0,
+        "event_time": event["event_time"],
+        "label_time": event["event_time"] + round(delay_ms * scale),
+        "source": LABEL_SOURCE,
+    }
+
+
+class PendingLabels:
+    """Labels ordered by when they are due, on a monotonic clock in seconds."""
+
+    def __init__(self, pipeline: str, scale: float) -> None:
+        if scale < 0:
+            raise ValueError(f"the label time scale must be >= 0, not {scale}")
+        self.pipeline = pipeline
+        self.scale = scale
+        self._heap: list[tuple[float, int, dict[str, Any]]] = []
+        self._added = 0
+
+    def add(self, event: dict[str, Any], delay_ms: int, now_s: float) -> None:
+        """Schedule the chargeback of ``event``, seen at ``now_s``, after its scaled delay."""
+        label = chargeback_label(self.pipeline, event, delay_ms, self.scale)
+        self._added += 1
+        heapq.heappush(self._heap, (now_s + delay_ms * self.scale / 1000.0, self._added, label))
+
+    def pop_due(self, now_s: float) -> list[dict[str, Any]]:
+        """The labels due at ``now_s``, earliest first, taken out of the schedule."""
+        due = []
+        heap = self._heap
+        while heap and heap[0][0] <= now_s:
+            due.append(heapq.heappop(heap)[2])
+        return due
+
+    def pop_all(self) -> list[dict[str, Any]]:
+        """Every label still waiting, earliest first."""
+        return self.pop_due(float("inf"))
+
+    def next_due(self) -> float | None:
+        """When the next label is due, or None when none waits."""
+        return self._heap[0][0] if self._heap else None
+
+    def __len__(self) -> int:
+        return len(self._heap)
