@@ -12,7 +12,7 @@ SYNCED     := $(VENV)/.synced
 PROJECTS   := pyproject.toml uv.lock $(wildcard libs/*/pyproject.toml services/*/pyproject.toml deploy/*/pyproject.toml)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup up down status test test-unit test-integration lint bench
+.PHONY: help setup up down status demo test test-unit test-integration lint bench
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -36,6 +36,12 @@ down:  ## stop everything `make up` started
 
 status:  ## health of each component, and the addresses clients should use
 	@$(BIN)/streamops-local status
+
+demo: up  ## the fraud example: 30,000 transactions with a data-quality incident (about 2 min)
+	$(BIN)/streamops produce fraud --count 30000 --rate 500 --pii-salt "$$(cat var/pii-salt)" \
+	  --scenario deploy/pipelines/scenarios/quality-incident.yaml --label-time-scale 0.0001
+	@echo "waiting 35 s for the last 30 s alert window to close ..."; sleep 35
+	@$(BIN)/streamops-local demo-summary
 
 test: setup  ## unit + integration tests; starts (and then stops) Kafka and the registry if needed
 	$(BIN)/pytest

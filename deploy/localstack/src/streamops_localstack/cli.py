@@ -34,7 +34,7 @@ def _status(stack: LocalStack) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the process exit code."""
     parser = argparse.ArgumentParser(prog="streamops-local", description=__doc__)
-    parser.add_argument("command", choices=["fetch", "up", "down", "status"])
+    parser.add_argument("command", choices=["fetch", "up", "down", "status", "demo-summary"])
     args = parser.parse_args(argv)
     try:
         stack = LocalStack(LocalStackSettings())
@@ -47,6 +47,11 @@ def main(argv: list[str] | None = None) -> int:
             stack.up()
             print(f"local stack up in {time.monotonic() - started:.1f} s")
             return _status(stack)
+        if args.command == "demo-summary":
+            from streamops_localstack.demo import demo_summary
+
+            print(demo_summary(stack, "fraud"))
+            return 0
         if args.command == "down":
             stopped = stack.down()
             print(f"stopped: {', '.join(stopped)}" if stopped else "nothing was running")

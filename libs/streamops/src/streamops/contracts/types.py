@@ -236,8 +236,9 @@ class Deployment(TypedDict):
 
 class Label(TypedDict):
     """The ground truth for one event, written by a label producer to {pipeline}.labels (key:
-    event_id), often long after the event (e.g. a chargeback). Monitoring joins it to predictions
-    by event_id; training joins it to features by entity_key and event_time.
+    entity_key, so labels share partitions with their entity's events and features), often long
+    after the event (e.g. a chargeback). Monitoring joins it to predictions by event_id; training
+    joins it to features by entity_key and event_time.
     """
 
     #: The pipeline the event belongs to, e.g. fraud (the {pipeline} of the topic names).
