@@ -11,6 +11,8 @@ from typing import Annotated, Literal
 
 import typer
 
+from streamops.cli.options import BootstrapServers, RegistryUrl
+
 
 def register(app: typer.Typer) -> None:
     """Add the ``ingest`` command to the root ``streamops`` app."""
@@ -43,22 +45,8 @@ def ingest(
         Literal["csv", "parquet", "jsonl"] | None,
         typer.Option("--format", help="File format.", show_default="from the extension"),
     ] = None,
-    bootstrap_servers: Annotated[
-        str | None,
-        typer.Option(
-            "--bootstrap-servers",
-            help="Brokers; overrides STREAMOPS_KAFKA_BOOTSTRAP_SERVERS.",
-            show_default="from the environment, else localhost:9092",
-        ),
-    ] = None,
-    registry_url: Annotated[
-        str | None,
-        typer.Option(
-            "--registry-url",
-            help="Schema registry; overrides STREAMOPS_SCHEMA_REGISTRY_URL.",
-            show_default="from the environment",
-        ),
-    ] = None,
+    bootstrap_servers: BootstrapServers = None,
+    registry_url: RegistryUrl = None,
     source: Annotated[
         str | None,
         typer.Option(

@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from streamops.cli.options import BootstrapServers, RegistryUrl
 from streamops.examples.fraud import (
     ProduceOptions,
     ProduceReport,
@@ -92,22 +93,8 @@ def fraud(
             show_default="the spec's name",
         ),
     ] = None,
-    bootstrap_servers: Annotated[
-        str | None,
-        typer.Option(
-            "--bootstrap-servers",
-            help="Overrides STREAMOPS_KAFKA_BOOTSTRAP_SERVERS.",
-            show_default="from the environment, else localhost:9092",
-        ),
-    ] = None,
-    registry_url: Annotated[
-        str | None,
-        typer.Option(
-            "--registry-url",
-            help="Overrides STREAMOPS_SCHEMA_REGISTRY_URL.",
-            show_default="from the environment, else the local registry",
-        ),
-    ] = None,
+    bootstrap_servers: BootstrapServers = None,
+    registry_url: RegistryUrl = None,
     label_time_scale: Annotated[
         float,
         typer.Option(

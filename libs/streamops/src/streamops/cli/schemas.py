@@ -9,6 +9,7 @@ import typer
 from confluent_kafka.schema_registry import SchemaRegistryClient
 from pydantic import ValidationError
 
+from streamops.cli.options import RegistryUrl
 from streamops.contracts import SCHEMA_DIR, ContractError
 from streamops.contracts.check import check_schemas
 from streamops.contracts.codegen import TYPES_PATH, generate_types, write_types
@@ -62,14 +63,7 @@ def codegen(
 
 @app.command()
 def check(
-    registry_url: Annotated[
-        str | None,
-        typer.Option(
-            "--registry-url",
-            help="Confluent-compatible registry API; default: STREAMOPS_SCHEMA_REGISTRY_URL "
-            "or the local stack's.",
-        ),
-    ] = None,
+    registry_url: RegistryUrl = None,
     schema_dir: SchemaDir = None,
     subject_prefix: Annotated[
         str,

@@ -13,6 +13,7 @@ import typer
 from confluent_kafka.admin import AdminClient
 from pydantic import ValidationError
 
+from streamops.cli.options import BootstrapServers
 from streamops.settings import KafkaSettings
 from streamops.topics import (
     DEFAULT_EVENT_PARTITIONS,
@@ -85,14 +86,7 @@ def list_catalog(
 @app.command()
 def ensure(
     pipeline: Pipeline,
-    bootstrap_servers: Annotated[
-        str | None,
-        typer.Option(
-            "--bootstrap-servers",
-            help="Brokers to talk to; overrides STREAMOPS_KAFKA_BOOTSTRAP_SERVERS.",
-            show_default="from the environment, else localhost:9092",
-        ),
-    ] = None,
+    bootstrap_servers: BootstrapServers = None,
     partitions: Partitions = DEFAULT_EVENT_PARTITIONS,
     replication_factor: ReplicationFactor = None,
     apply: Annotated[
