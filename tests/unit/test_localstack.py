@@ -128,3 +128,26 @@ def test_a_running_process_whose_pid_file_was_lost_is_found_again(tmp_path: Path
     finally:
         started.stop(timeout_s=10)
     assert started.pid() is None
+
+
+def test_waiting_for_a_process_that_dies_fails_at_once_with_its_log(tmp_path: Path) -> None:
+    marker = f"--marker={tmp_path}"
+    process = _sleeper(tmp_path, marker)
+    process.start(
+        [sys.executable, "-c", "import sys; print('port already bound'); sys.exit(3)", marker],
+        {},
+        tmp_path,
+    )
+    with pytest.raises(LocalStackError, match=r"(?s)exited during start-up.*port already bound"):
+        process.wait_until(lambda: False, timeout_s=30, where="nowhere")
+
+
+def test_waiting_in_vain_times_out_naming_the_address(tmp_path: Path) -> None:
+    marker = f"--marker={tmp_path}"
+    process = _sleeper(tmp_path, marker)
+    process.start([sys.executable, "-c", "import time; time.sleep(60)", marker], {}, tmp_path)
+    try:
+        with pytest.raises(LocalStackError, match="did not answer on localhost:1 within 1 s"):
+            process.wait_until(lambda: False, timeout_s=1, where="localhost:1")
+    finally:
+        process.stop(timeout_s=10)

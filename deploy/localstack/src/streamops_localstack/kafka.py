@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import logging
 import subprocess
-import time
 import uuid
 from pathlib import Path
 from string import Template
@@ -161,18 +160,9 @@ class KafkaNode:
 
     def wait_ready(self) -> None:
         """Block until the broker answers metadata; fail early if the process dies."""
-        deadline = time.monotonic() + self.settings.start_timeout_s
-        while not self.is_ready():
-            if self.process.pid() is None:
-                raise LocalStackError(
-                    f"Kafka exited during start-up; see {self.logs_dir}:\n{self.process.log_tail()}"
-                )
-            if time.monotonic() > deadline:
-                raise LocalStackError(
-                    f"Kafka did not answer on {self.bootstrap_servers} within "
-                    f"{self.settings.start_timeout_s:.0f} s; see {self.logs_dir}"
-                )
-            time.sleep(0.2)
+        self.process.wait_until(
+            self.is_ready, self.settings.start_timeout_s, self.bootstrap_servers
+        )
 
     def stop(self) -> bool:
         """Controlled shutdown (SIGTERM); False if it was not running."""

@@ -8,7 +8,7 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from streamops_localstack.errors import LocalStackError
@@ -132,6 +132,21 @@ class ManagedProcess:
                 return False
             time.sleep(0.1)
         return True
+
+    def wait_until(self, ready: Callable[[], bool], timeout_s: float, where: str) -> None:
+        """Block until ``ready()``; fail at once, with the log's tail, if the process exits."""
+        deadline = time.monotonic() + timeout_s
+        while not ready():
+            if self.pid() is None:
+                raise LocalStackError(
+                    f"{self.name} exited during start-up; see {self.log_file}:\n{self.log_tail()}"
+                )
+            if time.monotonic() > deadline:
+                raise LocalStackError(
+                    f"{self.name} did not answer on {where} within {timeout_s:.0f} s; "
+                    f"see {self.log_file.parent}"
+                )
+            time.sleep(0.2)
 
     def log_tail(self, lines: int = 30) -> str:
         """The last lines of the process's console log, to explain a failed start."""

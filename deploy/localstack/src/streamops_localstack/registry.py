@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import httpx
@@ -121,19 +120,7 @@ class RegistryNode:
 
     def wait_ready(self) -> None:
         """Block until the API answers; fail early if the process dies."""
-        deadline = time.monotonic() + self.settings.start_timeout_s
-        while not self.is_ready():
-            if self.process.pid() is None:
-                raise LocalStackError(
-                    f"the registry exited during start-up; see {self.logs_dir}:\n"
-                    f"{self.process.log_tail()}"
-                )
-            if time.monotonic() > deadline:
-                raise LocalStackError(
-                    f"the registry did not answer on {self.url} within "
-                    f"{self.settings.start_timeout_s:.0f} s; see {self.logs_dir}"
-                )
-            time.sleep(0.25)
+        self.process.wait_until(self.is_ready, self.settings.start_timeout_s, self.url)
 
     def stop(self) -> bool:
         """Graceful stop (SIGTERM); False if it was not running."""

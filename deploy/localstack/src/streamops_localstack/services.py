@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import secrets
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -89,20 +88,8 @@ class ServiceNode:
             return False
 
     def wait_ready(self) -> None:
-        deadline = time.monotonic() + self.settings.start_timeout_s
-        while not self.is_ready():
-            if self.process.pid() is None:
-                raise LocalStackError(
-                    f"{self.spec.name} exited during start-up; see "
-                    f"{self.process.log_file}:\n{self.process.log_tail()}"
-                )
-            if time.monotonic() > deadline:
-                raise LocalStackError(
-                    f"{self.spec.name} not ready on {self.url}/readyz within "
-                    f"{self.settings.start_timeout_s:.0f} s; see "
-                    f"{self.process.log_file}"
-                )
-            time.sleep(0.25)
+        """Block until it answers; fail early if the process dies."""
+        self.process.wait_until(self.is_ready, self.settings.start_timeout_s, f"{self.url}/readyz")
 
     def stop(self) -> bool:
         return self.process.stop(timeout_s=30.0)
