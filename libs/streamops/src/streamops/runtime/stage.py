@@ -23,6 +23,7 @@ from confluent_kafka.schema_registry import SchemaRegistryClient
 from prometheus_client import CollectorRegistry
 
 from streamops.contracts import load_schema
+from streamops.runtime.clients import consumer_config, producer_config
 from streamops.runtime.dlq import dead_letter, encode_rejection, unencodable_output
 from streamops.runtime.guarantees import AtLeastOnce, ExactlyOnce, Pending, WritePhase
 from streamops.runtime.health import HealthServer
@@ -123,8 +124,10 @@ class Stage:
             health.stop()
             return
         self._encoders = encoders
-        consumer = Consumer(self._consumer_config())
-        producer = Producer(self._producer_config())
+        consumer = Consumer(
+            consumer_config(self.name, self.kafka, self.settings, self.metrics.on_librdkafka_stats)
+        )
+        producer = Producer(producer_config(self.name, self.kafka, self.settings))
         eos = self.settings.processing_guarantee == "exactly_once"
         phase: WritePhase = (ExactlyOnce if eos else AtLeastOnce)(
             producer, consumer, self.metrics, self.settings.operation_timeout_s
@@ -301,38 +304,6 @@ class Stage:
                     return None
                 self._heartbeat = time.monotonic()
                 delay = min(delay * 2, self.settings.registry_retry_max_s)
-
-    # -- client configuration --------------------------------------------------------------
-
-    def _consumer_config(self) -> dict[str, Any]:
-        s = self.settings
-        return {
-            **self.kafka.client_config(),
-            "group.id": self.name,
-            # Static membership: a restarted replica gets its partitions back at once.
-            "group.instance.id": f"{self.name}-{s.instance_id}",
-            "enable.auto.commit": False,
-            "enable.auto.offset.store": False,
-            "auto.offset.reset": s.auto_offset_reset,
-            # Upstream stages may write in transactions: never read aborted records.
-            "isolation.level": "read_committed",
-            "session.timeout.ms": int(s.session_timeout_s * 1000),
-            "statistics.interval.ms": 5000,
-            "stats_cb": self.metrics.on_librdkafka_stats,
-        }
-
-    def _producer_config(self) -> dict[str, Any]:
-        s = self.settings
-        config: dict[str, Any] = {
-            **self.kafka.client_config(),
-            "enable.idempotence": True,  # broker-side dedup of librdkafka's own retries
-            "linger.ms": s.producer_linger_ms,
-            "compression.type": "lz4",
-        }
-        if s.processing_guarantee == "exactly_once":
-            config["transactional.id"] = f"{self.name}-{s.instance_id}"
-            config["transaction.timeout.ms"] = int(s.transaction_timeout_s * 1000)
-        return config
 
 
 def _position(m: Message) -> tuple[str, int, int]:
