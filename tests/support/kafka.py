@@ -7,8 +7,10 @@ import time
 import uuid
 from collections.abc import Callable
 
-from confluent_kafka import Consumer, KafkaError, Message
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message
 from confluent_kafka.admin import AdminClient, NewTopic
+
+from streamops.topics import TOPIC_SUFFIXES
 
 
 def free_port() -> int:
@@ -84,3 +86,18 @@ def delivery_recorder() -> tuple[list[str], Callable[[KafkaError | None, Message
             errors.append(str(err))
 
     return errors, on_delivery
+
+
+def delete_pipeline_topics(admin: AdminClient, pipeline: str) -> None:
+    """Delete every catalog topic of ``pipeline``; topics never created are fine.
+
+    By name rather than by listing: a topic created a moment ago may not be in the
+    metadata yet, and would otherwise be left behind on the shared broker.
+    """
+    topics = [f"{pipeline}.{suffix}" for suffix in TOPIC_SUFFIXES]
+    for future in admin.delete_topics(topics, operation_timeout=30).values():
+        try:
+            future.result(timeout=30)
+        except KafkaException as exc:
+            if exc.args[0].code() != KafkaError.UNKNOWN_TOPIC_OR_PART:
+                raise

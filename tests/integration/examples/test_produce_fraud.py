@@ -14,16 +14,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import AdminClient
 from typer.testing import CliRunner
 
 from streamops.cli import app
 from streamops.examples.fraud import generate
 from streamops.serde import AvroDecoder
-from streamops.topics import TOPIC_SUFFIXES
 from tests.support.confluent import registry_client
-from tests.support.kafka import read_all, unique_name
+from tests.support.kafka import delete_pipeline_topics, read_all, unique_name
 
 SALT = "integration-salt"
 COUNT = 5_000
@@ -35,14 +33,7 @@ def pipeline(kafka: str) -> Iterator[str]:
     """A pipeline name of this test only; its topics are deleted afterwards."""
     name = unique_name("fraudgen")
     yield name
-    admin = AdminClient({"bootstrap.servers": kafka})
-    topics = [f"{name}.{suffix}" for suffix in TOPIC_SUFFIXES]
-    for future in admin.delete_topics(topics, operation_timeout=30).values():
-        try:
-            future.result(timeout=30)
-        except KafkaException as exc:
-            if exc.args[0].code() != KafkaError.UNKNOWN_TOPIC_OR_PART:
-                raise
+    delete_pipeline_topics(AdminClient({"bootstrap.servers": kafka}), name)
 
 
 def _ms(value: Any) -> Any:

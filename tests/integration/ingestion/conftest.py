@@ -9,17 +9,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import AdminClient
 
-from streamops.topics import TOPIC_SUFFIXES
 from tests.integration.ingestion.support import (
     FRAUD_SCHEMA,
     FRAUD_SPEC,
     SALT,
     PrivatePipeline,
 )
-from tests.support.kafka import unique_name
+from tests.support.kafka import delete_pipeline_topics, unique_name
 
 
 @pytest.fixture
@@ -33,14 +31,7 @@ def pipeline(tmp_path: Path, kafka: str) -> Iterator[PrivatePipeline]:
     spec = tmp_path / f"{name}.yaml"
     spec.write_text(text)
     yield PrivatePipeline(name, spec)
-    admin = AdminClient({"bootstrap.servers": kafka})
-    topics = [f"{name}.{suffix}" for suffix in TOPIC_SUFFIXES]
-    for future in admin.delete_topics(topics, operation_timeout=30).values():
-        try:
-            future.result(timeout=30)
-        except KafkaException as exc:
-            if exc.args[0].code() != KafkaError.UNKNOWN_TOPIC_OR_PART:
-                raise
+    delete_pipeline_topics(AdminClient({"bootstrap.servers": kafka}), name)
 
 
 @pytest.fixture
