@@ -72,7 +72,16 @@ def _flags(**values: object) -> list[str]:
 
 def committed_total(bootstrap_servers: str, group: str, topic: str, partitions: int) -> int:
     """Sum of the group's committed offsets on ``topic`` (records fully processed)."""
-    consumer = Consumer({"bootstrap.servers": bootstrap_servers, "group.id": group})
+    # read_uncommitted: a read_committed consumer asks for *stable* offsets, which the
+    # broker withholds while a transaction holding offsets is open, e.g. one of a stage
+    # just SIGKILLed (until its successor fences it, or the transaction times out).
+    consumer = Consumer(
+        {
+            "bootstrap.servers": bootstrap_servers,
+            "group.id": group,
+            "isolation.level": "read_uncommitted",
+        }
+    )
     try:
         tps = consumer.committed([TopicPartition(topic, p) for p in range(partitions)], timeout=10)
     finally:
