@@ -21,16 +21,18 @@ FRAUD = REPO / "deploy" / "pipelines" / "fraud.yaml"
 STREAMOPS = Path(sys.executable).parent / "streamops"
 
 
-def private_pipeline(directory: Path, **replace: str) -> Pipeline:
+def private_pipeline(
+    directory: Path, prefix: str = "val", replace: dict[str, str] | None = None
+) -> Pipeline:
     """fraud.yaml under a unique name (its own topics), with optional text replacements."""
     text = (
         FRAUD.read_text()
         .replace(
             "../../schemas/fraud/Transaction.avsc", str(REPO / "schemas/fraud/Transaction.avsc")
         )
-        .replace("name: fraud\n", f"name: {unique_name('val').replace('-', '_')}\n")
+        .replace("name: fraud\n", f"name: {unique_name(prefix).replace('-', '_')}\n")
     )
-    for old, new in replace.items():
+    for old, new in (replace or {}).items():
         assert old in text, old
         text = text.replace(old, new)
     path = directory / "pipeline.yaml"

@@ -4,7 +4,6 @@ environment the ingestion processes run with."""
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,26 +11,19 @@ import pytest
 from confluent_kafka.admin import AdminClient
 
 from tests.integration.ingestion.support import (
-    FRAUD_SCHEMA,
-    FRAUD_SPEC,
     SALT,
     PrivatePipeline,
 )
-from tests.support.kafka import delete_pipeline_topics, unique_name
+from tests.support.kafka import delete_pipeline_topics
+from tests.support.pipelines import private_pipeline
 
 
 @pytest.fixture
 def pipeline(tmp_path: Path, kafka: str) -> Iterator[PrivatePipeline]:
     """fraud.yaml renamed, with an absolute schema path; its topics are deleted afterwards."""
-    name = unique_name("ingest").replace("-", "_")
-    text = FRAUD_SPEC.read_text()
-    text = re.sub(r"^name: fraud$", f"name: {name}", text, count=1, flags=re.M)
-    text = text.replace("../../schemas/fraud/Transaction.avsc", str(FRAUD_SCHEMA))
-    assert f"name: {name}" in text and str(FRAUD_SCHEMA) in text
-    spec = tmp_path / f"{name}.yaml"
-    spec.write_text(text)
-    yield PrivatePipeline(name, spec)
-    delete_pipeline_topics(AdminClient({"bootstrap.servers": kafka}), name)
+    private = private_pipeline(tmp_path, prefix="ingest")
+    yield PrivatePipeline(private.name, private.file)
+    delete_pipeline_topics(AdminClient({"bootstrap.servers": kafka}), private.name)
 
 
 @pytest.fixture

@@ -9,8 +9,6 @@ from pathlib import Path
 from confluent_kafka import Message
 
 REPO = Path(__file__).resolve().parents[3]
-FRAUD_SPEC = REPO / "deploy" / "pipelines" / "fraud.yaml"
-FRAUD_SCHEMA = REPO / "schemas" / "fraud" / "Transaction.avsc"
 STREAMOPS = Path(sys.executable).parent / "streamops"
 SALT = "integration-test-salt"
 

@@ -77,7 +77,7 @@ def test_a_quality_incident_opens_one_alert_and_resolves_it(
     kafka: str, schema_registry: str, tmp_path: Path, validation_service: Service
 ) -> None:
     # Alert windows of 2 s instead of 30 s, so the test needs seconds, not minutes.
-    pipeline = private_pipeline(tmp_path, **{"    window: 30s\n": "    window: 2s\n"})
+    pipeline = private_pipeline(tmp_path, replace={"    window: 30s\n": "    window: 2s\n"})
     create_topics(kafka, pipeline)
     generated = list(
         generate(20_000, seed=5, scenario=load_scenario(SCENARIOS / "quality-incident.yaml"))

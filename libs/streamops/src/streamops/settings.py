@@ -16,6 +16,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 #: The ccompat (Confluent-compatible) API of the Apicurio Registry started by ``make up``.
 LOCAL_SCHEMA_REGISTRY_URL = "http://localhost:8081/apis/ccompat/v7"
 
+#: A librdkafka configuration, as confluent-kafka's Producer, Consumer and AdminClient take it.
+ClientConfig = dict[str, str | int | float | bool]
+
 SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
 SaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER", "GSSAPI"]
 
@@ -70,9 +73,9 @@ class KafkaSettings(BaseSettings):
                 raise ValueError(f"{name}: no such file: {path}")
         return self
 
-    def client_config(self) -> dict[str, str]:
+    def client_config(self) -> ClientConfig:
         """The librdkafka properties shared by producers, consumers and admin clients."""
-        config = {
+        config: ClientConfig = {
             "bootstrap.servers": self.bootstrap_servers,
             "security.protocol": self.security_protocol,
             "client.id": self.client_id,

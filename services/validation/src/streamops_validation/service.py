@@ -61,8 +61,7 @@ def run(pipeline_file: Path) -> None:
         print(f"validation: cannot start: {exc}", file=sys.stderr)
         raise SystemExit(2) from exc
     if settings.ensure_topics:
-        admin = AdminClient(dict[str, str | int | float | bool](kafka.client_config()))
-        report = ensure_topics(admin, pipeline_topics(pipeline.name))
+        report = ensure_topics(AdminClient(kafka.client_config()), pipeline_topics(pipeline.name))
         if not report.ok:
             log.warning("topics differ from the catalog:\n%s", report.render())
     build_stage(pipeline, settings, stream, kafka, registry).run()

@@ -114,8 +114,7 @@ def ensure(
     except ValidationError as exc:
         raise _fail(f"invalid Kafka settings: {exc}") from exc
     # AdminClient's stub wants dict[str, str | int | float | bool]; dict is invariant.
-    config: dict[str, str | int | float | bool] = {**settings.client_config()}
-    admin = AdminClient(config)
+    admin = AdminClient(settings.client_config())
     try:
         report = ensure_topics(admin, specs, apply=apply, timeout_s=timeout)
     except TopicError as exc:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from streamops.serde.avro import RegistryUnavailable
+
 
 class ContractError(Exception):
     """Base class of every error about the platform's Avro contracts."""
@@ -23,5 +25,9 @@ class CodegenError(ContractError):
     """The schemas cannot be turned into Python types (e.g. two definitions of one name)."""
 
 
-class RegistryUnavailableError(ContractError):
-    """The schema registry could not be reached or answered with an unexpected error."""
+class RegistryUnavailableError(ContractError, RegistryUnavailable):
+    """The schema registry could not be reached or answered with an unexpected error.
+
+    Also a ``streamops.serde.RegistryUnavailable``: one exception to catch for "the
+    registry is down", whichever part of the library asked it.
+    """

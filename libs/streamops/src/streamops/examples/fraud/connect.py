@@ -41,9 +41,10 @@ def open_fraud_producer(
     except MissingSaltError as exc:
         raise ProduceSetupError(f"{exc}, or pass --pii-salt") from exc
     labels_topic = pipeline.spec.label_topic if name == pipeline.name else f"{name}.labels"
-    admin_config: dict[str, str | int | float | bool] = {**kafka.client_config()}
     try:
-        report = ensure_topics(AdminClient(admin_config), catalog(name), timeout_s=timeout_s)
+        report = ensure_topics(
+            AdminClient(kafka.client_config()), catalog(name), timeout_s=timeout_s
+        )
     except TopicError as exc:
         raise ProduceSetupError(f"{exc} (bootstrap servers: {kafka.bootstrap_servers})") from exc
     client = SchemaRegistryClient({**registry.client_config(), "timeout": timeout_s})
