@@ -10,6 +10,10 @@ VENV       := .venv
 BIN        := $(VENV)/bin
 SYNCED     := $(VENV)/.synced
 PROJECTS   := pyproject.toml uv.lock $(wildcard libs/*/pyproject.toml services/*/pyproject.toml deploy/*/pyproject.toml)
+# the native Avro codec (libs/streamops-avro) is Rust: uv builds it with maturin and cargo
+NATIVE     := $(wildcard libs/streamops-avro/Cargo.* libs/streamops-avro/src/*.rs libs/streamops-avro/*.pyi)
+# rustup installs cargo in ~/.cargo/bin, which a non-login shell may not have on PATH
+export PATH := $(PATH):$(HOME)/.cargo/bin
 
 .DEFAULT_GOAL := help
 .PHONY: help setup up down status demo test test-unit test-integration lint bench
@@ -21,11 +25,12 @@ $(UV):
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
-$(SYNCED): $(PROJECTS) | $(UV)
+$(SYNCED): $(PROJECTS) $(NATIVE) | $(UV)
+	@command -v cargo >/dev/null || { echo "make setup: cargo not found. libs/streamops-avro is Rust; install a toolchain (https://rustup.rs) or put cargo on PATH" >&2; exit 1; }
 	$(UV) sync --all-packages --frozen --python $(PYTHON)
 	@touch $@
 
-setup: $(SYNCED)  ## venv, Python packages (pinned by uv.lock), Kafka and registry jars
+setup: $(SYNCED)  ## venv, Python packages (pinned by uv.lock), the native codec, Kafka and registry jars
 	$(BIN)/streamops-local fetch
 
 up: setup  ## start Kafka and the schema registry (the services join as they are built)

@@ -3,16 +3,21 @@
 Bytes on the wire are exactly what confluent-kafka's ``AvroSerializer`` writes and
 ``AvroDeserializer`` reads (tests prove both directions), so kcat, Connect and any
 Confluent client read every topic. The schema registry is reached through
-confluent-kafka's ``SchemaRegistryClient`` (registration, lookup by id, its cache);
-the per-record work is a direct fastavro call, because the Confluent serde classes
-cost 1.6x as much to encode and 3.3x as much to decode a record (docs/benchmarks.md),
-which at 50,000 records/s would be most of a core.
+confluent-kafka's ``SchemaRegistryClient`` (registration, lookup by id, its cache).
+
+The per-record work is done by ``streamops_avro``, a codec compiled per schema (Rust),
+which reads and writes exactly what fastavro does at about a ninth of the cost
+(docs/benchmarks.md). fastavro stays the reference and the fallback: for values the codec
+declines (a naive datetime, a Mapping that is not a dict ...), for schemas it does not
+support (decimal, time-*, local-timestamp-*), and for reading with a reader schema that
+differs from the writer's (schema resolution).
 """
 
 from __future__ import annotations
 
 import io
 import json
+import logging
 import struct
 import time
 from collections.abc import Mapping
@@ -22,11 +27,15 @@ from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
 from confluent_kafka.schema_registry.error import SchemaRegistryError
 from fastavro import parse_schema, schemaless_reader, schemaless_writer
 
+from streamops_avro import Codec, CorruptAvro, TrailingBytes, UnsupportedSchema
+
 MAGIC_BYTE = 0
 _HEADER = struct.Struct(">bI")
 # An id the registry does not know is remembered this long, so that a flood of garbage
 # records is not a flood of registry requests (a later registration is seen after it).
 UNKNOWN_ID_TTL_S = 60.0
+
+log = logging.getLogger(__name__)
 
 
 class DecodeError(ValueError):
@@ -51,6 +60,16 @@ def _schema_json(schema: Mapping[str, Any] | str) -> str:
     return schema if isinstance(schema, str) else json.dumps(schema)
 
 
+def native_codec(parsed: Any) -> Codec | None:
+    """The compiled codec of a schema parsed by fastavro, or None if only fastavro can do it."""
+    try:
+        return Codec(parsed)
+    except UnsupportedSchema as exc:
+        name = parsed.get("name", "?") if isinstance(parsed, dict) else parsed
+        log.info("schema %s uses %s: fastavro reads and writes it (slower)", name, exc)
+        return None
+
+
 class AvroEncoder:
     """Encodes records of one schema for one subject; the schema is registered on creation."""
 
@@ -66,10 +85,16 @@ class AvroEncoder:
             ) from exc
         self.subject = subject
         self._parsed = parse_schema(json.loads(text))
+        self._codec = native_codec(self._parsed)
         self._header = _HEADER.pack(MAGIC_BYTE, self.schema_id)
 
     def encode(self, record: Mapping[str, Any]) -> bytes:
         """Wire-format bytes of one record; raises ValueError/TypeError if it does not fit."""
+        if self._codec is not None:
+            data = self._codec.encode(record, self._header)
+            if data is not None:
+                return data
+        # declined: fastavro writes what the codec could not vouch for, or raises its error
         out = io.BytesIO(self._header)
         out.seek(len(self._header))
         schemaless_writer(out, self._parsed, record)
@@ -88,7 +113,8 @@ class AvroDecoder:
     ) -> None:
         self._registry = registry
         self._reader = parse_schema(dict(reader_schema)) if reader_schema is not None else None
-        self._writers: dict[int, Any] = {}
+        self._writers: dict[int, Any] = {}  # schema id -> fastavro's parsed schema
+        self._codecs: dict[int, Codec] = {}  # schema id -> codec, where it can read alone
         self._unknown: dict[int, float] = {}  # schema id -> when the registry said 404
 
     def writer_schema(self, schema_id: int) -> Any:
@@ -120,6 +146,10 @@ class AvroDecoder:
             parsed = parse_schema(json.loads(found.schema_str or "null"))
             if not isinstance(parsed, dict) or parsed.get("type") != "record":
                 raise DecodeError("not_a_record", f"schema id {schema_id} is not a record schema")
+            # With a reader schema that differs, fastavro resolves one to the other.
+            codec = native_codec(parsed) if self._reader in (None, parsed) else None
+            if codec is not None:
+                self._codecs[schema_id] = codec
             self._writers[schema_id] = parsed
         return parsed
 
@@ -133,12 +163,29 @@ class AvroDecoder:
                 f"not Confluent Avro wire format: {len(data)} bytes, first byte "
                 f"{data[0] if data else 'none'} (expected magic byte 0 and a 4-byte schema id)",
             )
-        _, schema_id = _HEADER.unpack_from(data)
-        writer = self._writers.get(schema_id) or self.writer_schema(schema_id)
+        schema_id = _HEADER.unpack_from(data)[1]
+        codec = self._codecs.get(schema_id)
+        if codec is not None:
+            try:
+                record: dict[str, Any] = codec.decode(data, _HEADER.size)
+                return record
+            except TrailingBytes as exc:
+                raise DecodeError(
+                    "trailing_bytes",
+                    f"{exc.args[0]} bytes left after the record (schema id {schema_id})",
+                ) from None
+            except CorruptAvro as exc:
+                raise DecodeError(
+                    "corrupt_avro",
+                    f"cannot read the Avro body with schema id {schema_id}: {exc}",
+                ) from None
+        writer = self.writer_schema(schema_id)
+        if schema_id in self._codecs:  # first record of this schema id
+            return self.decode(data)
         stream = io.BytesIO(data)
         stream.seek(_HEADER.size)
         try:
-            record = schemaless_reader(stream, writer, self._reader)
+            value = schemaless_reader(stream, writer, self._reader)
         except Exception as exc:  # fastavro raises EOFError, ValueError, UnicodeDecodeError ...
             raise DecodeError(
                 "corrupt_avro",
@@ -150,4 +197,4 @@ class AvroDecoder:
                 "trailing_bytes",
                 f"{len(data) - stream.tell()} bytes left after the record (schema id {schema_id})",
             )
-        return cast(dict[str, Any], record)  # a record schema always reads as a dict
+        return cast(dict[str, Any], value)  # a record schema always reads as a dict

@@ -1,0 +1,238 @@
+"""The native codec (streamops_avro) against fastavro, its reference, on generated schemas.
+
+- encode: whenever the codec writes bytes, they are fastavro's bytes (and fastavro did
+  not refuse the value); where it declines, AvroEncoder's result is still fastavro's.
+- decode: on every valid encoding it returns fastavro's objects, types included.
+- corrupted encodings: it never crashes; it never accepts what fastavro refuses, never
+  reads it differently, and refuses more only for the malformations it names.
+- the schemas the platform uses are compiled and never declined on their own records.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from fastavro import parse_schema, schemaless_reader, schemaless_writer
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from streamops.contracts import load_schema
+from streamops_avro import Codec, CorruptAvro, TrailingBytes, UnsupportedSchema
+from tests.support.avro_strategies import same, schemas, values
+from tests.support.records import PAYMENT_SCHEMA, payment
+
+# More examples: STREAMOPS_FUZZ_EXAMPLES=5000. CI runs the same examples every time.
+EXAMPLES = settings(
+    max_examples=int(os.environ.get("STREAMOPS_FUZZ_EXAMPLES", "300")),
+    derandomize=os.environ.get("CI") == "true",
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+# What the codec refuses although fastavro reads something (fastavro indexes its lists
+# from the end with a negative union or enum index, and reads a negative length as "all").
+STRICTER = re.compile(
+    r"negative (bytes|string) length|union index -|enum index -|cannot fit|longer than 64 bits"
+)
+
+
+def fastavro_encode(parsed: Any, value: Any) -> bytes:
+    out = io.BytesIO()
+    schemaless_writer(out, parsed, value)
+    return out.getvalue()
+
+
+def fastavro_decode(parsed: Any, data: bytes) -> Any:
+    stream = io.BytesIO(data)
+    value = schemaless_reader(stream, parsed, None)
+    if stream.tell() != len(data):
+        raise ValueError("trailing bytes")
+    return value
+
+
+def _encoded(draw: st.DrawFn) -> tuple[Any, Codec, Any, bytes]:
+    parsed = parse_schema(draw(schemas()))
+    value = draw(values(parsed))
+    try:
+        data = fastavro_encode(parsed, value)
+    except Exception:  # a value fastavro refuses: nothing to decode
+        assume(False)
+    return parsed, Codec(parsed), value, data
+
+
+@EXAMPLES
+@given(st.data())
+def test_encode_writes_fastavros_bytes_or_declines(data: st.DataObject) -> None:
+    parsed = parse_schema(data.draw(schemas()))
+    value = data.draw(values(parsed))
+    written = Codec(parsed).encode(value, b"\x00HEAD")
+    try:
+        expected: bytes | Exception = fastavro_encode(parsed, value)
+    except Exception as exc:
+        expected = exc
+    if written is not None:
+        assert not isinstance(expected, Exception), f"fastavro refuses {value!r}: {expected}"
+        assert written == b"\x00HEAD" + expected
+
+
+@EXAMPLES
+@given(st.data())
+def test_decode_returns_fastavros_objects(data: st.DataObject) -> None:
+    parsed, codec, _, encoded = data.draw(st.composite(_encoded)())
+    try:
+        expected = fastavro_decode(parsed, encoded)
+    except OverflowError:  # fastavro writes ints no datetime can hold, and cannot read them
+        with pytest.raises(CorruptAvro, match="outside years"):
+            codec.decode(encoded)
+        return
+    assert same(codec.decode(encoded), expected)
+    assert same(codec.decode(b"\x07\x07" + encoded, 2), expected)
+
+
+@st.composite
+def _corrupted(draw: st.DrawFn) -> tuple[Any, Codec, bytes]:
+    parsed, codec, _, encoded = _encoded(draw)
+    how = draw(st.sampled_from(["truncate", "flip", "append", "splice"]))
+    if how == "truncate":
+        assume(encoded)
+        return parsed, codec, encoded[: draw(st.integers(0, len(encoded) - 1))]
+    if how == "append":
+        return parsed, codec, encoded + draw(st.binary(min_size=1, max_size=4))
+    assume(encoded)
+    at = draw(st.integers(0, len(encoded) - 1))
+    if how == "flip":
+        return parsed, codec, encoded[:at] + bytes([draw(st.integers(0, 255))]) + encoded[at + 1 :]
+    return parsed, codec, encoded[:at] + draw(st.binary(min_size=1, max_size=10)) + encoded[at:]
+
+
+@EXAMPLES
+@given(_corrupted())
+def test_corrupted_bytes_are_refused_or_read_as_fastavro_reads_them(
+    case: tuple[Any, Codec, bytes],
+) -> None:
+    parsed, codec, data = case
+    try:
+        expected: Any = fastavro_decode(parsed, data)
+    except Exception as exc:
+        expected = exc
+    try:
+        got = codec.decode(data)
+    except (CorruptAvro, TrailingBytes) as exc:
+        if not isinstance(expected, Exception):
+            assert STRICTER.search(str(exc)), f"fastavro reads {expected!r}, codec refuses: {exc}"
+        return
+    assert not isinstance(expected, Exception), f"codec reads {got!r}, fastavro: {expected!r}"
+    assert same(got, expected)
+
+
+def test_fields_missing_from_a_record_take_their_defaults_as_fastavro_writes_them() -> None:
+    parsed = parse_schema(
+        {
+            "type": "record",
+            "name": "Defaults",
+            "fields": [
+                {"name": "a", "type": "long"},
+                {"name": "b", "type": ["null", "string"], "default": None},
+                {"name": "c", "type": "string", "default": "x"},
+                {"name": "d", "type": {"type": "array", "items": "int"}, "default": [1, 2]},
+                {"name": "e", "type": ["null", "string"]},  # no default: fastavro writes null
+            ],
+        }
+    )
+    codec = Codec(parsed)
+    assert codec.encode({"a": 1}) is None  # e: only fastavro knows it writes null
+    record = {"a": 1, "e": "y"}
+    assert codec.encode(record) == fastavro_encode(parsed, record)
+    assert codec.encode({"b": "z"}) is None  # a is missing and has no default
+
+
+def test_values_only_fastavro_can_judge_are_declined() -> None:
+    parsed = parse_schema(PAYMENT_SCHEMA)
+    codec = Codec(parsed)
+    record = payment(1)
+    assert codec.encode(record) == fastavro_encode(parsed, record)
+    naive = {**record, "event_time": datetime(2026, 1, 1)}  # fastavro uses the local zone
+    assert codec.encode(naive) is None
+    assert codec.encode({**record, "card_present": 1}) is None  # fastavro writes truthiness
+    assert codec.encode({**record, "amount": "12.5"}) is None  # fastavro raises
+    assert codec.encode({**record, "id": None}) is None
+
+
+def test_unsupported_logical_types_leave_the_schema_to_fastavro() -> None:
+    logicals: list[dict[str, Any]] = [
+        {"type": "bytes", "logicalType": "decimal", "precision": 5, "scale": 2},
+        {"type": "int", "logicalType": "time-millis"},
+        {"type": "long", "logicalType": "local-timestamp-millis"},
+    ]
+    for logical in logicals:
+        schema = {"type": "record", "name": "R", "fields": [{"name": "x", "type": logical}]}
+        with pytest.raises(UnsupportedSchema, match=str(logical["logicalType"])):
+            Codec(parse_schema(schema))
+
+
+def test_hostile_block_counts_and_deep_nesting_are_refused_not_obeyed() -> None:
+    nulls = Codec(parse_schema({"type": "array", "items": "null"}))
+    with pytest.raises(CorruptAvro, match="cannot fit"):
+        nulls.decode(b"\xfe\xff\xff\xff\xff\xff\xff\xff\x7f")  # 2**62 items of nothing
+    longs = Codec(parse_schema({"type": "array", "items": "long"}))
+    with pytest.raises(CorruptAvro, match="cannot fit"):
+        longs.decode(b"\xfe\xff\xff\x0f\x00")
+    linked = Codec(
+        parse_schema(
+            {
+                "type": "record",
+                "name": "Node",
+                "fields": [{"name": "next", "type": ["null", "Node"]}],
+            }
+        )
+    )
+    with pytest.raises(CorruptAvro, match="nesting deeper"):
+        linked.decode(b"\x02" * 100_000)
+    assert linked.decode(b"\x02\x02\x00") == {"next": {"next": {"next": None}}}
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Alert",
+        "DeadLetter",
+        "Label",
+        "Prediction",
+        "ModelVersion",
+        "Deployment",
+        "DataQualityReport",
+    ],
+)
+def test_platform_contracts_compile(name: str) -> None:
+    Codec(parse_schema(load_schema(name)))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(-(2**45), 2**45))
+def test_timestamps_read_as_fastavro_reads_them_across_the_calendar(ms: int) -> None:
+    parsed = parse_schema({"type": "long", "logicalType": "timestamp-millis"})
+    data = fastavro_encode(parsed, ms)
+    try:
+        expected: Any = fastavro_decode(parsed, data)
+    except OverflowError:
+        with pytest.raises(CorruptAvro, match="outside years"):
+            Codec(parsed).decode(data)
+        return
+    assert same(Codec(parsed).decode(data), expected)
+    assert Codec(parsed).encode(expected) == data  # and back, through the aware datetime
+
+
+def test_calendar_edges_match_python() -> None:
+    ts = Codec(parse_schema({"type": "long", "logicalType": "timestamp-micros"}))
+    for moment in (
+        datetime(1, 1, 1, tzinfo=UTC),
+        datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+        datetime(2000, 2, 29, 12, tzinfo=UTC),
+        datetime(1969, 12, 31, 23, 59, 59, 1, tzinfo=UTC),
+    ):
+        data = ts.encode(moment)
+        assert data is not None and ts.decode(data) == moment
