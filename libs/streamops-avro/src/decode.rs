@@ -17,8 +17,9 @@ use crate::{Codec, CorruptAvro};
 
 /// Deeper nesting than this (only reachable through recursive schemas) is refused.
 const MAX_DEPTH: usize = 512;
-/// Items a block may claim when they can encode to zero bytes (arrays of null).
-const MAX_EMPTY_ITEMS: u64 = 1 << 24;
+/// Items a block may claim when they can encode to zero bytes (arrays of null, of empty
+/// records): a forged count must not make us build an endless list, as fastavro does.
+const MAX_EMPTY_ITEMS: u64 = 1 << 20;
 
 pub struct Reader<'a> {
     pub data: &'a [u8],
@@ -178,12 +179,12 @@ impl Codec {
                 reader.long()?; // the block's size in bytes, not needed to read it
             }
             let count = count as u64;
-            let plausible = if item_min_size == 0 {
-                count <= MAX_EMPTY_ITEMS
-            } else {
-                count.saturating_mul(item_min_size as u64) <= reader.remaining() as u64
-            };
-            if !plausible {
+            if item_min_size == 0 && count > MAX_EMPTY_ITEMS {
+                return Err(corrupt(format!(
+                    "a block of {count} zero-byte items, more than the {MAX_EMPTY_ITEMS} allowed"
+                )));
+            }
+            if count.saturating_mul(item_min_size as u64) > reader.remaining() as u64 {
                 return Err(corrupt(format!(
                     "a block of {count} items cannot fit in the {} bytes left",
                     reader.remaining()

@@ -11,9 +11,10 @@
 from __future__ import annotations
 
 import io
+import itertools
 import os
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -36,7 +37,7 @@ EXAMPLES = settings(
 # What the codec refuses although fastavro reads something (fastavro indexes its lists
 # from the end with a negative union or enum index, and reads a negative length as "all").
 STRICTER = re.compile(
-    r"negative (bytes|string) length|union index -|enum index -|cannot fit|longer than 64 bits"
+    r"negative (bytes|string) length|union index -|enum index -|longer than 64 bits"
 )
 
 
@@ -54,14 +55,16 @@ def fastavro_decode(parsed: Any, data: bytes) -> Any:
     return value
 
 
-def _encoded(draw: st.DrawFn) -> tuple[Any, Codec, Any, bytes]:
+@st.composite
+def _encoded(draw: st.DrawFn) -> tuple[Any, Codec, bytes]:
+    """A schema, its codec, and an encoding of one of its values (by fastavro)."""
     parsed = parse_schema(draw(schemas()))
     value = draw(values(parsed))
     try:
         data = fastavro_encode(parsed, value)
     except Exception:  # a value fastavro refuses: nothing to decode
         assume(False)
-    return parsed, Codec(parsed), value, data
+    return parsed, Codec(parsed), data
 
 
 @EXAMPLES
@@ -80,13 +83,15 @@ def test_encode_writes_fastavros_bytes_or_declines(data: st.DataObject) -> None:
 
 
 @EXAMPLES
-@given(st.data())
-def test_decode_returns_fastavros_objects(data: st.DataObject) -> None:
-    parsed, codec, _, encoded = data.draw(st.composite(_encoded)())
+@given(_encoded())
+def test_decode_returns_fastavros_objects(case: tuple[Any, Codec, bytes]) -> None:
+    parsed, codec, encoded = case
     try:
         expected = fastavro_decode(parsed, encoded)
-    except OverflowError:  # fastavro writes ints no datetime can hold, and cannot read them
-        with pytest.raises(CorruptAvro, match="outside years"):
+    except Exception:
+        # fastavro writes some values it cannot read back: ints no datetime can hold, an
+        # enum symbol sent down an earlier uuid branch of a union ...
+        with pytest.raises(CorruptAvro):
             codec.decode(encoded)
         return
     assert same(codec.decode(encoded), expected)
@@ -95,7 +100,7 @@ def test_decode_returns_fastavros_objects(data: st.DataObject) -> None:
 
 @st.composite
 def _corrupted(draw: st.DrawFn) -> tuple[Any, Codec, bytes]:
-    parsed, codec, _, encoded = _encoded(draw)
+    parsed, codec, encoded = draw(_encoded())
     how = draw(st.sampled_from(["truncate", "flip", "append", "splice"]))
     if how == "truncate":
         assume(encoded)
@@ -116,14 +121,24 @@ def test_corrupted_bytes_are_refused_or_read_as_fastavro_reads_them(
 ) -> None:
     parsed, codec, data = case
     try:
+        got = codec.decode(data)
+    except (CorruptAvro, TrailingBytes) as exc:
+        if "zero-byte items" in str(exc):
+            # a forged block count: fastavro would build the list for as long as memory
+            # lasts (seen: 8 GiB of an array of empty fixed), so it is not asked
+            return
+        refused: Exception | None = exc
+    else:
+        refused = None
+    try:
         expected: Any = fastavro_decode(parsed, data)
     except Exception as exc:
         expected = exc
-    try:
-        got = codec.decode(data)
-    except (CorruptAvro, TrailingBytes) as exc:
+    if refused is not None:
         if not isinstance(expected, Exception):
-            assert STRICTER.search(str(exc)), f"fastavro reads {expected!r}, codec refuses: {exc}"
+            assert STRICTER.search(str(refused)), (
+                f"fastavro reads {expected!r}, codec refuses: {refused}"
+            )
         return
     assert not isinstance(expected, Exception), f"codec reads {got!r}, fastavro: {expected!r}"
     assert same(got, expected)
@@ -176,7 +191,7 @@ def test_unsupported_logical_types_leave_the_schema_to_fastavro() -> None:
 
 def test_hostile_block_counts_and_deep_nesting_are_refused_not_obeyed() -> None:
     nulls = Codec(parse_schema({"type": "array", "items": "null"}))
-    with pytest.raises(CorruptAvro, match="cannot fit"):
+    with pytest.raises(CorruptAvro, match="zero-byte items"):
         nulls.decode(b"\xfe\xff\xff\xff\xff\xff\xff\xff\x7f")  # 2**62 items of nothing
     longs = Codec(parse_schema({"type": "array", "items": "long"}))
     with pytest.raises(CorruptAvro, match="cannot fit"):
@@ -224,6 +239,22 @@ def test_timestamps_read_as_fastavro_reads_them_across_the_calendar(ms: int) -> 
         return
     assert same(Codec(parsed).decode(data), expected)
     assert Codec(parsed).encode(expected) == data  # and back, through the aware datetime
+
+
+def test_dates_match_pythons_calendar_day_by_day() -> None:
+    schema = parse_schema({"type": "int", "logicalType": "date"})
+    codec = Codec(schema)
+    first, last = date(1, 1, 1).toordinal(), date(9999, 12, 31).toordinal()
+    modern = range(date(1800, 1, 1).toordinal(), date(2300, 1, 1).toordinal())
+    for ordinal in itertools.chain(range(first, last + 1, 89), modern, [first, last]):
+        day = date.fromordinal(ordinal)
+        data = fastavro_encode(schema, day)
+        assert codec.encode(day) == data, day
+        assert codec.decode(data) == day
+    for outside in (first - 1, last + 1):
+        data = fastavro_encode("int", outside - date(1970, 1, 1).toordinal())
+        with pytest.raises(CorruptAvro, match="outside years 1-9999"):
+            codec.decode(data)
 
 
 def test_calendar_edges_match_python() -> None:
