@@ -12,6 +12,7 @@ from confluent_kafka.schema_registry._sync.mock_schema_registry_client import (
 
 from streamops.contracts import load_schema
 from streamops.runtime import BatchResult, InRecord, OutRecord, Stage
+from streamops.runtime.batch import BatchPreparer
 from streamops.serde import AvroDecoder, AvroEncoder, value_subject
 from tests.support.records import PAYMENT_SCHEMA, payment
 
@@ -47,11 +48,11 @@ def _stage(transform: Any) -> tuple[Stage, MockSchemaRegistryClient]:
     stage = Stage(
         "unit", inputs=["in"], outputs={"out": PAYMENT_SCHEMA}, transform=transform, dlq_topic="dlq"
     )
-    stage._decoder = AvroDecoder(registry)
-    stage._encoders = {
+    encoders = {
         "out": AvroEncoder(registry, value_subject("out"), PAYMENT_SCHEMA),
         "dlq": AvroEncoder(registry, value_subject("dlq"), load_schema("DeadLetter")),
     }
+    stage._batches = BatchPreparer("unit", transform, AvroDecoder(registry), encoders, "dlq")
     return stage, registry
 
 
@@ -69,7 +70,7 @@ def test_a_record_that_makes_the_transform_raise_is_isolated_and_dead_lettered()
     stage, registry = _stage(fragile)
     messages = _messages(registry, 6)
     messages.insert(2, FakeMessage(100, b"not avro"))
-    pending, out_counts, dlq_counts = stage._prepare(messages)  # type: ignore[arg-type]
+    pending, out_counts, dlq_counts = stage._batches.prepare(messages)  # type: ignore[arg-type]
     assert out_counts == {"out": 5}
     assert dlq_counts == {"TRANSFORM": 1, "DECODE": 1}
     decoder = AvroDecoder(registry)
@@ -98,7 +99,7 @@ def test_an_output_that_does_not_fit_its_schema_dead_letters_its_source() -> Non
         )
 
     stage, registry = _stage(bad_amount)
-    pending, out_counts, dlq_counts = stage._prepare(_messages(registry, 3))  # type: ignore[arg-type]
+    pending, out_counts, dlq_counts = stage._batches.prepare(_messages(registry, 3))  # type: ignore[arg-type]
     assert out_counts == {"out": 2} and dlq_counts == {"ENCODE": 1}
     [letter] = [AvroDecoder(registry).decode(p.value) for p in pending if p.topic == "dlq"]
     assert letter["source_offset"] == 1 and letter["reasons"][0]["rule"] == "output_schema"
@@ -107,7 +108,7 @@ def test_an_output_that_does_not_fit_its_schema_dead_letters_its_source() -> Non
 def test_producing_to_an_undeclared_topic_is_a_programming_error() -> None:
     stage, registry = _stage(lambda rs: BatchResult([OutRecord("elsewhere", r.value) for r in rs]))
     with pytest.raises(ValueError, match="not one of its declared outputs"):
-        stage._prepare(_messages(registry, 1))  # type: ignore[arg-type]
+        stage._batches.prepare(_messages(registry, 1))  # type: ignore[arg-type]
 
 
 def test_an_aborted_batch_is_rewound_to_its_first_offsets_and_not_counted() -> None:

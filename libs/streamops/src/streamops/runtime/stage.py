@@ -14,33 +14,28 @@ import logging
 import signal
 import threading
 import time
-from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from confluent_kafka import Consumer, KafkaException, Message, Producer, TopicPartition
 from confluent_kafka.schema_registry import SchemaRegistryClient
 from prometheus_client import CollectorRegistry
 
 from streamops.contracts import load_schema
+from streamops.runtime.batch import BatchPreparer, message_position
 from streamops.runtime.clients import consumer_config, producer_config
-from streamops.runtime.dlq import dead_letter, encode_rejection, unencodable_output
-from streamops.runtime.guarantees import AtLeastOnce, ExactlyOnce, Pending, WritePhase
+from streamops.runtime.guarantees import AtLeastOnce, ExactlyOnce, WritePhase
 from streamops.runtime.health import HealthServer
 from streamops.runtime.metrics import StageMetrics
 from streamops.runtime.records import (
     BatchResult,
-    InRecord,
     OutRecord,
-    Reason,
-    Rejection,
     Transform,
 )
 from streamops.runtime.settings import StreamSettings
 from streamops.serde import (
     AvroDecoder,
     AvroEncoder,
-    DecodeError,
     RegistryUnavailable,
     value_subject,
 )
@@ -115,7 +110,6 @@ class Stage:
         self.health_port = health.port
         log.info("stage %s: /healthz /readyz /metrics on port %d", self.name, health.port)
         registry = SchemaRegistryClient(self.registry.client_config())
-        self._decoder = AvroDecoder(registry, self.reader_schema)
         schemas = {**self.outputs, self.dlq_topic: load_schema("DeadLetter")}
         encoders = self._retry_registry(
             lambda: {t: AvroEncoder(registry, value_subject(t), s) for t, s in schemas.items()}
@@ -123,7 +117,13 @@ class Stage:
         if encoders is None:  # stopped before the registry ever answered
             health.stop()
             return
-        self._encoders = encoders
+        self._batches = BatchPreparer(
+            self.name,
+            self.transform,
+            AvroDecoder(registry, self.reader_schema),
+            encoders,
+            self.dlq_topic,
+        )
         consumer = Consumer(
             consumer_config(self.name, self.kafka, self.settings, self.metrics.on_librdkafka_stats)
         )
@@ -170,7 +170,7 @@ class Stage:
         messages = [m for m in messages if self._usable(m)]
         if not messages:
             return
-        prepared = self._retry_registry(lambda: self._prepare(messages))
+        prepared = self._retry_registry(lambda: self._batches.prepare(messages))
         if prepared is None:  # stopping while the registry was down: leave the batch undone
             return
         pending, out_counts, dlq_counts = prepared
@@ -192,7 +192,7 @@ class Stage:
         """Produce records that come from no input (e.g. an alert when a window closes)."""
         if not outputs:
             return
-        prepared = self._retry_registry(lambda: self._encode(BatchResult(outputs=outputs)))
+        prepared = self._retry_registry(lambda: self._batches.encode(BatchResult(outputs=outputs)))
         if prepared is None:
             return
         pending, out_counts, _ = prepared
@@ -208,85 +208,6 @@ class Stage:
             raise KafkaException(error)
         log.warning("stage %s: consumer reports %s", self.name, error.str())
         return False
-
-    def _prepare(self, messages: list[Message]) -> tuple[list[Pending], Counter[str], Counter[str]]:
-        """Decode, transform and encode a batch, in memory: nothing is written yet."""
-        records: list[InRecord] = []
-        rejected: list[Rejection] = []
-        decode = self._decoder.decode
-        append = records.append
-        for m in messages:  # the hot loop: keep it free of calls that are not needed
-            raw = m.value()
-            try:
-                value = decode(raw)
-            except DecodeError as exc:
-                rejected.append(
-                    Rejection(_in_record(m, raw, {}), "DECODE", [Reason(exc.rule, exc.message)])
-                )
-                continue
-            kind, ts = m.timestamp()
-            # inlined _in_record: this loop runs once per record; the stubs make topic,
-            # partition and offset optional, but a message without error always has them
-            topic, partition, offset = m.topic(), m.partition(), m.offset()
-            append(InRecord(topic, partition, offset, ts if kind else None, m.key(), raw, value))  # type: ignore[arg-type]
-        result = self._transform(records)
-        result.rejected[:0] = rejected  # decode failures first, in input order
-        return self._encode(result)
-
-    def _encode(self, result: BatchResult) -> tuple[list[Pending], Counter[str], Counter[str]]:
-        """Encode outputs and dead letters; outputs that do not fit dead-letter their source."""
-        rejected = list(result.rejected)
-        pending: list[Pending] = []
-        now_ms = int(time.time() * 1000)
-        dlq = self._encoders[self.dlq_topic]
-        out_counts: Counter[str] = Counter()
-        for out in result.outputs:
-            encoder = self._encoders.get(out.topic)
-            if encoder is None:
-                raise ValueError(
-                    f"stage {self.name} produced to {out.topic!r}, which is not one of its "
-                    f"declared outputs {sorted(self.outputs)}"
-                )
-            try:
-                data = encoder.encode(out.value)
-            except Exception as exc:  # the value does not fit the schema: bad data, not a crash
-                if out.source is not None:
-                    rejected.append(Rejection(out.source, "ENCODE", [encode_rejection(out, exc)]))
-                else:
-                    letter = unencodable_output(self.name, out, exc, now_ms)
-                    pending.append(Pending(self.dlq_topic, letter["key"], dlq.encode(letter)))
-                continue
-            key = out.key.encode() if isinstance(out.key, str) else out.key
-            pending.append(Pending(out.topic, key, data, out.headers))
-            out_counts[out.topic] += 1
-        dlq_counts: Counter[str] = Counter()
-        for rejection in rejected:
-            letter = dead_letter(self.name, rejection, now_ms)
-            pending.append(Pending(self.dlq_topic, rejection.record.key, dlq.encode(letter)))
-            dlq_counts[rejection.kind] += 1
-        return pending, out_counts, dlq_counts
-
-    def _transform(self, records: list[InRecord]) -> BatchResult:
-        """The batch transform; if it raises, isolate the records that make it raise."""
-        if not records:
-            return BatchResult()
-        try:
-            return self.transform(records)
-        except Exception:
-            log.exception(
-                "stage %s: transform failed on a batch; retrying record by record", self.name
-            )
-        result = BatchResult()
-        for record in records:
-            try:
-                one = self.transform([record])
-            except Exception as exc:
-                reason = Reason("transform_error", f"{type(exc).__name__}: {exc}")
-                result.rejected.append(Rejection(record, "TRANSFORM", [reason]))
-                continue
-            result.outputs.extend(one.outputs)
-            result.rejected.extend(one.rejected)
-        return result
 
     def _retry_registry(self, attempt: Callable[[], T]) -> T | None:
         """Run ``attempt``, backing off while the schema registry is unreachable."""
@@ -306,22 +227,12 @@ class Stage:
                 delay = min(delay * 2, self.settings.registry_retry_max_s)
 
 
-def _position(m: Message) -> tuple[str, int, int]:
-    """Topic, partition, offset: always set on a consumed message without error."""
-    return cast(tuple[str, int, int], (m.topic(), m.partition(), m.offset()))
-
-
-def _in_record(m: Message, raw: bytes | None, value: dict[str, Any]) -> InRecord:
-    kind, ts = m.timestamp()
-    return InRecord(*_position(m), ts if kind else None, m.key(), raw, value)
-
-
 def _offsets(messages: list[Message]) -> tuple[list[TopicPartition], list[TopicPartition]]:
     """The offsets to commit (last + 1) and to rewind to (first), per input partition."""
     last: dict[tuple[str, int], int] = {}
     first: dict[tuple[str, int], int] = {}
     for m in messages:
-        topic, partition, offset = _position(m)
+        topic, partition, offset = message_position(m)
         tp = (topic, partition)
         last[tp] = offset
         first.setdefault(tp, offset)

@@ -1,0 +1,134 @@
+"""One micro-batch in memory: decode the messages, run the transform, encode its outputs.
+
+Nothing is written here; the result is what the stage's write phase produces and commits.
+Bad data never raises out of here: a record that cannot be decoded, that makes the
+transform raise, or whose output does not fit its schema becomes a dead letter.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from collections.abc import Mapping
+from typing import Any, cast
+
+from confluent_kafka import Message
+
+from streamops.runtime.dlq import dead_letter, encode_rejection, unencodable_output
+from streamops.runtime.guarantees import Pending
+from streamops.runtime.records import BatchResult, InRecord, Reason, Rejection, Transform
+from streamops.serde import AvroDecoder, AvroEncoder, DecodeError
+
+log = logging.getLogger(__name__)
+
+#: Records to produce, and how many went to each output topic and to the DLQ (by kind).
+Prepared = tuple[list[Pending], Counter[str], Counter[str]]
+
+
+class BatchPreparer:
+    """Turns consumed messages, or a transform's own outputs, into records to produce."""
+
+    def __init__(
+        self,
+        stage: str,
+        transform: Transform,
+        decoder: AvroDecoder,
+        encoders: Mapping[str, AvroEncoder],
+        dlq_topic: str,
+    ) -> None:
+        self.name = stage
+        self.transform = transform
+        self.decoder = decoder
+        #: one per declared output topic, and one for the dead-letter topic
+        self.encoders = dict(encoders)
+        self.dlq_topic = dlq_topic
+
+    def prepare(self, messages: list[Message]) -> Prepared:
+        """Decode, transform and encode a batch of messages."""
+        records: list[InRecord] = []
+        rejected: list[Rejection] = []
+        decode = self.decoder.decode
+        append = records.append
+        for m in messages:  # the hot loop: keep it free of calls that are not needed
+            raw = m.value()
+            try:
+                value = decode(raw)
+            except DecodeError as exc:
+                rejected.append(
+                    Rejection(_in_record(m, raw, {}), "DECODE", [Reason(exc.rule, exc.message)])
+                )
+                continue
+            kind, ts = m.timestamp()
+            # inlined _in_record: this loop runs once per record; the stubs make topic,
+            # partition and offset optional, but a message without error always has them
+            topic, partition, offset = m.topic(), m.partition(), m.offset()
+            append(InRecord(topic, partition, offset, ts if kind else None, m.key(), raw, value))  # type: ignore[arg-type]
+        result = self._transform(records)
+        result.rejected[:0] = rejected  # decode failures first, in input order
+        return self.encode(result)
+
+    def encode(self, result: BatchResult) -> Prepared:
+        """Encode outputs and dead letters; outputs that do not fit dead-letter their source."""
+        rejected = list(result.rejected)
+        pending: list[Pending] = []
+        now_ms = int(time.time() * 1000)
+        dlq = self.encoders[self.dlq_topic]
+        out_counts: Counter[str] = Counter()
+        for out in result.outputs:
+            encoder = self.encoders.get(out.topic)
+            if encoder is None:
+                raise ValueError(
+                    f"stage {self.name} produced to {out.topic!r}, which is not one of its "
+                    f"declared outputs {sorted(o for o in self.encoders if o != self.dlq_topic)}"
+                )
+            try:
+                data = encoder.encode(out.value)
+            except Exception as exc:  # the value does not fit the schema: bad data, not a crash
+                if out.source is not None:
+                    rejected.append(Rejection(out.source, "ENCODE", [encode_rejection(out, exc)]))
+                else:
+                    letter = unencodable_output(self.name, out, exc, now_ms)
+                    pending.append(Pending(self.dlq_topic, letter["key"], dlq.encode(letter)))
+                continue
+            key = out.key.encode() if isinstance(out.key, str) else out.key
+            pending.append(Pending(out.topic, key, data, out.headers))
+            out_counts[out.topic] += 1
+        dlq_counts: Counter[str] = Counter()
+        for rejection in rejected:
+            letter = dead_letter(self.name, rejection, now_ms)
+            pending.append(Pending(self.dlq_topic, rejection.record.key, dlq.encode(letter)))
+            dlq_counts[rejection.kind] += 1
+        return pending, out_counts, dlq_counts
+
+    def _transform(self, records: list[InRecord]) -> BatchResult:
+        """The batch transform; if it raises, isolate the records that make it raise."""
+        if not records:
+            return BatchResult()
+        try:
+            return self.transform(records)
+        except Exception:
+            log.exception(
+                "stage %s: transform failed on a batch; retrying record by record", self.name
+            )
+        result = BatchResult()
+        for record in records:
+            try:
+                one = self.transform([record])
+            except Exception as exc:
+                reason = Reason("transform_error", f"{type(exc).__name__}: {exc}")
+                result.rejected.append(Rejection(record, "TRANSFORM", [reason]))
+                continue
+            result.outputs.extend(one.outputs)
+            result.rejected.extend(one.rejected)
+        return result
+
+
+def message_position(m: Message) -> tuple[str, int, int]:
+    """Topic, partition, offset: always set on a consumed message without error."""
+    return cast(tuple[str, int, int], (m.topic(), m.partition(), m.offset()))
+
+
+def _in_record(m: Message, raw: bytes | None, value: dict[str, Any]) -> InRecord:
+    kind, ts = m.timestamp()
+    return InRecord(*message_position(m), ts if kind else None, m.key(), raw, value)
