@@ -7,7 +7,9 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.serialization import MessageField, SerializationContext
@@ -117,3 +119,30 @@ def produce_payments(bootstrap_servers: str, registry_url: str, topic: str, ids:
             producer.poll(0)
     assert producer.flush(60) == 0
     assert errors == []
+
+
+@dataclass
+class PassThrough:
+    """A stage's topics and group; ``start`` launches a replica of it (``start_stage``)."""
+
+    kafka: str
+    registry: str
+    source: str
+    output: str
+    dlq: str
+    group: str
+    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    def start(self, log_file: Path, **options: Any) -> subprocess.Popen[bytes]:
+        process = start_stage(
+            log_file,
+            bootstrap_servers=self.kafka,
+            registry_url=self.registry,
+            input_topic=self.source,
+            output_topic=self.output,
+            dlq_topic=self.dlq,
+            group=self.group,
+            **options,
+        )
+        self.processes.append(process)
+        return process

@@ -5,7 +5,6 @@ from __future__ import annotations
 import random
 import signal
 import struct
-import subprocess
 import urllib.request
 from collections import Counter
 from collections.abc import Callable
@@ -17,9 +16,9 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from streamops.serde import AvroEncoder, value_subject
 from tests.support.confluent import avro_deserializer, registry_client
-from tests.support.kafka import delivery_recorder, free_port, read_all, unique_name
+from tests.support.kafka import delivery_recorder, free_port, read_all
 from tests.support.records import PAYMENT_SCHEMA, payment
-from tests.support.stage_process import committed_total, wait_for
+from tests.support.stage_process import PassThrough, committed_total, wait_for
 
 VALID = 20_000
 GARBAGE = 5_000
@@ -43,14 +42,11 @@ def _garbage(rng: random.Random, valid: bytes) -> tuple[bytes | None, str]:
 def test_garbage_goes_to_the_dlq_and_valid_records_all_come_out(
     kafka: str,
     schema_registry: str,
-    new_topic: Callable[..., str],
     tmp_path: Path,
-    launch_stage: Callable[..., subprocess.Popen[bytes]],
+    passthrough: Callable[[str, int], PassThrough],
 ) -> None:
-    source = new_topic("mixed-in", partitions=3)
-    output = new_topic("mixed-out", partitions=3)
-    dlq = new_topic("mixed-dlq")
-    group = unique_name("garbage")
+    wiring = passthrough("garbage", 3)
+    source, output, dlq, group = wiring.source, wiring.output, wiring.dlq, wiring.group
     registry = registry_client(schema_registry)
     encoder = AvroEncoder(registry, value_subject(source), PAYMENT_SCHEMA)
     rng = random.Random(7)
@@ -67,16 +63,7 @@ def test_garbage_goes_to_the_dlq_and_valid_records_all_come_out(
 
     port = free_port()
     log_file = tmp_path / "stage.log"
-    stage = launch_stage(
-        log_file,
-        bootstrap_servers=kafka,
-        registry_url=schema_registry,
-        input_topic=source,
-        output_topic=output,
-        dlq_topic=dlq,
-        group=group,
-        health_port=port,
-    )
+    stage = wiring.start(log_file, health_port=port)
     total = VALID + GARBAGE
     wait_for(
         lambda: committed_total(kafka, group, source, 3) == total or stage.poll() is not None,

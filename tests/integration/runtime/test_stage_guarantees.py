@@ -12,13 +12,9 @@ import pytest
 from confluent_kafka.serialization import MessageField, SerializationContext
 
 from tests.support.confluent import avro_deserializer, registry_client
-from tests.support.kafka import read_all, unique_name
+from tests.support.kafka import read_all
 from tests.support.records import payment
-from tests.support.stage_process import (
-    committed_total,
-    produce_payments,
-    wait_for,
-)
+from tests.support.stage_process import PassThrough, committed_total, produce_payments, wait_for
 
 TOTAL = 50_000
 PARTITIONS = 3
@@ -30,33 +26,19 @@ def test_stage_survives_three_sigkills(
     guarantee: str,
     kafka: str,
     schema_registry: str,
-    new_topic: Callable[..., str],
     tmp_path: Path,
-    launch_stage: Callable[..., subprocess.Popen[bytes]],
+    passthrough: Callable[[str, int], PassThrough],
 ) -> None:
-    source = new_topic("kill-in", partitions=PARTITIONS)
-    output = new_topic("kill-out", partitions=PARTITIONS)
-    dlq = new_topic("kill-dlq")
-    group = unique_name(f"kill-{guarantee}")
+    wiring = passthrough(f"kill-{guarantee}", PARTITIONS)
+    source, output, dlq = wiring.source, wiring.output, wiring.dlq
     produce_payments(kafka, schema_registry, source, range(TOTAL))
     log_file = tmp_path / "stage.log"
 
     def start() -> subprocess.Popen[bytes]:
-        return launch_stage(
-            log_file,
-            bootstrap_servers=kafka,
-            registry_url=schema_registry,
-            input_topic=source,
-            output_topic=output,
-            dlq_topic=dlq,
-            group=group,
-            guarantee=guarantee,
-            batch=1000,
-            throttle_ms=25,
-        )
+        return wiring.start(log_file, guarantee=guarantee, batch=1000, throttle_ms=25)
 
     def progress() -> int:
-        return committed_total(kafka, group, source, PARTITIONS)
+        return committed_total(kafka, wiring.group, source, PARTITIONS)
 
     stage = start()
     committed_at_kill = []

@@ -20,9 +20,10 @@ from confluent_kafka.serialization import MessageField, SerializationContext
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.support.confluent import avro_deserializer, registry_client
-from tests.support.kafka import free_port, read_all, unique_name
+from tests.support.kafka import free_port, read_all
 from tests.support.records import payment
 from tests.support.stage_process import (
+    PassThrough,
     committed_total,
     produce_payments,
     wait_for,
@@ -53,27 +54,18 @@ def test_scaling_out_mid_stream_moves_partitions_safely(
     guarantee: str,
     kafka: str,
     schema_registry: str,
-    new_topic: Callable[..., str],
     tmp_path: Path,
-    launch_stage: Callable[..., subprocess.Popen[bytes]],
+    passthrough: Callable[[str, int], PassThrough],
 ) -> None:
-    source = new_topic("scale-in", partitions=PARTITIONS)
-    output = new_topic("scale-out", partitions=PARTITIONS)
-    dlq = new_topic("scale-dlq")
-    group = unique_name(f"scale-{guarantee}")
+    wiring = passthrough(f"scale-{guarantee}", PARTITIONS)
+    source, output, group = wiring.source, wiring.output, wiring.group
     produce_payments(kafka, schema_registry, source, range(TOTAL // 2))
 
     ports = {"a": free_port(), "b": free_port()}
 
     def start(instance: str) -> subprocess.Popen[bytes]:
-        return launch_stage(
+        return wiring.start(
             tmp_path / f"stage-{instance}.log",
-            bootstrap_servers=kafka,
-            registry_url=schema_registry,
-            input_topic=source,
-            output_topic=output,
-            dlq_topic=dlq,
-            group=group,
             guarantee=guarantee,
             batch=500,
             throttle_ms=100,  # ~5,000 records/s: the second replica joins mid-stream
