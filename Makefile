@@ -57,10 +57,12 @@ test-unit: setup  ## unit tests only (no broker)
 test-integration: setup  ## integration tests only
 	$(BIN)/pytest tests/integration
 
-lint: setup  ## ruff + mypy
+lint: setup  ## ruff + mypy, and rustfmt + clippy for the native codec
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	cargo fmt --check --manifest-path libs/streamops-avro/Cargo.toml
+	PYO3_PYTHON=$(CURDIR)/$(BIN)/python cargo clippy --quiet --release --manifest-path libs/streamops-avro/Cargo.toml -- -D warnings
 
 bench: setup  ## benchmarks under tests/benchmarks (figures go to docs/benchmarks.md)
 	$(BIN)/pytest tests/benchmarks -s; status=$$?; \

@@ -7,6 +7,7 @@ non-UTC datetimes, ints for double fields, datetimes for date fields, out-of-ran
 from __future__ import annotations
 
 import itertools
+import struct
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -79,6 +80,17 @@ def _name_all(schema: Any, counter: itertools.count[int]) -> Any:
     return out
 
 
+def nullable_only(schema: Any) -> bool:
+    """Every union is a value or null (``["null", X]``), the shape records mostly have."""
+    if isinstance(schema, list):
+        return len([b for b in schema if b != "null"]) <= 1 and all(map(nullable_only, schema))
+    if not isinstance(schema, dict):
+        return True
+    parts = [f["type"] for f in schema.get("fields", [])]
+    parts += [schema[k] for k in ("items", "values") if k in schema]
+    return all(map(nullable_only, parts))
+
+
 def schemas() -> st.SearchStrategy[Any]:
     """Any schema: records, unions, arrays, maps, enums, fixed, primitives, logical types."""
     leaves = _leaves | _named("enum") | _named("fixed")
@@ -144,15 +156,16 @@ def values(schema: Any, named: dict[str, Any] | None = None) -> st.SearchStrateg
 
 
 def same(a: Any, b: Any) -> bool:
-    """Equal, of the same types all the way down (True == 1 is not enough), NaN equal to NaN."""
+    """The same types and values all the way down: True is not 1, -0.0 is not 0.0, a NaN is
+    the same NaN bit for bit, and a datetime has the very same tzinfo object."""
     if type(a) is not type(b):
         return False
     if isinstance(a, float):
-        return a == b or (a != a and b != b)
+        return struct.pack("<d", a) == struct.pack("<d", b)
     if isinstance(a, dict):
         return list(a) == list(b) and all(same(a[k], b[k]) for k in a)
     if isinstance(a, list):
         return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
     if isinstance(a, datetime):
-        return bool(a == b and a.tzinfo == b.tzinfo)
+        return bool(a == b and a.tzinfo is b.tzinfo)
     return bool(a == b)

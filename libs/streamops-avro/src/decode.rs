@@ -3,7 +3,8 @@
 //! Every malformed input is an error (`CorruptAvro`), never a panic and never a guess:
 //! truncation, over-long varints, bad UTF-8, out-of-range union and enum indexes
 //! (fastavro would index its lists from the end for negative ones), negative lengths,
-//! dates outside years 1-9999, and block counts that the remaining bytes cannot hold.
+//! dates outside years 1-9999, block counts that the remaining bytes cannot hold, more
+//! zero-byte items than MAX_EMPTY_ITEMS, and nesting deeper than MAX_DEPTH.
 
 use std::ffi::c_char;
 
@@ -15,15 +16,19 @@ use crate::calendar::{civil_from_days, DAY_US};
 use crate::schema::{Node, Schema};
 use crate::{Codec, CorruptAvro};
 
-/// Deeper nesting than this (only reachable through recursive schemas) is refused.
-const MAX_DEPTH: usize = 512;
-/// Items a block may claim when they can encode to zero bytes (arrays of null, of empty
-/// records): a forged count must not make us build an endless list, as fastavro does.
-const MAX_EMPTY_ITEMS: u64 = 1 << 20;
+/// Records, arrays and maps nested deeper than this (only possible with recursive
+/// schemas) are refused rather than read at the risk of the thread's stack.
+pub const MAX_DEPTH: usize = 1000;
+/// Items that encode to zero bytes (in arrays of null, of empty records) one value may
+/// hold, over all its blocks: a forged count must not make us build an endless list, as
+/// fastavro does.
+pub const MAX_EMPTY_ITEMS: u64 = 1 << 20;
 
 pub struct Reader<'a> {
     pub data: &'a [u8],
     pub pos: usize,
+    /// Zero-byte items still allowed (starts at MAX_EMPTY_ITEMS).
+    pub empty_items_left: u64,
 }
 
 fn corrupt(message: impl Into<String>) -> PyErr {
@@ -32,13 +37,17 @@ fn corrupt(message: impl Into<String>) -> PyErr {
 
 impl<'a> Reader<'a> {
     fn take(&mut self, n: usize) -> PyResult<&'a [u8]> {
-        let end = self.pos.checked_add(n).filter(|&end| end <= self.data.len()).ok_or_else(|| {
-            corrupt(format!(
-                "unexpected end of data: {n} bytes needed at offset {}, {} left",
-                self.pos,
-                self.data.len() - self.pos
-            ))
-        })?;
+        let end = self
+            .pos
+            .checked_add(n)
+            .filter(|&end| end <= self.data.len())
+            .ok_or_else(|| {
+                corrupt(format!(
+                    "unexpected end of data: {n} bytes needed at offset {}, {} left",
+                    self.pos,
+                    self.data.len() - self.pos
+                ))
+            })?;
         let bytes = &self.data[self.pos..end];
         self.pos = end;
         Ok(bytes)
@@ -47,10 +56,12 @@ impl<'a> Reader<'a> {
     fn long(&mut self) -> PyResult<i64> {
         let mut value: u64 = 0;
         for shift in (0..64).step_by(7) {
-            let byte = *self
-                .data
-                .get(self.pos)
-                .ok_or_else(|| corrupt(format!("unexpected end of data in a number at offset {}", self.pos)))?;
+            let byte = *self.data.get(self.pos).ok_or_else(|| {
+                corrupt(format!(
+                    "unexpected end of data in a number at offset {}",
+                    self.pos
+                ))
+            })?;
             self.pos += 1;
             value |= u64::from(byte & 0x7F) << shift;
             if byte & 0x80 == 0 {
@@ -60,7 +71,10 @@ impl<'a> Reader<'a> {
                 return Ok(((value >> 1) as i64) ^ -((value & 1) as i64));
             }
         }
-        Err(corrupt(format!("a number longer than 64 bits ending at offset {}", self.pos)))
+        Err(corrupt(format!(
+            "a number longer than 64 bits ending at offset {}",
+            self.pos
+        )))
     }
 
     fn length(&mut self, what: &str) -> PyResult<usize> {
@@ -82,12 +96,11 @@ impl Codec {
         reader: &mut Reader<'_>,
         depth: usize,
     ) -> PyResult<Bound<'py, PyAny>> {
-        if depth > MAX_DEPTH {
-            return Err(corrupt(format!("nesting deeper than {MAX_DEPTH} levels")));
-        }
         Ok(match &schema.nodes[id] {
             Node::Null | Node::Pending => py.None().into_bound(py),
-            Node::Boolean => PyBool::new(py, reader.take(1)?[0] != 0).to_owned().into_any(),
+            Node::Boolean => PyBool::new(py, reader.take(1)?[0] != 0)
+                .to_owned()
+                .into_any(),
             Node::Int | Node::Long => reader.long()?.into_pyobject(py)?.into_any(),
             Node::Float => {
                 let bytes: [u8; 4] = reader.take(4)?.try_into().expect("4 bytes");
@@ -109,8 +122,11 @@ impl Codec {
             Node::TimestampMicros => self.timestamp(py, i128::from(reader.long()?))?,
             Node::Date => {
                 let days = reader.long()?;
-                let (year, month, day) = civil_from_days(i128::from(days))
-                    .ok_or_else(|| corrupt(format!("date {days} days from 1970 is outside years 1-9999")))?;
+                let (year, month, day) = civil_from_days(i128::from(days)).ok_or_else(|| {
+                    corrupt(format!(
+                        "date {days} days from 1970 is outside years 1-9999"
+                    ))
+                })?;
                 PyDate::new(py, year, month, day)?.into_any()
             }
             Node::Uuid => {
@@ -121,6 +137,7 @@ impl Codec {
                     .map_err(|e| corrupt(format!("not a UUID: {e}")))?
             }
             Node::Record(fields) => {
+                check_depth(depth)?;
                 let dict = PyDict::new(py);
                 for field in fields {
                     let value = self.read(py, schema, field.node, reader, depth + 1)?;
@@ -130,12 +147,19 @@ impl Codec {
             }
             Node::Enum(e) => {
                 let index = reader.long()?;
-                let symbol = usize::try_from(index).ok().and_then(|i| e.symbols.get(i)).ok_or_else(|| {
-                    corrupt(format!("enum index {index} outside its {} symbols", e.symbols.len()))
-                })?;
+                let symbol = usize::try_from(index)
+                    .ok()
+                    .and_then(|i| e.symbols.get(i))
+                    .ok_or_else(|| {
+                        corrupt(format!(
+                            "enum index {index} outside its {} symbols",
+                            e.symbols.len()
+                        ))
+                    })?;
                 symbol.bind(py).clone().into_any()
             }
             Node::Array(items) => {
+                check_depth(depth)?;
                 let list = PyList::empty(py);
                 self.blocks(reader, schema.min_size[*items], |reader| {
                     list.append(self.read(py, schema, *items, reader, depth + 1)?)
@@ -143,6 +167,7 @@ impl Codec {
                 list.into_any()
             }
             Node::Map(values) => {
+                check_depth(depth)?;
                 let dict = PyDict::new(py);
                 // a key is at least its length byte
                 self.blocks(reader, 1 + schema.min_size[*values], |reader| {
@@ -153,10 +178,16 @@ impl Codec {
             }
             Node::Union(branches) => {
                 let index = reader.long()?;
-                let branch = usize::try_from(index).ok().and_then(|i| branches.get(i)).ok_or_else(|| {
-                    corrupt(format!("union index {index} outside its {} branches", branches.len()))
-                })?;
-                self.read(py, schema, *branch, reader, depth + 1)?
+                let branch = usize::try_from(index)
+                    .ok()
+                    .and_then(|i| branches.get(i))
+                    .ok_or_else(|| {
+                        corrupt(format!(
+                            "union index {index} outside its {} branches",
+                            branches.len()
+                        ))
+                    })?;
+                self.read(py, schema, *branch, reader, depth)?
             }
             Node::Fixed(size) => PyBytes::new(py, reader.take(*size)?).into_any(),
         })
@@ -175,14 +206,18 @@ impl Codec {
                 return Ok(());
             }
             if count < 0 {
-                count = count.checked_neg().ok_or_else(|| corrupt("block count out of range"))?;
+                count = count
+                    .checked_neg()
+                    .ok_or_else(|| corrupt("block count out of range"))?;
                 reader.long()?; // the block's size in bytes, not needed to read it
             }
             let count = count as u64;
-            if item_min_size == 0 && count > MAX_EMPTY_ITEMS {
-                return Err(corrupt(format!(
-                    "a block of {count} zero-byte items, more than the {MAX_EMPTY_ITEMS} allowed"
-                )));
+            if item_min_size == 0 {
+                reader.empty_items_left = reader.empty_items_left.checked_sub(count).ok_or_else(|| {
+                    corrupt(format!(
+                        "more than {MAX_EMPTY_ITEMS} zero-byte items in one value (a block claims {count})"
+                    ))
+                })?;
             }
             if count.saturating_mul(item_min_size as u64) > reader.remaining() as u64 {
                 return Err(corrupt(format!(
@@ -199,8 +234,11 @@ impl Codec {
     /// `epoch + timedelta(microseconds=us)` with `tzinfo=timezone.utc`, as fastavro reads it.
     fn timestamp<'py>(&self, py: Python<'py>, us: i128) -> PyResult<Bound<'py, PyAny>> {
         let days = us.div_euclid(DAY_US);
-        let (year, month, day) = civil_from_days(days)
-            .ok_or_else(|| corrupt(format!("timestamp {us} us from 1970 is outside years 1-9999")))?;
+        let (year, month, day) = civil_from_days(days).ok_or_else(|| {
+            corrupt(format!(
+                "timestamp {us} us from 1970 is outside years 1-9999"
+            ))
+        })?;
         let of_day = us.rem_euclid(DAY_US) as u64;
         let seconds = of_day / 1_000_000;
         Ok(PyDateTime::new(
@@ -218,12 +256,25 @@ impl Codec {
     }
 }
 
+fn check_depth(depth: usize) -> PyResult<()> {
+    if depth >= MAX_DEPTH {
+        return Err(corrupt(format!(
+            "records, arrays and maps nested deeper than {MAX_DEPTH} levels"
+        )));
+    }
+    Ok(())
+}
+
 fn read_string<'py>(py: Python<'py>, reader: &mut Reader<'_>) -> PyResult<Bound<'py, PyString>> {
     let n = reader.length("string")?;
     let bytes = reader.take(n)?;
     // Python's own strict UTF-8 decoder: exactly what fastavro accepts and refuses.
     let decoded = unsafe {
-        let ptr = ffi::PyUnicode_DecodeUTF8(bytes.as_ptr() as *const c_char, n as ffi::Py_ssize_t, std::ptr::null());
+        let ptr = ffi::PyUnicode_DecodeUTF8(
+            bytes.as_ptr() as *const c_char,
+            n as ffi::Py_ssize_t,
+            std::ptr::null(),
+        );
         Bound::from_owned_ptr_or_err(py, ptr)
     };
     decoded

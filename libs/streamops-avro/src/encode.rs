@@ -45,7 +45,7 @@ enum Kind {
     Other,
 }
 
-const MAX_DEPTH: usize = 512;
+use crate::decode::MAX_DEPTH;
 
 pub fn write_long(buf: &mut Vec<u8>, value: i64) {
     let mut n = ((value << 1) ^ (value >> 63)) as u64;
@@ -104,7 +104,9 @@ impl Codec {
             Node::String | Node::Enum(_) => kind == Kind::Str,
             Node::Uuid => matches!(kind, Kind::Str | Kind::Uuid),
             Node::Bytes | Node::Fixed(_) => kind == Kind::Bytes,
-            Node::TimestampMillis | Node::TimestampMicros => matches!(kind, Kind::Int | Kind::DateTime),
+            Node::TimestampMillis | Node::TimestampMicros => {
+                matches!(kind, Kind::Int | Kind::DateTime)
+            }
             Node::Date => matches!(kind, Kind::Int | Kind::Date | Kind::DateTime | Kind::Str),
             Node::Record(_) | Node::Map(_) => kind == Kind::Dict,
             // bytes are a Sequence of ints to fastavro's validator
@@ -122,8 +124,8 @@ impl Codec {
         strict: bool,
         depth: usize,
     ) -> Written {
-        if depth > MAX_DEPTH {
-            return Err(Decline);
+        if depth >= MAX_DEPTH {
+            return Err(Decline); // fastavro decides what to do with a value this deep
         }
         let node = &schema.nodes[id];
         let kind = self.kind(value);
@@ -132,7 +134,9 @@ impl Codec {
         }
         match (node, kind) {
             (Node::Null, Kind::None) => {}
-            (Node::Boolean, Kind::Bool) => buf.push(u8::from(value.is_truthy().map_err(|_| Decline)?)),
+            (Node::Boolean, Kind::Bool) => {
+                buf.push(u8::from(value.is_truthy().map_err(|_| Decline)?))
+            }
             (Node::Int, Kind::Int) => {
                 let n: i64 = value.extract().map_err(|_| Decline)?;
                 if strict && i32::try_from(n).is_err() {
@@ -164,21 +168,38 @@ impl Codec {
                 buf.extend_from_slice(bytes);
             }
             (Node::String | Node::Uuid, Kind::Str) => {
-                write_str(buf, value.cast::<PyString>().map_err(|_| Decline)?.to_str().map_err(|_| Decline)?);
+                write_str(
+                    buf,
+                    value
+                        .cast::<PyString>()
+                        .map_err(|_| Decline)?
+                        .to_str()
+                        .map_err(|_| Decline)?,
+                );
             }
             (Node::Uuid, Kind::Uuid) => {
                 let text = value.str().map_err(|_| Decline)?;
                 write_str(buf, text.to_str().map_err(|_| Decline)?);
             }
             (Node::Enum(e), Kind::Str) => {
-                let text = value.cast::<PyString>().map_err(|_| Decline)?.to_str().map_err(|_| Decline)?;
+                let text = value
+                    .cast::<PyString>()
+                    .map_err(|_| Decline)?
+                    .to_str()
+                    .map_err(|_| Decline)?;
                 write_long(buf, *e.index.get(text).ok_or(Decline)? as i64);
             }
             (Node::TimestampMillis, Kind::DateTime) => {
-                write_long(buf, i64::try_from(self.epoch_us(value)?.div_euclid(1000)).map_err(|_| Decline)?);
+                write_long(
+                    buf,
+                    i64::try_from(self.epoch_us(value)?.div_euclid(1000)).map_err(|_| Decline)?,
+                );
             }
             (Node::TimestampMicros, Kind::DateTime) => {
-                write_long(buf, i64::try_from(self.epoch_us(value)?).map_err(|_| Decline)?);
+                write_long(
+                    buf,
+                    i64::try_from(self.epoch_us(value)?).map_err(|_| Decline)?,
+                );
             }
             (Node::Date, Kind::Int) => {
                 let n: i64 = value.extract().map_err(|_| Decline)?;
@@ -189,7 +210,10 @@ impl Codec {
             }
             (Node::Date, Kind::Date) => {
                 let date = value.cast::<pyo3::types::PyDate>().map_err(|_| Decline)?;
-                write_long(buf, days_from_civil(date.get_year(), date.get_month(), date.get_day()));
+                write_long(
+                    buf,
+                    days_from_civil(date.get_year(), date.get_month(), date.get_day()),
+                );
             }
             (Node::Record(fields), Kind::Dict) => {
                 let dict = value.cast::<PyDict>().map_err(|_| Decline)?;
@@ -199,10 +223,19 @@ impl Codec {
                 for field in fields {
                     let name = field.name.bind(value.py());
                     match dict.get_item(name).map_err(|_| Decline)? {
-                        Some(item) => self.write(schema, field.node, &item, buf, strict, depth + 1)?,
+                        Some(item) => {
+                            self.write(schema, field.node, &item, buf, strict, depth + 1)?
+                        }
                         None => {
                             let default = field.default.as_ref().ok_or(Decline)?;
-                            self.write(schema, field.node, default.bind(value.py()), buf, strict, depth + 1)?;
+                            self.write(
+                                schema,
+                                field.node,
+                                default.bind(value.py()),
+                                buf,
+                                strict,
+                                depth + 1,
+                            )?;
                         }
                     }
                 }
@@ -225,7 +258,13 @@ impl Codec {
                         if !key.is_exact_instance_of::<PyString>() {
                             return Err(Decline);
                         }
-                        write_str(buf, key.cast::<PyString>().map_err(|_| Decline)?.to_str().map_err(|_| Decline)?);
+                        write_str(
+                            buf,
+                            key.cast::<PyString>()
+                                .map_err(|_| Decline)?
+                                .to_str()
+                                .map_err(|_| Decline)?,
+                        );
                         self.write(schema, *values, &item, buf, strict, depth + 1)?;
                     }
                 }
@@ -255,31 +294,44 @@ impl Codec {
         let (index, &branch) = candidates.next().ok_or(Decline)?;
         // fastavro scores records against every candidate, and prefers a later double to a
         // float; the first candidate is its choice only when nothing else could compete.
-        let competes = matches!(schema.nodes[branch], Node::Record(_) | Node::Float | Node::Union(_));
+        let competes = matches!(
+            schema.nodes[branch],
+            Node::Record(_) | Node::Float | Node::Union(_)
+        );
         if competes && candidates.next().is_some() {
             return Err(Decline);
         }
         write_long(buf, index as i64);
-        self.write(schema, branch, value, buf, true, depth + 1)
+        self.write(schema, branch, value, buf, true, depth)
     }
 
     /// Microseconds from the epoch to an aware datetime, as fastavro's `data - epoch` gives.
     fn epoch_us(&self, value: &Bound<'_, PyAny>) -> Result<i128, Decline> {
         let py = value.py();
-        let datetime = value.cast::<pyo3::types::PyDateTime>().map_err(|_| Decline)?;
+        let datetime = value
+            .cast::<pyo3::types::PyDateTime>()
+            .map_err(|_| Decline)?;
         let tzinfo = datetime.get_tzinfo().ok_or(Decline)?; // naive: fastavro uses local time
         if tzinfo.is(self.utc.bind(py)) {
-            let days = days_from_civil(datetime.get_year(), datetime.get_month(), datetime.get_day());
+            let days = days_from_civil(
+                datetime.get_year(),
+                datetime.get_month(),
+                datetime.get_day(),
+            );
             let seconds = i64::from(datetime.get_hour()) * 3600
                 + i64::from(datetime.get_minute()) * 60
                 + i64::from(datetime.get_second());
-            return Ok((i128::from(days) * 86_400 + i128::from(seconds)) * 1_000_000
-                + i128::from(datetime.get_microsecond()));
+            return Ok(
+                (i128::from(days) * 86_400 + i128::from(seconds)) * 1_000_000
+                    + i128::from(datetime.get_microsecond()),
+            );
         }
         // Any other zone: let Python apply its utcoffset(), as fastavro's subtraction does.
         let delta = value.sub(self.epoch.bind(py)).map_err(|_| Decline)?;
         let delta = delta.cast::<PyDelta>().map_err(|_| Decline)?;
-        Ok((i128::from(delta.get_days()) * 86_400 + i128::from(delta.get_seconds())) * 1_000_000
-            + i128::from(delta.get_microseconds()))
+        Ok(
+            (i128::from(delta.get_days()) * 86_400 + i128::from(delta.get_seconds())) * 1_000_000
+                + i128::from(delta.get_microseconds()),
+        )
     }
 }

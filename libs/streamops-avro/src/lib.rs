@@ -49,15 +49,26 @@ pub struct Codec {
 
 #[pymethods]
 impl Codec {
-    /// Compiles `schema` as returned by `fastavro.parse_schema`; raises UnsupportedSchema.
+    /// Compiles `schema` as returned by `fastavro.parse_schema`; raises UnsupportedSchema
+    /// for anything it cannot compile, so that the caller keeps fastavro for it.
     #[new]
     fn new(schema: &Bound<'_, PyAny>) -> PyResult<Self> {
         let py = schema.py();
+        let compiled = schema::compile(schema).map_err(|e| {
+            if e.is_instance_of::<UnsupportedSchema>(py) {
+                e
+            } else {
+                UnsupportedSchema::new_err(format!("a schema it cannot compile ({e})"))
+            }
+        })?;
         let datetime = py.import("datetime")?;
         let utc = PyTzInfo::utc(py)?.to_owned().into_any();
         Ok(Codec {
-            schema: schema::compile(schema)?,
-            epoch: datetime.getattr("datetime")?.call1((1970, 1, 1, 0, 0, 0, 0, &utc))?.unbind(),
+            schema: compiled,
+            epoch: datetime
+                .getattr("datetime")?
+                .call1((1970, 1, 1, 0, 0, 0, 0, &utc))?
+                .unbind(),
             utc: utc.unbind(),
             datetime_type: datetime.getattr("datetime")?.unbind(),
             date_type: datetime.getattr("date")?.unbind(),
@@ -68,12 +79,23 @@ impl Codec {
     /// The value encoded in `data[offset:]`; raises CorruptAvro, or TrailingBytes if the
     /// value ends before the data does.
     #[pyo3(signature = (data, offset = 0))]
-    fn decode<'py>(&self, data: &Bound<'py, PyBytes>, offset: usize) -> PyResult<Bound<'py, PyAny>> {
+    fn decode<'py>(
+        &self,
+        data: &Bound<'py, PyBytes>,
+        offset: usize,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let bytes = data.as_bytes();
         if offset > bytes.len() {
-            return Err(CorruptAvro::new_err(format!("offset {offset} is past the {} bytes", bytes.len())));
+            return Err(CorruptAvro::new_err(format!(
+                "offset {offset} is past the {} bytes",
+                bytes.len()
+            )));
         }
-        let mut reader = decode::Reader { data: bytes, pos: offset };
+        let mut reader = decode::Reader {
+            data: bytes,
+            pos: offset,
+            empty_items_left: decode::MAX_EMPTY_ITEMS,
+        };
         let value = self.read(data.py(), &self.schema, self.schema.root, &mut reader, 0)?;
         if reader.pos != bytes.len() {
             return Err(TrailingBytes::new_err(bytes.len() - reader.pos));
@@ -93,7 +115,8 @@ impl Codec {
         if let Some(prefix) = prefix {
             buf.extend_from_slice(prefix.as_bytes());
         }
-        self.write(&self.schema, self.schema.root, value, &mut buf, false, 0).ok()?;
+        self.write(&self.schema, self.schema.root, value, &mut buf, false, 0)
+            .ok()?;
         Some(PyBytes::new(value.py(), &buf))
     }
 }

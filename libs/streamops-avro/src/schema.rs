@@ -125,10 +125,19 @@ impl<'py> Compiler<'py> {
         match kind.as_str() {
             "record" | "error" => self.record(dict),
             "enum" => {
-                let symbols: Vec<String> = dict.get_item("symbols")?.map_or(Ok(vec![]), |s| s.extract())?;
+                let symbols: Vec<String> = dict
+                    .get_item("symbols")?
+                    .map_or(Ok(vec![]), |s| s.extract())?;
                 let node = Node::Enum(Enum {
-                    index: symbols.iter().enumerate().map(|(i, s)| (s.clone(), i)).collect(),
-                    symbols: symbols.iter().map(|s| PyString::intern(self.py, s).unbind()).collect(),
+                    index: symbols
+                        .iter()
+                        .enumerate()
+                        .map(|(i, s)| (s.clone(), i))
+                        .collect(),
+                    symbols: symbols
+                        .iter()
+                        .map(|s| PyString::intern(self.py, s).unbind())
+                        .collect(),
                 });
                 let id = self.push(node);
                 self.name(dict, id)?;
@@ -147,12 +156,16 @@ impl<'py> Compiler<'py> {
                 Ok(id)
             }
             "array" => {
-                let items = dict.get_item("items")?.ok_or_else(|| unsupported("an array without items".into()))?;
+                let items = dict
+                    .get_item("items")?
+                    .ok_or_else(|| unsupported("an array without items".into()))?;
                 let items = self.compile(&items)?;
                 Ok(self.push(Node::Array(items)))
             }
             "map" => {
-                let values = dict.get_item("values")?.ok_or_else(|| unsupported("a map without values".into()))?;
+                let values = dict
+                    .get_item("values")?
+                    .ok_or_else(|| unsupported("a map without values".into()))?;
                 let values = self.compile(&values)?;
                 Ok(self.push(Node::Map(values)))
             }
@@ -162,7 +175,14 @@ impl<'py> Compiler<'py> {
                     ("long", Some("timestamp-micros")) => Node::TimestampMicros,
                     ("int", Some("date")) => Node::Date,
                     ("string", Some("uuid")) => Node::Uuid,
-                    ("long", Some(l @ ("local-timestamp-millis" | "local-timestamp-micros" | "time-micros")))
+                    (
+                        "long",
+                        Some(
+                            l @ ("local-timestamp-millis"
+                            | "local-timestamp-micros"
+                            | "time-micros"),
+                        ),
+                    )
                     | ("int", Some(l @ "time-millis"))
                     | ("bytes", Some(l @ "decimal")) => {
                         return Err(unsupported(format!("the {l} logical type")));
@@ -212,39 +232,55 @@ impl<'py> Compiler<'py> {
     }
 }
 
-const MAX_MIN_SIZE: usize = 1 << 20;
+/// Stands for "no finite value": a record that must contain itself.
+const UNBOUNDED: usize = usize::MAX;
 
-/// Smallest number of bytes any value of each node encodes to (fixed point over recursion).
-fn min_sizes(nodes: &[Node]) -> Vec<usize> {
-    let mut sizes = vec![0usize; nodes.len()];
-    loop {
-        let mut changed = false;
-        for (i, node) in nodes.iter().enumerate() {
-            let size = match node {
-                Node::Null | Node::Pending => 0,
-                Node::Float => 4,
-                Node::Double => 8,
-                Node::Fixed(n) => *n,
-                Node::Record(fields) => fields.iter().map(|f| sizes[f.node]).sum(),
-                _ => 1,
-            };
-            // Capped: a record that must contain itself has no finite encoding at all.
-            let size = size.min(MAX_MIN_SIZE);
-            if size > sizes[i] {
-                sizes[i] = size;
-                changed = true;
-            }
-        }
-        if !changed {
-            return sizes;
-        }
+/// Smallest number of bytes any value of node `id` encodes to. Only records add up their
+/// parts (unions, arrays and maps take at least one byte whatever they hold), so a record
+/// met again while it is still being summed contains itself and has no finite encoding.
+fn min_size(nodes: &[Node], id: usize, memo: &mut [Option<usize>], open: &mut [bool]) -> usize {
+    if let Some(size) = memo[id] {
+        return size;
     }
+    let size = match &nodes[id] {
+        Node::Null | Node::Pending => 0,
+        Node::Float => 4,
+        Node::Double => 8,
+        Node::Fixed(n) => *n,
+        Node::Record(fields) => {
+            if open[id] {
+                return UNBOUNDED;
+            }
+            open[id] = true;
+            let sum = fields.iter().fold(0usize, |sum, f| {
+                sum.saturating_add(min_size(nodes, f.node, memo, open))
+            });
+            open[id] = false;
+            sum
+        }
+        _ => 1,
+    };
+    memo[id] = Some(size);
+    size
 }
 
 /// Compiles `schema` (as returned by `fastavro.parse_schema`).
 pub fn compile(schema: &Bound<'_, PyAny>) -> PyResult<Schema> {
-    let mut compiler = Compiler { nodes: Vec::new(), named: HashMap::new(), py: schema.py() };
+    let mut compiler = Compiler {
+        nodes: Vec::new(),
+        named: HashMap::new(),
+        py: schema.py(),
+    };
     let root = compiler.compile(schema)?;
-    let min_size = min_sizes(&compiler.nodes);
-    Ok(Schema { nodes: compiler.nodes, root, min_size })
+    let nodes = compiler.nodes;
+    let mut memo = vec![None; nodes.len()];
+    let mut open = vec![false; nodes.len()];
+    let min_size = (0..nodes.len())
+        .map(|id| min_size(&nodes, id, &mut memo, &mut open))
+        .collect();
+    Ok(Schema {
+        nodes,
+        root,
+        min_size,
+    })
 }

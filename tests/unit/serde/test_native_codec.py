@@ -14,7 +14,9 @@ import io
 import itertools
 import os
 import re
+import time
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,7 +26,7 @@ from hypothesis import strategies as st
 
 from streamops.contracts import load_schema
 from streamops_avro import Codec, CorruptAvro, TrailingBytes, UnsupportedSchema
-from tests.support.avro_strategies import same, schemas, values
+from tests.support.avro_strategies import nullable_only, same, schemas, values
 from tests.support.records import PAYMENT_SCHEMA, payment
 
 # More examples: STREAMOPS_FUZZ_EXAMPLES=5000. CI runs the same examples every time.
@@ -36,6 +38,8 @@ EXAMPLES = settings(
 )
 # What the codec refuses although fastavro reads something (fastavro indexes its lists
 # from the end with a negative union or enum index, and reads a negative length as "all").
+FRAUD_SCHEMAS = Path(__file__).resolve().parents[3] / "schemas" / "fraud"
+LINKED = {"type": "record", "name": "Node", "fields": [{"name": "next", "type": ["null", "Node"]}]}
 STRICTER = re.compile(
     r"negative (bytes|string) length|union index -|enum index -|longer than 64 bits"
 )
@@ -193,37 +197,112 @@ def test_hostile_block_counts_and_deep_nesting_are_refused_not_obeyed() -> None:
     nulls = Codec(parse_schema({"type": "array", "items": "null"}))
     with pytest.raises(CorruptAvro, match="zero-byte items"):
         nulls.decode(b"\xfe\xff\xff\xff\xff\xff\xff\xff\x7f")  # 2**62 items of nothing
+    empty = Codec(
+        parse_schema({"type": "array", "items": {"type": "record", "name": "E", "fields": []}})
+    )
+    started = time.perf_counter()
+    with pytest.raises(CorruptAvro, match="zero-byte items"):
+        empty.decode(b"\x80\x80\x80\x01" * 64 + b"\x00")  # 64 blocks of 2**20 empty records
+    assert time.perf_counter() - started < 1.0
     longs = Codec(parse_schema({"type": "array", "items": "long"}))
     with pytest.raises(CorruptAvro, match="cannot fit"):
         longs.decode(b"\xfe\xff\xff\x0f\x00")
-    linked = Codec(
-        parse_schema(
-            {
-                "type": "record",
-                "name": "Node",
-                "fields": [{"name": "next", "type": ["null", "Node"]}],
-            }
-        )
-    )
-    with pytest.raises(CorruptAvro, match="nesting deeper"):
+    linked = Codec(parse_schema(LINKED))
+    with pytest.raises(CorruptAvro, match="nested deeper"):
         linked.decode(b"\x02" * 100_000)
     assert linked.decode(b"\x02\x02\x00") == {"next": {"next": {"next": None}}}
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        "Alert",
-        "DeadLetter",
-        "Label",
-        "Prediction",
-        "ModelVersion",
-        "Deployment",
-        "DataQualityReport",
-    ],
-)
-def test_platform_contracts_compile(name: str) -> None:
-    Codec(parse_schema(load_schema(name)))
+PLATFORM = [
+    "Alert",
+    "DeadLetter",
+    "Label",
+    "Prediction",
+    "ModelVersion",
+    "Deployment",
+    "DataQualityReport",
+]
+
+
+@EXAMPLES
+@given(st.data())
+def test_values_fastavro_reads_back_are_written_by_the_codec_itself(data: st.DataObject) -> None:
+    """Declining is for odd values: the objects fastavro reads are never declined (unions of
+    a value or null: a union of two record types is resolved by fastavro's scoring)."""
+    parsed = parse_schema(data.draw(schemas().filter(nullable_only)))
+    _written_without_declining(parsed, data)
+
+
+@pytest.mark.parametrize("name", [*PLATFORM, "Transaction"])
+@settings(max_examples=40, deadline=None)
+@given(data=st.data())
+def test_platform_records_are_written_by_the_codec_itself(name: str, data: st.DataObject) -> None:
+    schema = load_schema(name, FRAUD_SCHEMAS) if name == "Transaction" else None
+    _written_without_declining(parse_schema(schema or load_schema(name)), data)
+
+
+def _written_without_declining(parsed: Any, data: st.DataObject) -> None:
+    value = data.draw(values(parsed))
+    try:
+        canonical = fastavro_decode(parsed, fastavro_encode(parsed, value))
+    except Exception:
+        assume(False)
+    written = Codec(parsed).encode(canonical)
+    assert written is not None, f"declined {canonical!r}"
+    assert written == fastavro_encode(parsed, canonical)
+
+
+def test_named_types_used_again_by_name() -> None:
+    parsed = parse_schema(
+        {
+            "type": "record",
+            "name": "Pair",
+            "fields": [
+                {"name": "a", "type": {"type": "enum", "name": "Side", "symbols": ["L", "R"]}},
+                {"name": "b", "type": "Side"},
+                {"name": "c", "type": {"type": "array", "items": "Side"}},
+            ],
+        }
+    )
+    value = {"a": "R", "b": "L", "c": ["L", "R", "R"]}
+    data = fastavro_encode(parsed, value)
+    assert Codec(parsed).encode(value) == data
+    assert same(Codec(parsed).decode(data), fastavro_decode(parsed, data))
+
+
+def test_blocks_with_negative_counts_are_read_as_fastavro_reads_them() -> None:
+    # [1, 2, 3] as a block of 2, then a block of -1 with its byte size, then the end
+    longs = parse_schema({"type": "array", "items": "long"})
+    data = bytes([0x04, 0x02, 0x04, 0x01, 0x02, 0x06, 0x00])
+    assert Codec(longs).decode(data) == fastavro_decode(longs, data) == [1, 2, 3]
+    counts = parse_schema({"type": "map", "values": "long"})
+    data = bytes([0x01, 0x04, 0x02, 0x61, 0x02, 0x02, 0x02, 0x62, 0x04, 0x00])
+    assert Codec(counts).decode(data) == fastavro_decode(counts, data) == {"a": 1, "b": 2}
+
+
+def test_recursive_records_nest_as_deep_as_a_thousand_levels() -> None:
+    parsed = parse_schema(LINKED)
+    codec = Codec(parsed)
+    for depth in (0, 1, 255, 256, 400):
+        data = b"\x02" * depth + b"\x00"
+        value = codec.decode(data)
+        assert value == fastavro_decode(parsed, data), depth  # dicts and None: == is enough
+        assert codec.encode(value) == data
+    assert codec.decode(b"\x02" * 999 + b"\x00") is not None
+    with pytest.raises(CorruptAvro, match="nested deeper than 1000"):
+        codec.decode(b"\x02" * 1000 + b"\x00")
+
+
+def test_schemas_it_cannot_compile_are_left_to_fastavro() -> None:
+    wrong_size = parse_schema({"type": "fixed", "name": "F", "size": -1})  # fastavro takes it
+    with pytest.raises(UnsupportedSchema, match="cannot compile"):
+        Codec(wrong_size)
+    # a record that must contain itself has no finite value: compiled at once all the same
+    fields = [{"name": "a", "type": "boolean"}, {"name": "r", "type": "R"}]
+    fields += [{"name": f"n{i}", "type": "null"} for i in range(5000)]
+    started = time.perf_counter()
+    Codec(parse_schema({"type": "record", "name": "R", "fields": fields}))
+    assert time.perf_counter() - started < 1.0
 
 
 @settings(max_examples=100, deadline=None)

@@ -6,7 +6,7 @@ Confluent client read every topic. The schema registry is reached through
 confluent-kafka's ``SchemaRegistryClient`` (registration, lookup by id, its cache).
 
 The per-record work is done by ``streamops_avro``, a codec compiled per schema (Rust),
-which reads and writes exactly what fastavro does at about a ninth of the cost
+which reads and writes exactly what fastavro does at about a seventh of the cost
 (docs/benchmarks.md). fastavro stays the reference and the fallback: for values the codec
 declines (a naive datetime, a Mapping that is not a dict ...), for schemas it does not
 support (decimal, time-*, local-timestamp-*), and for reading with a reader schema that
