@@ -56,6 +56,15 @@ pub fn write_long(buf: &mut Vec<u8>, value: i64) {
     buf.push(n as u8);
 }
 
+/// The UTF-8 of a str (one with lone surrogates has none: fastavro raises for it).
+fn utf8<'a>(value: &'a Bound<'_, PyAny>) -> Result<&'a str, Decline> {
+    value
+        .cast::<PyString>()
+        .map_err(|_| Decline)?
+        .to_str()
+        .map_err(|_| Decline)
+}
+
 fn write_str(buf: &mut Vec<u8>, text: &str) {
     write_long(buf, text.len() as i64);
     buf.extend_from_slice(text.as_bytes());
@@ -137,7 +146,8 @@ impl Codec {
             (Node::Boolean, Kind::Bool) => {
                 buf.push(u8::from(value.is_truthy().map_err(|_| Decline)?))
             }
-            (Node::Int, Kind::Int) => {
+            // ints within 32 bits only where fastavro's validator looks (inside unions)
+            (Node::Int | Node::Date, Kind::Int) => {
                 let n: i64 = value.extract().map_err(|_| Decline)?;
                 if strict && i32::try_from(n).is_err() {
                     return Err(Decline);
@@ -167,27 +177,13 @@ impl Codec {
                 }
                 buf.extend_from_slice(bytes);
             }
-            (Node::String | Node::Uuid, Kind::Str) => {
-                write_str(
-                    buf,
-                    value
-                        .cast::<PyString>()
-                        .map_err(|_| Decline)?
-                        .to_str()
-                        .map_err(|_| Decline)?,
-                );
-            }
+            (Node::String | Node::Uuid, Kind::Str) => write_str(buf, utf8(value)?),
             (Node::Uuid, Kind::Uuid) => {
                 let text = value.str().map_err(|_| Decline)?;
                 write_str(buf, text.to_str().map_err(|_| Decline)?);
             }
             (Node::Enum(e), Kind::Str) => {
-                let text = value
-                    .cast::<PyString>()
-                    .map_err(|_| Decline)?
-                    .to_str()
-                    .map_err(|_| Decline)?;
-                write_long(buf, *e.index.get(text).ok_or(Decline)? as i64);
+                write_long(buf, *e.index.get(utf8(value)?).ok_or(Decline)? as i64);
             }
             (Node::TimestampMillis, Kind::DateTime) => {
                 write_long(
@@ -200,13 +196,6 @@ impl Codec {
                     buf,
                     i64::try_from(self.epoch_us(value)?).map_err(|_| Decline)?,
                 );
-            }
-            (Node::Date, Kind::Int) => {
-                let n: i64 = value.extract().map_err(|_| Decline)?;
-                if strict && i32::try_from(n).is_err() {
-                    return Err(Decline);
-                }
-                write_long(buf, n);
             }
             (Node::Date, Kind::Date) => {
                 let date = value.cast::<pyo3::types::PyDate>().map_err(|_| Decline)?;
@@ -258,13 +247,7 @@ impl Codec {
                         if !key.is_exact_instance_of::<PyString>() {
                             return Err(Decline);
                         }
-                        write_str(
-                            buf,
-                            key.cast::<PyString>()
-                                .map_err(|_| Decline)?
-                                .to_str()
-                                .map_err(|_| Decline)?,
-                        );
+                        write_str(buf, utf8(&key)?);
                         self.write(schema, *values, &item, buf, strict, depth + 1)?;
                     }
                 }

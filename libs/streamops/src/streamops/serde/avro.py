@@ -165,6 +165,9 @@ class AvroDecoder:
             )
         schema_id = _HEADER.unpack_from(data)[1]
         codec = self._codecs.get(schema_id)
+        if codec is None and schema_id not in self._writers:
+            self.writer_schema(schema_id)  # the first record of this id: look it up, compile
+            codec = self._codecs.get(schema_id)
         if codec is not None:
             try:
                 record: dict[str, Any] = codec.decode(data, _HEADER.size)
@@ -179,9 +182,7 @@ class AvroDecoder:
                     "corrupt_avro",
                     f"cannot read the Avro body with schema id {schema_id}: {exc}",
                 ) from None
-        writer = self.writer_schema(schema_id)
-        if schema_id in self._codecs:  # first record of this schema id
-            return self.decode(data)
+        writer = self._writers[schema_id]
         stream = io.BytesIO(data)
         stream.seek(_HEADER.size)
         try:
