@@ -19,6 +19,7 @@ from streamops.runtime.dlq import dead_letter, encode_rejection, unencodable_out
 from streamops.runtime.guarantees import Pending
 from streamops.runtime.records import BatchResult, InRecord, Reason, Rejection, Transform
 from streamops.serde import AvroDecoder, AvroEncoder, DecodeError
+from streamops.state import StageState
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,7 @@ class BatchPreparer:
         decoder: AvroDecoder,
         encoders: Mapping[str, AvroEncoder],
         dlq_topic: str,
+        state: StageState | None = None,
     ) -> None:
         self.name = stage
         self.transform = transform
@@ -43,9 +45,12 @@ class BatchPreparer:
         #: one per declared output topic, and one for the dead-letter topic
         self.encoders = dict(encoders)
         self.dlq_topic = dlq_topic
+        self.state = state
 
     def prepare(self, messages: list[Message]) -> Prepared:
         """Decode, transform and encode a batch of messages."""
+        if self.state is not None:  # a retried attempt starts again from committed state
+            self.state.begin()
         records: list[InRecord] = []
         rejected: list[Rejection] = []
         decode = self.decoder.decode
@@ -111,11 +116,18 @@ class BatchPreparer:
             log.exception(
                 "stage %s: transform failed on a batch; retrying record by record", self.name
             )
+        state = self.state
+        if state is not None:  # the failed attempt's writes must not count
+            state.rollback()
         result = BatchResult()
         for record in records:
+            if state is not None:
+                state.savepoint()
             try:
                 one = self.transform([record])
             except Exception as exc:
+                if state is not None:  # nor the writes of a record that made it raise
+                    state.rollback_to_savepoint()
                 reason = Reason("transform_error", f"{type(exc).__name__}: {exc}")
                 result.rejected.append(Rejection(record, "TRANSFORM", [reason]))
                 continue

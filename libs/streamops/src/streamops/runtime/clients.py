@@ -10,10 +10,14 @@ from streamops.settings import KafkaSettings
 
 
 def consumer_config(
-    stage: str, kafka: KafkaSettings, s: StreamSettings, on_stats: Callable[[str], None]
+    stage: str,
+    kafka: KafkaSettings,
+    s: StreamSettings,
+    on_stats: Callable[[str], None],
+    stateful: bool = False,
 ) -> dict[str, Any]:
     """The consumer of stage ``stage``: its group, manual commits, read_committed."""
-    return {
+    config: dict[str, Any] = {
         **kafka.client_config(),
         "group.id": stage,
         # Static membership: a restarted replica gets its partitions back at once.
@@ -26,6 +30,33 @@ def consumer_config(
         "session.timeout.ms": int(s.session_timeout_s * 1000),
         "statistics.interval.ms": 5000,
         "stats_cb": on_stats,
+    }
+    if stateful:
+        # State partition n goes with partition n of every input topic: only the range
+        # assignor gives one member the same partition numbers of co-partitioned topics.
+        config["partition.assignment.strategy"] = "range"
+    return config
+
+
+def restore_consumer_config(stage: str, kafka: KafkaSettings) -> dict[str, Any]:
+    """The consumer that reads changelogs back (assigned partitions only, never commits)."""
+    return {
+        **kafka.client_config(),
+        "group.id": f"{stage}.restore",
+        "fetch.max.bytes": 64 * 1024 * 1024,
+        "max.partition.fetch.bytes": 16 * 1024 * 1024,
+    }
+
+
+def state_producer_config(stage: str, kafka: KafkaSettings, s: StreamSettings) -> dict[str, Any]:
+    """The transactional producer of changelogs and offsets of a stateful at-least-once stage."""
+    return {
+        **kafka.client_config(),
+        "enable.idempotence": True,
+        "linger.ms": s.producer_linger_ms,
+        "compression.type": "lz4",
+        "transactional.id": f"{stage}-{s.instance_id}",
+        "transaction.timeout.ms": int(s.transaction_timeout_s * 1000),
     }
 
 

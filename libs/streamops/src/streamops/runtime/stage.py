@@ -23,8 +23,14 @@ from prometheus_client import CollectorRegistry
 
 from streamops.contracts import load_schema
 from streamops.runtime.batch import BatchPreparer, message_position
-from streamops.runtime.clients import consumer_config, producer_config
-from streamops.runtime.guarantees import AtLeastOnce, ExactlyOnce, WritePhase
+from streamops.runtime.clients import consumer_config, producer_config, state_producer_config
+from streamops.runtime.guarantees import (
+    AtLeastOnce,
+    AtLeastOnceWithState,
+    ExactlyOnce,
+    Pending,
+    WritePhase,
+)
 from streamops.runtime.health import HealthServer
 from streamops.runtime.metrics import StageMetrics
 from streamops.runtime.records import (
@@ -33,6 +39,7 @@ from streamops.runtime.records import (
     Transform,
 )
 from streamops.runtime.settings import StreamSettings
+from streamops.runtime.stateful import Rebalance, prepare_state
 from streamops.serde import (
     AvroDecoder,
     AvroEncoder,
@@ -40,6 +47,7 @@ from streamops.serde import (
     value_subject,
 )
 from streamops.settings import KafkaSettings, SchemaRegistrySettings
+from streamops.state import StageState
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -62,6 +70,7 @@ class Stage:
         reader_schema: Mapping[str, Any] | None = None,
         metrics_registry: CollectorRegistry | None = None,
         on_tick: Callable[[], list[OutRecord]] | None = None,
+        state: StageState | None = None,
     ) -> None:
         self.name = name
         self.inputs = list(inputs)
@@ -75,6 +84,9 @@ class Stage:
         #: Called whenever a poll brings no records; what it returns is produced (no input
         #: offsets move). Lets time-based logic (window closes, alerts) act during silence.
         self.on_tick = on_tick
+        #: Keyed state the transform and on_tick read and write (`streamops.state`); its
+        #: changes commit with the batch and roll back with it.
+        self.state = state
         self.metrics = StageMetrics(name, metrics_registry)
         self._stopping = threading.Event()
         self._started = False  # clients up, schemas registered, transactions initialised
@@ -123,18 +135,41 @@ class Stage:
             AvroDecoder(registry, self.reader_schema),
             encoders,
             self.dlq_topic,
+            self.state,
         )
+        if self.state is not None:
+            prepare_state(
+                self.state,
+                self.name,
+                self.inputs,
+                self.kafka,
+                self.metrics.registry,
+                self.settings.instance_id,
+                self.settings.operation_timeout_s,
+            )
         consumer = Consumer(
-            consumer_config(self.name, self.kafka, self.settings, self.metrics.on_librdkafka_stats)
+            consumer_config(
+                self.name,
+                self.kafka,
+                self.settings,
+                self.metrics.on_librdkafka_stats,
+                stateful=self.state is not None,
+            )
         )
         producer = Producer(producer_config(self.name, self.kafka, self.settings))
-        eos = self.settings.processing_guarantee == "exactly_once"
-        phase: WritePhase = (ExactlyOnce if eos else AtLeastOnce)(
-            producer, consumer, self.metrics, self.settings.operation_timeout_s
-        )
+        phase = self._write_phase(producer, consumer)
         try:
             phase.start()
-            consumer.subscribe(self.inputs)
+            if self.state is None:
+                consumer.subscribe(self.inputs)
+            else:
+                rebalance = Rebalance(self.name, self.state, self.kafka)
+                consumer.subscribe(
+                    self.inputs,
+                    on_assign=rebalance.on_assign,
+                    on_revoke=rebalance.on_revoke,
+                    on_lost=rebalance.on_revoke,
+                )
             self._started = True
             log.info(
                 "stage %s: consuming %s (%s)",
@@ -150,13 +185,26 @@ class Stage:
                 if messages:
                     self._process(messages, consumer, phase)
                 elif self.on_tick is not None:
+                    if self.state is not None:
+                        self.state.begin()
                     self._emit(self.on_tick(), phase)
         finally:
             self._started = False
             consumer.close()
             producer.flush(self.settings.operation_timeout_s)
+            if self.state is not None:
+                self.state.close()
             health.stop()
             log.info("stage %s: stopped", self.name)
+
+    def _write_phase(self, producer: Producer, consumer: Consumer) -> WritePhase:
+        timeout = self.settings.operation_timeout_s
+        if self.settings.processing_guarantee == "exactly_once":
+            return ExactlyOnce(producer, consumer, self.metrics, timeout)
+        if self.state is None:
+            return AtLeastOnce(producer, consumer, self.metrics, timeout)
+        state_producer = Producer(state_producer_config(self.name, self.kafka, self.settings))
+        return AtLeastOnceWithState(producer, consumer, self.metrics, timeout, state_producer)
 
     def _install_signal_handlers(self) -> None:
         if threading.current_thread() is threading.main_thread():
@@ -175,7 +223,7 @@ class Stage:
             return
         pending, out_counts, dlq_counts = prepared
         offsets, firsts = _offsets(messages)
-        if not phase.write(pending, offsets):
+        if not self._write(phase, pending, offsets):
             for tp in firsts:  # aborted: go back and redo the whole batch
                 # a partition no longer ours raises; its new owner starts from the commit
                 with contextlib.suppress(KafkaException):
@@ -190,15 +238,35 @@ class Stage:
 
     def _emit(self, outputs: list[OutRecord], phase: WritePhase) -> None:
         """Produce records that come from no input (e.g. an alert when a window closes)."""
-        if not outputs:
+        if not outputs and (self.state is None or not self.state.dirty):
             return
         prepared = self._retry_registry(lambda: self._batches.encode(BatchResult(outputs=outputs)))
         if prepared is None:
             return
         pending, out_counts, _ = prepared
-        if phase.write(pending, []):
+        if self._write(phase, pending, []):
             for topic, count in out_counts.items():
                 self.metrics.records_out(topic, count)
+
+    def _write(
+        self, phase: WritePhase, pending: list[Pending], offsets: list[TopicPartition]
+    ) -> bool:
+        """The write phase, with the state's changelog; the state commits or rolls back with it."""
+        if self.state is None:
+            return phase.write(pending, offsets)
+        changelog = self.state.prepare_commit(
+            {(tp.topic, tp.partition): tp.offset for tp in offsets}
+        )
+        try:
+            written = phase.write(pending, offsets, changelog)
+        except BaseException:
+            self.state.rollback()
+            raise
+        if written:
+            self.state.commit()
+        else:
+            self.state.rollback()
+        return written
 
     def _usable(self, message: Message) -> bool:
         error = message.error()

@@ -8,7 +8,10 @@ from streamops.topics.catalog import (
     DEFAULT_EVENT_PARTITIONS,
     MODEL_MAX_MESSAGE_BYTES,
     TOPIC_SUFFIXES,
+    TopicNames,
+    changelog_topic,
     check_pipeline_name,
+    partials_topic,
     pipeline_topics,
 )
 from streamops.topics.ensure import ensure_topics
@@ -33,8 +36,11 @@ __all__ = [
     "ReplicationFactorError",
     "TopicAdminError",
     "TopicError",
+    "TopicNames",
     "TopicSpec",
+    "changelog_topic",
     "check_pipeline_name",
     "ensure_topics",
+    "partials_topic",
     "pipeline_topics",
 ]

@@ -106,6 +106,90 @@ _MAX_PIPELINE_LENGTH = MAX_TOPIC_NAME_LENGTH - 1 - max(len(s) for s in TOPIC_SUF
 _LEGAL_PIPELINE = re.compile(r"[a-zA-Z0-9_-]+")
 
 
+@dataclass(frozen=True)
+class TopicNames:
+    """The topic names of one pipeline: call sites ask here and never build names themselves."""
+
+    pipeline: str
+
+    def __post_init__(self) -> None:
+        check_pipeline_name(self.pipeline)
+
+    def _name(self, suffix: str) -> str:
+        return f"{self.pipeline}.{suffix}"
+
+    @property
+    def events_raw(self) -> str:
+        return self._name("events.raw")
+
+    @property
+    def events_valid(self) -> str:
+        return self._name("events.valid")
+
+    @property
+    def events_dlq(self) -> str:
+        return self._name("events.dlq")
+
+    @property
+    def features(self) -> str:
+        return self._name("features")
+
+    @property
+    def labels(self) -> str:
+        return self._name("labels")
+
+    @property
+    def predictions(self) -> str:
+        return self._name("predictions")
+
+    @property
+    def alerts(self) -> str:
+        return self._name("alerts")
+
+    @property
+    def models(self) -> str:
+        return self._name("models")
+
+    @property
+    def deployments(self) -> str:
+        return self._name("deployments")
+
+    def stage(self, service: str) -> str:
+        """The default consumer group (and stage name) of ``service``, e.g. ``p.validation``."""
+        return self._name(service)
+
+
+def changelog_topic(stage: str, store: str, partitions: int) -> TopicSpec:
+    """The compacted changelog of state store ``store`` of ``stage`` (a consumer group name).
+
+    One partition per input partition: state partition n is restored from changelog
+    partition n. Compacted, so it holds the latest value of every key and a restore reads
+    each live key once; ``min.compaction.lag.ms`` keeps the last minute uncompacted so a
+    restore always sees the closing marker of recent batches.
+    """
+    return TopicSpec(
+        name=f"{stage}.{store}.changelog",
+        partitions=partitions,
+        replication_factor=None,
+        config={"cleanup.policy": "compact", "min.compaction.lag.ms": "60000"},
+    )
+
+
+def partials_topic(stage: str) -> TopicSpec:
+    """Where the replicas of ``stage`` publish per-partition partial statistics.
+
+    One partition, so one consumer (the owner) combines them and decides about the whole
+    stream, whatever the number of replicas (docs/architecture.md, "Global answers").
+    Partials matter only until the owner has combined them: a day of retention is plenty.
+    """
+    return TopicSpec(
+        name=f"{stage}.partials",
+        partitions=1,
+        replication_factor=None,
+        config=_delete(1),
+    )
+
+
 def check_pipeline_name(pipeline: str) -> None:
     """Raise `InvalidTopicSpecError` unless ``pipeline`` yields legal, unambiguous topic names."""
     if not pipeline:

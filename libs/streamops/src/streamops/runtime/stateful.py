@@ -1,0 +1,98 @@
+"""What a stage with state adds to the loop: changelog topics, restores on assignment.
+
+The loop itself stays in `stage.py`; this module sets up the changelogs at start-up and
+reacts to rebalances. Rebalance callbacks run inside ``consume`` between two batches, so
+a restore never races a batch of the same partitions.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from confluent_kafka import Consumer, TopicPartition
+from confluent_kafka.admin import AdminClient
+from prometheus_client import CollectorRegistry
+
+from streamops.runtime.clients import restore_consumer_config
+from streamops.settings import KafkaSettings
+from streamops.state import StageState
+from streamops.topics import TopicError, ensure_topics
+
+log = logging.getLogger(__name__)
+
+
+def prepare_state(
+    state: StageState,
+    stage: str,
+    inputs: list[str],
+    kafka: KafkaSettings,
+    registry: CollectorRegistry,
+    instance_id: str,
+    timeout_s: float,
+) -> None:
+    """Bind the state to ``stage`` and create its changelog topics if missing.
+
+    Changelogs get as many partitions as the widest input: state partition n is the state
+    of input partition n.
+    """
+    state.bind(stage, registry, instance_id)
+    admin = AdminClient(kafka.client_config())
+    metadata = admin.list_topics(timeout=timeout_s)
+    missing = [t for t in inputs if t not in metadata.topics]
+    if missing:
+        raise TopicError(f"stage {stage}: input topics {missing} do not exist; create them first")
+    partitions = max(len(metadata.topics[t].partitions) for t in inputs)
+    report = ensure_topics(admin, state.changelog_topics(partitions), timeout_s=timeout_s)
+    if not report.ok:
+        log.warning("stage %s: changelog topics differ:\n%s", stage, report.render())
+
+
+class Rebalance:
+    """The consumer's rebalance callbacks: restore assigned partitions, drop revoked ones."""
+
+    def __init__(self, stage: str, state: StageState, kafka: KafkaSettings) -> None:
+        self.stage = stage
+        self.state = state
+        self.restore_config = restore_consumer_config(stage, kafka)
+
+    def on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        numbers = {tp.partition for tp in partitions}
+        seconds = self.state.assign(numbers, self.restore_config)
+        log.info(
+            "stage %s: assigned partitions %s, state restored in %.2f s",
+            self.stage,
+            sorted(numbers),
+            seconds,
+        )
+        self._resume_after_applied(consumer, partitions)
+        consumer.assign(partitions)
+
+    def on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        self.state.revoke({tp.partition for tp in partitions})
+
+    def _resume_after_applied(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        """Start each partition where its state says, so no record is applied twice.
+
+        The state's offsets and the group's move in one transaction, so they agree; if
+        the group's were lost or reset, the state's are the truth for this stage.
+        """
+        committed = {
+            (tp.topic, tp.partition): tp.offset for tp in consumer.committed(partitions, timeout=30)
+        }
+        for tp in partitions:
+            applied = self.state.applied_offsets(tp.partition).get(tp.topic)
+            if applied is None:
+                continue
+            group_offset = committed.get((tp.topic, tp.partition), -1)
+            if group_offset >= 0 and group_offset != applied:
+                log.warning(
+                    "stage %s: %s[%d] committed offset %d, but the state has applied up to %d; "
+                    "resuming at %d",
+                    self.stage,
+                    tp.topic,
+                    tp.partition,
+                    group_offset,
+                    applied,
+                    applied,
+                )
+            tp.offset = applied
