@@ -24,6 +24,7 @@ REPO = Path(__file__).resolve().parents[2]
 def start_stage(
     log_file: Path,
     *,
+    module: str = "tests.support.passthrough_stage",
     bootstrap_servers: str,
     registry_url: str,
     input_topic: str,
@@ -35,14 +36,18 @@ def start_stage(
     throttle_ms: float = 0.0,
     health_port: int = 0,
     instance: str = "0",
+    **extra: object,
 ) -> subprocess.Popen[bytes]:
-    """Start ``tests.support.passthrough_stage`` with its output appended to ``log_file``."""
+    """Start the stage in ``module`` with its output appended to ``log_file``.
+
+    ``extra`` are further flags of that module (``progress="FILE"`` gives ``--progress FILE``).
+    """
     with open(log_file, "ab") as log:
         return subprocess.Popen(
             [
                 sys.executable,
                 "-m",
-                "tests.support.passthrough_stage",
+                module,
                 *_flags(
                     input=input_topic,
                     output=output_topic,
@@ -55,6 +60,7 @@ def start_stage(
                     instance=instance,
                     bootstrap_servers=bootstrap_servers,
                     registry_url=registry_url,
+                    **extra,
                 ),
             ],
             cwd=REPO,
@@ -74,6 +80,13 @@ def _flags(**values: object) -> list[str]:
 
 def committed_total(bootstrap_servers: str, group: str, topic: str, partitions: int) -> int:
     """Sum of the group's committed offsets on ``topic`` (records fully processed)."""
+    return sum(committed_offsets(bootstrap_servers, group, topic, partitions).values())
+
+
+def committed_offsets(
+    bootstrap_servers: str, group: str, topic: str, partitions: int
+) -> dict[int, int]:
+    """The group's committed offset of each partition of ``topic`` (0 where none)."""
     # read_uncommitted: a read_committed consumer asks for *stable* offsets, which the
     # broker withholds while a transaction holding offsets is open, e.g. one of a stage
     # just SIGKILLed (until its successor fences it, or the transaction times out).
@@ -88,7 +101,7 @@ def committed_total(bootstrap_servers: str, group: str, topic: str, partitions: 
         tps = consumer.committed([TopicPartition(topic, p) for p in range(partitions)], timeout=10)
     finally:
         consumer.close()
-    return sum(max(tp.offset, 0) for tp in tps)
+    return {tp.partition: max(tp.offset, 0) for tp in tps}
 
 
 def wait_for(condition: Callable[[], bool], timeout_s: float, what: str, log_file: Path) -> None:
