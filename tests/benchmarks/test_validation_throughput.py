@@ -20,10 +20,10 @@ from pathlib import Path
 import pandas as pd
 import pandera.pandas as pa
 
-from streamops.examples.fraud.generator import generate
-from streamops.examples.fraud.scenarios import load_scenario
 from streamops.pipeline import Pipeline, load_pipeline
 from streamops.runtime import InRecord
+from streamops_examples.fraud.generator import generate
+from streamops_examples.fraud.scenarios import load_scenario
 from streamops_validation import Validator
 from tests.support.kafka import unique_name
 from tests.support.pipelines import STREAMOPS, create_topics, private_pipeline, produce_events

@@ -8,11 +8,11 @@ from pathlib import Path
 from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient
 
-from streamops.examples.fraud.generator import Generated
 from streamops.pipeline import Pipeline, load_pipeline
 from streamops.pipeline.pii import PiiTreatment
 from streamops.serde import AvroEncoder, value_subject
 from streamops.topics import ensure_topics, pipeline_topics
+from streamops_examples.fraud.generator import Generated
 from tests.support.confluent import registry_client
 from tests.support.kafka import delivery_recorder, unique_name
 

@@ -11,11 +11,14 @@ LOCK = Path(__file__).resolve().parents[2] / "uv.lock"
 HEAVY = {"scikit-learn", "pandas", "faust-streaming"}
 
 
-def _closure(package: str) -> set[str]:
-    """Every package an install of ``package`` brings in, following only requested extras."""
+def _closure(package: str, extra: str | None = None) -> set[str]:
+    """Every package an install of ``package`` (``package[extra]``) brings in, following
+    only requested extras."""
     packages = {p["name"]: p for p in tomllib.loads(LOCK.read_text())["package"]}
     seen: set[tuple[str, str | None]] = set()
     todo: list[tuple[str, str | None]] = [(package, None)]
+    if extra is not None:
+        todo.append((package, extra))
     while todo:
         name, extra = todo.pop()
         if (name, extra) in seen:
@@ -43,6 +46,18 @@ def test_shared_library_stays_light() -> None:
     closure = _closure("streamops")
     assert "confluent-kafka" in closure
     assert closure.isdisjoint(HEAVY | {"onnxruntime", "numpy"}), closure & HEAVY
+
+
+def test_the_native_codec_is_optional() -> None:
+    """Building streamops-avro needs Rust: a plain install must not, streamops[native] does."""
+    assert "streamops-avro" not in _closure("streamops")
+    assert "streamops-avro" in _closure("streamops", "native")
+    assert "streamops-avro" in _closure("streamops-dev")  # the workspace builds it (with cargo)
+
+
+def test_the_examples_are_not_in_the_core_library() -> None:
+    assert "streamops-examples" not in _closure("streamops")
+    assert {"streamops", "rich"} <= _closure("streamops-examples")
 
 
 @pytest.mark.parametrize(

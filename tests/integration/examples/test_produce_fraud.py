@@ -18,8 +18,8 @@ from confluent_kafka.admin import AdminClient
 from typer.testing import CliRunner
 
 from streamops.cli import app
-from streamops.examples.fraud import generate
 from streamops.serde import AvroDecoder
+from streamops_examples.fraud.generator import generate
 from tests.support.confluent import registry_client
 from tests.support.kafka import delete_pipeline_topics, read_all, unique_name
 

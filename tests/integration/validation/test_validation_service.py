@@ -9,10 +9,10 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
-from streamops.examples.fraud.generator import generate
-from streamops.examples.fraud.scenarios import load_scenario
 from streamops.pipeline import Pipeline
 from streamops.serde import AvroDecoder
+from streamops_examples.fraud.generator import generate
+from streamops_examples.fraud.scenarios import load_scenario
 from tests.support.confluent import avro_deserializer, registry_client
 from tests.support.kafka import read_all
 from tests.support.pipelines import REPO, create_topics, private_pipeline, produce_events

@@ -10,18 +10,18 @@ import pytest
 from fastavro import parse_schema
 from fastavro.validation import validate
 
-from streamops.examples.fraud import (
+from streamops.pipeline import FieldExpectation
+from streamops.pipeline.pii import PiiTreatment
+from streamops_examples.fraud.faults import faulty_value
+from streamops_examples.fraud.generator import generate
+from streamops_examples.fraud.scenarios import (
     FAULT_FIELDS,
     FAULT_RULES,
     Phase,
     QualityIncident,
     Scenario,
-    faulty_value,
-    generate,
     load_scenario,
 )
-from streamops.pipeline import FieldExpectation
-from streamops.pipeline.pii import PiiTreatment
 from tests.unit.examples.fraud_rules import SCENARIOS, broken_rules, fraud_pipeline
 
 RULES: dict[str, FieldExpectation] = fraud_pipeline().spec.expectations.fields

@@ -12,14 +12,16 @@ import pytest
 from fastavro import parse_schema
 from fastavro.validation import validate
 
-from streamops.examples.fraud import BASE_FRAUD_RATE, Generated, generate
-from streamops.examples.fraud.generator import (
+from streamops.pipeline.pii import PiiTreatment
+from streamops_examples.fraud.generator import (
+    BASE_FRAUD_RATE,
     EVENT_FIELDS,
     LABEL_DELAY_MAX_MS,
     LABEL_DELAY_MIN_MS,
+    Generated,
+    generate,
 )
-from streamops.examples.fraud.world import CURRENCIES, HOME_COUNTRIES, currency_of
-from streamops.pipeline.pii import PiiTreatment
+from streamops_examples.fraud.world import CURRENCIES, HOME_COUNTRIES, currency_of
 from tests.unit.examples.fraud_rules import fraud_pipeline
 
 N = 60_000

@@ -19,16 +19,12 @@ from fastavro import parse_schema
 from fastavro.validation import validate
 
 from streamops.contracts import load_schema
-from streamops.examples.fraud import (
-    FraudProducer,
-    PendingLabels,
-    ProduceOptions,
-    chargeback_label,
-    generate,
-    load_scenario,
-)
 from streamops.pipeline.pii import PiiTreatment
 from streamops.serde import AvroDecoder, AvroEncoder, value_subject
+from streamops_examples.fraud.generator import generate
+from streamops_examples.fraud.labels import PendingLabels, chargeback_label
+from streamops_examples.fraud.produce import FraudProducer, ProduceOptions
+from streamops_examples.fraud.scenarios import load_scenario
 from tests.unit.examples.fraud_rules import SCENARIOS, fraud_pipeline
 
 SALT = "unit-salt"
@@ -208,7 +204,8 @@ def test_chargeback_label_fits_the_label_contract() -> None:
     event = next(g.event for g in generate(5_000, seed=1) if g.pattern)
     label = chargeback_label("fraud", event, delay_ms=86_400_000, scale=1e-4)
     assert validate(label, parse_schema(load_schema("Label")), raise_errors=True)
-    assert label["label_time"] - label["event_time"] == 8_640
+    assert label["label_time"] - label["event_time"] == timedelta(milliseconds=8_640)
+    assert label["event_time"] == EPOCH + timedelta(milliseconds=event["event_time"])
     assert (label["event_id"], label["entity_key"]) == (event["transaction_id"], event["card_id"])
 
 

@@ -4,6 +4,8 @@ cannot do its job safely."""
 from __future__ import annotations
 
 import json
+from importlib.metadata import entry_points
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +13,7 @@ import typer
 from typer.testing import CliRunner
 
 from streamops.cli import app as root_app
-from streamops.cli.produce import EXIT_ERROR, app
+from streamops_examples.cli import EXIT_ERROR, app
 from tests.unit.examples.fraud_rules import FRAUD_SPEC
 
 # Nothing listens here: a command that got as far as Kafka would fail differently.
@@ -43,6 +45,13 @@ def test_produce_fraud_is_a_command_of_the_root_cli() -> None:
         "--pii-salt",
     } <= options
     assert CliRunner().invoke(root_app, ["produce", "fraud", "--help"]).exit_code == 0
+
+
+def test_produce_comes_from_the_examples_package_not_the_core_library() -> None:
+    assert find_spec("streamops.examples") is None
+    assert find_spec("streamops.cli.produce") is None
+    registered = {ep.name: ep.value for ep in entry_points(group="streamops.cli")}
+    assert registered["produce"] == "streamops_examples.cli:register"
 
 
 def test_no_pii_salt_no_events() -> None:

@@ -8,16 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from streamops.examples.fraud import (
-    Generated,
+from streamops_examples.fraud.generator import Generated, generate
+from streamops_examples.fraud.scenarios import (
     Phase,
     Scenario,
     ScenarioError,
-    generate,
     load_scenario,
     resolve_segments,
 )
-from streamops.examples.fraud.world import HOME_COUNTRIES
+from streamops_examples.fraud.world import HOME_COUNTRIES
 from tests.unit.examples.fraud_rules import SCENARIOS
 
 

@@ -24,6 +24,12 @@ from fastavro import parse_schema, schemaless_reader, schemaless_writer
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+pytest.importorskip(
+    "streamops_avro",
+    reason="the native codec (streamops-avro) is not installed (make setup skips it "
+    "without cargo): nothing to compare with fastavro",
+)
+
 from streamops.contracts import load_schema
 from streamops_avro import Codec, CorruptAvro, TrailingBytes, UnsupportedSchema
 from tests.support.avro_strategies import nullable_only, same, schemas, values

@@ -1,5 +1,8 @@
 """`streamops produce fraud`: generated card transactions and chargebacks into a pipeline.
 
+Registered on the root `streamops` app through the ``streamops.cli`` entry point
+(`register`), so the core library does not carry the examples.
+
 Exit code 0: everything delivered; 1: some records were not delivered; 2: could not
 start (bad arguments, spec or scenario, no PII salt, cluster or registry unreachable);
 130: interrupted (what was produced is still delivered and summarised).
@@ -17,18 +20,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from streamops.cli.options import BootstrapServers, RegistryUrl
-from streamops.examples.fraud import (
-    ProduceOptions,
-    ProduceReport,
-    ProduceSetupError,
-    Scenario,
-    ScenarioError,
-    load_scenario,
-    open_fraud_producer,
-)
-from streamops.examples.fraud.generator import EVENT_FIELDS
 from streamops.pipeline import Pipeline, SpecError, load_pipeline
 from streamops.settings import KafkaSettings, SchemaRegistrySettings
+from streamops_examples.fraud.connect import ProduceSetupError, open_fraud_producer
+from streamops_examples.fraud.generator import EVENT_FIELDS
+from streamops_examples.fraud.produce import ProduceOptions, ProduceReport
+from streamops_examples.fraud.scenarios import Scenario, ScenarioError, load_scenario
 
 EXIT_UNDELIVERED = 1
 EXIT_ERROR = 2
@@ -40,6 +37,11 @@ app = typer.Typer(help="Produce example data into a pipeline's topics.", no_args
 @app.callback()
 def _group() -> None:
     """Produce example data into a pipeline's topics."""  # keeps `fraud` a subcommand
+
+
+def register(root: typer.Typer) -> None:
+    """Add ``streamops produce`` (one subcommand per example) to the root ``streamops`` app."""
+    root.add_typer(app, name="produce")
 
 
 def _fail(message: str) -> typer.Exit:

@@ -7,13 +7,13 @@ from confluent_kafka.admin import AdminClient
 from confluent_kafka.schema_registry import SchemaRegistryClient
 
 from streamops.contracts import load_schema
-from streamops.examples.fraud.produce import PRODUCER_CONFIG, FraudProducer
 from streamops.pipeline import Pipeline
 from streamops.pipeline.pii import MissingSaltError, PiiTreatment
 from streamops.serde import AvroEncoder, RegistryUnavailable, value_subject
 from streamops.settings import KafkaSettings, SchemaRegistrySettings
-from streamops.topics import EnsureReport, TopicError, check_pipeline_name, ensure_topics
+from streamops.topics import EnsureReport, TopicError, TopicNames, ensure_topics
 from streamops.topics import pipeline_topics as catalog
+from streamops_examples.fraud.produce import PRODUCER_CONFIG, FraudProducer
 
 
 class ProduceSetupError(RuntimeError):
@@ -33,14 +33,14 @@ def open_fraud_producer(
     given), after creating any missing topic; also the report of that topic check."""
     name = name or pipeline.name
     try:
-        check_pipeline_name(name)
+        topics = TopicNames(name)
     except TopicError as exc:
         raise ProduceSetupError(str(exc)) from exc
     try:  # before touching the cluster: PII must never reach Kafka untreated
         pii = PiiTreatment(pipeline.spec.pii, salt)
     except MissingSaltError as exc:
         raise ProduceSetupError(f"{exc}, or pass --pii-salt") from exc
-    labels_topic = pipeline.spec.label_topic if name == pipeline.name else f"{name}.labels"
+    labels_topic = pipeline.spec.label_topic if name == pipeline.name else topics.labels
     try:
         report = ensure_topics(
             AdminClient(kafka.client_config()), catalog(name), timeout_s=timeout_s
@@ -49,7 +49,7 @@ def open_fraud_producer(
         raise ProduceSetupError(f"{exc} (bootstrap servers: {kafka.bootstrap_servers})") from exc
     client = SchemaRegistryClient({**registry.client_config(), "timeout": timeout_s})
     try:
-        events = AvroEncoder(client, value_subject(f"{name}.events.raw"), pipeline.event_schema)
+        events = AvroEncoder(client, value_subject(topics.events_raw), pipeline.event_schema)
         labels = AvroEncoder(client, value_subject(labels_topic), load_schema("Label"))
     except RegistryUnavailable as exc:
         raise ProduceSetupError(f"{exc} (registry: {registry.url})") from exc

@@ -5,7 +5,7 @@ because everything random is drawn from generators seeded from ``seed`` (separat
 the world, the events, the faults, the label delays and the attacks under way at the
 start; so a quality-only scenario changes nothing but the faulty fields).
 
-Fraud comes in attacks on one card (`streamops.examples.fraud.patterns`) that unfold over
+Fraud comes in attacks on one card (`streamops_examples.fraud.patterns`) that unfold over
 seconds to an hour of event time, interleaved with the legitimate traffic; about 1.5% of
 the events are fraudulent, in short runs as in long ones.
 """
@@ -21,17 +21,17 @@ from functools import lru_cache
 from itertools import accumulate
 from typing import Any, NamedTuple
 
-from streamops.examples.fraud.faults import AMOUNT_MAX, AMOUNT_MIN, inject_faults
-from streamops.examples.fraud.mix import LegitMix
-from streamops.examples.fraud.patterns import (
+from streamops_examples.fraud.faults import AMOUNT_MAX, AMOUNT_MIN, inject_faults
+from streamops_examples.fraud.mix import LegitMix
+from streamops_examples.fraud.patterns import (
     Purchase,
     drift_purchase,
     mean_steps,
     pattern_weights,
     plan_attack,
 )
-from streamops.examples.fraud.scenarios import ConceptDrift, Effects, Scenario, resolve_segments
-from streamops.examples.fraud.world import (
+from streamops_examples.fraud.scenarios import ConceptDrift, Effects, Scenario, resolve_segments
+from streamops_examples.fraud.world import (
     CATEGORIES,
     CURRENCIES,
     World,

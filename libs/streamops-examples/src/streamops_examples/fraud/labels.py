@@ -3,27 +3,35 @@
 from __future__ import annotations
 
 import heapq
+from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from streamops.contracts.types import Label
 
 #: ``source`` of every label the generator writes.
 LABEL_SOURCE = "chargebacks"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def chargeback_label(
-    pipeline: str, event: dict[str, Any], delay_ms: int, scale: float
-) -> dict[str, Any]:
+def _timestamp(ms: int) -> datetime:
+    """The aware UTC datetime of ``ms`` since the epoch (exact: no float seconds)."""
+    return _EPOCH + timedelta(milliseconds=ms)
+
+
+def chargeback_label(pipeline: str, event: dict[str, Any], delay_ms: int, scale: float) -> Label:
     """The platform Label of a fraudulent ``event`` (as produced: its ids after any fault).
 
     ``label_time`` is ``event_time`` plus the delay scaled by ``scale``, so that
     label_time - event_time is the delay the label really arrived after.
     """
+    event_ms: int = event["event_time"]
     return {
         "pipeline": pipeline,
         "event_id": event["transaction_id"],
         "entity_key": event["card_id"],
         "value": 1.0,
-        "event_time": event["event_time"],
-        "label_time": event["event_time"] + round(delay_ms * scale),
+        "event_time": _timestamp(event_ms),
+        "label_time": _timestamp(event_ms + round(delay_ms * scale)),
         "source": LABEL_SOURCE,
     }
 
@@ -36,7 +44,7 @@ class PendingLabels:
             raise ValueError(f"the label time scale must be >= 0, not {scale}")
         self.pipeline = pipeline
         self.scale = scale
-        self._heap: list[tuple[float, int, dict[str, Any]]] = []
+        self._heap: list[tuple[float, int, Label]] = []
         self._added = 0
 
     def add(self, event: dict[str, Any], delay_ms: int, now_s: float) -> None:
@@ -45,7 +53,7 @@ class PendingLabels:
         self._added += 1
         heapq.heappush(self._heap, (now_s + delay_ms * self.scale / 1000.0, self._added, label))
 
-    def pop_due(self, now_s: float) -> list[dict[str, Any]]:
+    def pop_due(self, now_s: float) -> list[Label]:
         """The labels due at ``now_s``, earliest first, taken out of the schedule."""
         due = []
         heap = self._heap
@@ -53,7 +61,7 @@ class PendingLabels:
             due.append(heapq.heappop(heap)[2])
         return due
 
-    def pop_all(self) -> list[dict[str, Any]]:
+    def pop_all(self) -> list[Label]:
         """Every label still waiting, earliest first."""
         return self.pop_due(float("inf"))
 

@@ -8,7 +8,7 @@ import random
 from bisect import bisect
 from itertools import accumulate
 
-from streamops.examples.fraud.world import CATEGORIES, HOME_COUNTRIES, RISKY_COUNTRIES, Category
+from streamops_examples.fraud.world import CATEGORIES, HOME_COUNTRIES, RISKY_COUNTRIES, Category
 
 _HOME_SHARE = 0.93  # at home; the rest travel, mostly within Europe and the US
 _TRAVEL_SHARE = 0.99

@@ -14,8 +14,8 @@ from __future__ import annotations
 import random
 from typing import NamedTuple
 
-from streamops.examples.fraud.scenarios import ConceptDrift
-from streamops.examples.fraud.world import (
+from streamops_examples.fraud.scenarios import ConceptDrift
+from streamops_examples.fraud.world import (
     CATEGORY_BY_NAME,
     HIGH_RISK,
     HOME_COUNTRIES,

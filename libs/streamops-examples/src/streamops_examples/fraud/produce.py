@@ -12,15 +12,16 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
 
 from confluent_kafka import KafkaError, Message, Producer
 
-from streamops.examples.fraud.generator import Generated, generate
-from streamops.examples.fraud.labels import PendingLabels
-from streamops.examples.fraud.scenarios import Scenario, phase_label
+from streamops.contracts.types import Label
 from streamops.pipeline.pii import PiiTreatment
 from streamops.serde import AvroEncoder
+from streamops.topics import TopicNames
+from streamops_examples.fraud.generator import Generated, generate
+from streamops_examples.fraud.labels import PendingLabels
+from streamops_examples.fraud.scenarios import Scenario, phase_label
 
 #: Event-time rate (events per second) when events are produced as fast as possible.
 DEFAULT_EVENT_TIME_RATE = 100.0
@@ -93,8 +94,9 @@ class FraudProducer:
     ) -> None:
         self.producer = producer
         self.pipeline = pipeline
-        self.events_topic = f"{pipeline}.events.raw"
-        self.labels_topic = labels_topic or f"{pipeline}.labels"
+        topics = TopicNames(pipeline)
+        self.events_topic = topics.events_raw
+        self.labels_topic = labels_topic or topics.labels
         self.events = events
         self.labels = labels
         self.pii = pii
@@ -177,7 +179,7 @@ class FraudProducer:
             self.producer.poll(min(left, 0.05))
             self._produce_labels(pending.pop_due(time.monotonic()))
 
-    def _produce_labels(self, labels: list[dict[str, Any]]) -> None:
+    def _produce_labels(self, labels: list[Label]) -> None:
         for label in labels:
             self._produce(self.labels_topic, label["entity_key"], self.labels.encode(label))
             self._report.labels_produced += 1

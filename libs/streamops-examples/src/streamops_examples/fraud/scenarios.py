@@ -28,7 +28,7 @@ from typing import Annotated, Literal, get_args
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from streamops.examples.fraud.world import ALL_COUNTRIES, CATEGORY_BY_NAME
+from streamops_examples.fraud.world import ALL_COUNTRIES, CATEGORY_BY_NAME
 
 PatternName = Literal["card_testing", "amount_spike", "foreign", "night_high_risk", "rapid_burst"]
 Share = Annotated[float, Field(ge=0.0, le=1.0)]

@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from streamops.cli import produce, schemas, spec, topics
+from streamops.cli import schemas, spec, topics
 
 app = typer.Typer(
     name="streamops",
@@ -24,7 +24,6 @@ app = typer.Typer(
 app.add_typer(schemas.app, name="schemas")
 app.add_typer(topics.app, name="topics")
 app.add_typer(spec.app, name="spec")
-app.add_typer(produce.app, name="produce")
 
 
 @app.command("run")

@@ -7,5 +7,13 @@ from streamops.serde.avro import (
     RegistryUnavailable,
     value_subject,
 )
+from streamops.serde.native import native_codec_warning
 
-__all__ = ["AvroDecoder", "AvroEncoder", "DecodeError", "RegistryUnavailable", "value_subject"]
+__all__ = [
+    "AvroDecoder",
+    "AvroEncoder",
+    "DecodeError",
+    "RegistryUnavailable",
+    "native_codec_warning",
+    "value_subject",
+]

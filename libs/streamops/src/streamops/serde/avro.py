@@ -9,33 +9,34 @@ The per-record work is done by ``streamops_avro``, a codec compiled per schema (
 which reads and writes exactly what fastavro does at about a seventh of the cost
 (docs/benchmarks.md). fastavro stays the reference and the fallback: for values the codec
 declines (a naive datetime, a Mapping that is not a dict ...), for schemas it does not
-support (decimal, time-*, local-timestamp-*), and for reading with a reader schema that
-differs from the writer's (schema resolution).
+support (decimal, time-*, local-timestamp-*), for reading with a reader schema that
+differs from the writer's (schema resolution), and for everything where the codec is not
+installed (`streamops.serde.native`).
 """
 
 from __future__ import annotations
 
 import io
 import json
-import logging
 import struct
 import time
 from collections.abc import Mapping
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
 from confluent_kafka.schema_registry.error import SchemaRegistryError
 from fastavro import parse_schema, schemaless_reader, schemaless_writer
 
-from streamops_avro import Codec, CorruptAvro, TrailingBytes, UnsupportedSchema
+from streamops.serde.native import CorruptAvro, TrailingBytes, native_codec
+
+if TYPE_CHECKING:
+    from streamops_avro import Codec
 
 MAGIC_BYTE = 0
 _HEADER = struct.Struct(">bI")
 # An id the registry does not know is remembered this long, so that a flood of garbage
 # records is not a flood of registry requests (a later registration is seen after it).
 UNKNOWN_ID_TTL_S = 60.0
-
-log = logging.getLogger(__name__)
 
 
 class DecodeError(ValueError):
@@ -58,16 +59,6 @@ def value_subject(topic: str) -> str:
 
 def _schema_json(schema: Mapping[str, Any] | str) -> str:
     return schema if isinstance(schema, str) else json.dumps(schema)
-
-
-def native_codec(parsed: Any) -> Codec | None:
-    """The compiled codec of a schema parsed by fastavro, or None if only fastavro can do it."""
-    try:
-        return Codec(parsed)
-    except UnsupportedSchema as exc:
-        name = parsed.get("name", "?") if isinstance(parsed, dict) else parsed
-        log.info("schema %s uses %s: fastavro reads and writes it (slower)", name, exc)
-        return None
 
 
 class AvroEncoder:
