@@ -15,25 +15,29 @@ from streamops.pipeline import Pipeline
 from tests.support.kafka import free_port
 from tests.support.pipelines import REPO, STREAMOPS
 
+Start = Callable[..., tuple[subprocess.Popen[bytes], int, Path]]
+
 
 @pytest.fixture
-def validation_service(
-    kafka: str, schema_registry: str, tmp_path: Path
-) -> Iterator[Callable[[Pipeline], tuple[subprocess.Popen[bytes], int, Path]]]:
-    """Start `streamops run validation` for a pipeline; stopped (SIGTERM) at teardown."""
+def validation_service(kafka: str, schema_registry: str, tmp_path: Path) -> Iterator[Start]:
+    """``start(pipeline, instance="test")``: `streamops run validation` as replica
+    ``instance``; every replica started is stopped (SIGTERM) at teardown."""
     started: list[subprocess.Popen[bytes]] = []
 
-    def start(pipeline: Pipeline) -> tuple[subprocess.Popen[bytes], int, Path]:
+    def start(
+        pipeline: Pipeline, instance: str = "test"
+    ) -> tuple[subprocess.Popen[bytes], int, Path]:
         port = free_port()
         env: dict[str, Any] = {
             **os.environ,
             "STREAMOPS_KAFKA_BOOTSTRAP_SERVERS": kafka,
             "STREAMOPS_SCHEMA_REGISTRY_URL": schema_registry,
             "STREAMOPS_VALIDATION_HEALTH_PORT": str(port),
-            "STREAMOPS_STREAM_INSTANCE_ID": "test",
+            "STREAMOPS_STREAM_INSTANCE_ID": instance,
+            "STREAMOPS_STREAM_SESSION_TIMEOUT_S": "10",
             "STREAMOPS_STREAM_BATCH_MAX_WAIT_S": "0.2",
         }
-        log = tmp_path / f"validation-{len(started)}.log"
+        log = tmp_path / f"validation-{instance}-{len(started)}.log"
         with open(log, "ab") as out:
             process = subprocess.Popen(
                 [str(STREAMOPS), "run", "validation", "--pipeline", str(pipeline.file)],

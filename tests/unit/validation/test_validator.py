@@ -1,4 +1,4 @@
-"""The validation transform on the fraud spec, with a fake clock: no broker needed."""
+"""The validation transform on the fraud spec, with a fake clock and in-memory state."""
 
 from __future__ import annotations
 
@@ -8,23 +8,15 @@ from typing import Any
 import pytest
 
 from streamops.pipeline import Pipeline, load_pipeline
-from streamops.runtime import InRecord
-from streamops_validation import Validator
+from tests.unit.validation.harness import TOPICS, Cluster
 
 FRAUD = Path(__file__).resolve().parents[3] / "deploy" / "pipelines" / "fraud.yaml"
+RATE_WINDOW_MS = 30_000  # fraud.yaml: alerts.window 30s, failure_rate 2%, resolve 0.5%
 
 
 @pytest.fixture(scope="module")
 def fraud() -> Pipeline:
     return load_pipeline(FRAUD)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.ms = 1_800_000_000_000
-
-    def __call__(self) -> int:
-        return self.ms
 
 
 def clean(i: int) -> dict[str, Any]:
@@ -48,22 +40,16 @@ def clean(i: int) -> dict[str, Any]:
     }
 
 
-def records(values: list[dict[str, Any]], start: int = 0) -> list[InRecord]:
-    return [
-        InRecord("fraud.events.raw", 0, start + i, None, None, b"raw", v)
-        for i, v in enumerate(values)
-    ]
-
-
 def test_clean_records_pass_and_every_failed_rule_is_a_reason(fraud: Pipeline) -> None:
-    validator = Validator(fraud, clock_ms=Clock())
+    cluster = Cluster(fraud)
     bad = clean(1) | {"amount": -5.0, "currency": "XXX", "transaction_id": "tx-{oops}"}
-    result = validator.validate_batch(records([clean(0), bad, clean(2)]))
-    assert [o.value["transaction_id"] for o in result.outputs] == [
+    result = cluster.send([clean(0), bad, clean(2)])
+    valid = [o for o in result.outputs if o.topic == TOPICS.valid]
+    assert [o.value["transaction_id"] for o in valid] == [
         clean(0)["transaction_id"],
         clean(2)["transaction_id"],
     ]
-    assert all(o.topic == "fraud.events.valid" and o.source is not None for o in result.outputs)
+    assert all(o.source is not None for o in valid)
     [rejection] = result.rejected
     assert rejection.kind == "VALIDATION" and rejection.record.offset == 1
     got = {(r.rule, r.field, r.value) for r in rejection.reasons}
@@ -77,9 +63,8 @@ def test_clean_records_pass_and_every_failed_rule_is_a_reason(fraud: Pipeline) -
 
 
 def test_nulls_and_too_long_values(fraud: Pipeline) -> None:
-    validator = Validator(fraud, clock_ms=Clock())
     bad = clean(1) | {"amount": None, "merchant_category": "x" * 40}
-    [rejection] = validator.validate_batch(records([bad])).rejected
+    [rejection] = Cluster(fraud).send([bad]).rejected
     assert {(r.rule, r.field) for r in rejection.reasons} == {
         ("not_null", "amount"),
         ("max_length", "merchant_category"),
@@ -87,64 +72,128 @@ def test_nulls_and_too_long_values(fraud: Pipeline) -> None:
 
 
 def test_a_repeated_event_id_in_the_window_is_rejected_as_not_unique(fraud: Pipeline) -> None:
-    validator = Validator(fraud, clock_ms=Clock())
-    first = validator.validate_batch(records([clean(1)]))
-    again = validator.validate_batch(records([clean(1)], start=1))
-    assert len(first.outputs) == 1 and not first.rejected
+    cluster = Cluster(fraud)
+    first = cluster.send([clean(1)])
+    again = cluster.send([clean(1)])
+    assert not first.rejected
     [rejection] = again.rejected
     assert [(r.rule, r.field) for r in rejection.reasons] == [("unique", "transaction_id")]
+    cluster.clock.ms += 60_000  # the next quality window (1m): seen afresh
+    assert not cluster.send([clean(1)]).rejected
+
+
+def test_a_batch_redone_after_an_abort_is_not_a_duplicate_of_itself(fraud: Pipeline) -> None:
+    cluster = Cluster(fraud)
+    replica = cluster.replicas[0]
+    records = [cluster._record(TOPICS.raw, 0, clean(i)) for i in range(100)]
+    replica.state.begin()
+    replica.validator.validate_batch(records)
+    replica.state.prepare_commit({})
+    replica.state.rollback()  # the transaction aborted
+    result = replica.run(records)  # the same batch again
+    assert not result.rejected
+
+
+def incident(cluster: Cluster, shares: list[float], partitions: int = 1, first: int = 0) -> None:
+    """A rate window per share: 1,000 events spread over the partitions, that share bad."""
+    n = first
+    for share in shares:
+        batches: dict[int, list[dict[str, Any]]] = {}
+        for _ in range(1000):
+            value = clean(n)
+            if (n % 1000) < share * 1000:
+                value["amount"] = None
+            batches.setdefault(n % partitions, []).append(value)
+            n += 1
+        for p, values in batches.items():
+            cluster.send(values, partition=p)
+        cluster.clock.ms += RATE_WINDOW_MS
+        cluster.tick()
+
+
+def amount_alerts(cluster: Cluster) -> list[dict[str, Any]]:
+    return [a for a in cluster.alerts if a["subject"] == "not_null:amount"]
 
 
 def test_an_incident_opens_one_alert_and_resolves_it_later(fraud: Pipeline) -> None:
-    clock = Clock()
-    validator = Validator(fraud, clock_ms=clock)
-    window_ms = 30_000  # fraud.yaml: alerts.window 30s, failure_rate 2%, resolve 0.5%
-    emitted: list[dict[str, Any]] = []
-    n = 0
-
-    def run_window(bad_share: float) -> None:
-        nonlocal n
-        batch = []
-        for _ in range(1000):
-            value = clean(n)
-            if (n % 1000) < bad_share * 1000:
-                value["amount"] = None
-            batch.append(value)
-            n += 1
-        emitted.extend(
-            o.value
-            for o in validator.validate_batch(records(batch, n)).outputs
-            if o.topic == "fraud.alerts"
-        )
-        clock.ms += window_ms
-
-    for share in (0.0, 0.10, 0.10, 0.10, 0.01, 0.0, 0.0):  # incident over 3 windows
-        run_window(share)
-    emitted.extend(o.value for o in validator.tick())
-    amount = [a for a in emitted if a["subject"] == "not_null:amount"]
+    cluster = Cluster(fraud)
+    incident(cluster, [0.0, 0.10, 0.10, 0.10, 0.01, 0.0, 0.0])  # incident over 3 windows
+    amount = [a for a in cluster.alerts if a["subject"] == "not_null:amount"]
     assert [a["state"] for a in amount] == ["OPEN", "RESOLVED"]  # no storm, no flapping
     assert amount[0]["alert_id"] == amount[1]["alert_id"]
     assert amount[0]["kind"] == "DATA_QUALITY" and amount[0]["statistic"] == "failure_rate"
     assert amount[0]["value"] == pytest.approx(0.10) and amount[0]["threshold"] == 0.02
 
 
+@pytest.mark.parametrize(("partitions", "replicas"), [(1, 1), (6, 1), (6, 2), (6, 3)])
+def test_verdicts_do_not_depend_on_the_number_of_replicas(
+    fraud: Pipeline, partitions: int, replicas: int
+) -> None:
+    reference = Cluster(fraud)
+    incident(reference, [0.0, 0.10, 0.10, 0.01, 0.0])
+    cluster = Cluster(fraud, partitions, replicas)
+    incident(cluster, [0.0, 0.10, 0.10, 0.01, 0.0], partitions)
+    assert cluster.alerts == reference.alerts  # the same alerts, ids and values included
+    assert [a["state"] for a in cluster.alerts if a["subject"] == "not_null:amount"] == [
+        "OPEN",
+        "RESOLVED",
+    ]
+    assert {r["partition"] for r in cluster.reports} == set(range(partitions))
+
+
+def test_the_owner_waits_for_a_late_partition_then_judges_without_it(fraud: Pipeline) -> None:
+    cluster = Cluster(fraud, partitions=2, replicas=2)
+    silent = cluster.replicas[1]  # holds partition 1 and never ticks: as if it were down
+    cluster.replicas = [cluster.replicas[0]]
+    bad = [clean(i) | {"amount": None} for i in range(300)]
+    cluster.send(bad, partition=0)
+    cluster.clock.ms += RATE_WINDOW_MS
+    cluster.tick()
+    assert amount_alerts(cluster) == []  # partition 1's report is not in yet
+    cluster.clock.ms += 10_000  # the grace (10 s) has passed
+    cluster.tick()
+    assert [a["state"] for a in amount_alerts(cluster)] == ["OPEN"]
+    assert silent.state.assigned == {1}
+
+
 def test_small_windows_are_not_judged(fraud: Pipeline) -> None:
-    clock = Clock()
-    validator = Validator(fraud, clock_ms=clock)
-    bad = [clean(i) | {"amount": None} for i in range(50)]  # 100% bad, but < min_records 200
-    validator.validate_batch(records(bad))
-    clock.ms += 31_000
-    assert [o for o in validator.tick() if o.value["subject"] == "not_null:amount"] == []
+    cluster = Cluster(fraud)
+    cluster.send([clean(i) | {"amount": None} for i in range(50)])  # 100% bad, < 200 records
+    cluster.clock.ms += 31_000
+    cluster.tick()
+    assert [a for a in cluster.alerts if a["subject"] == "not_null:amount"] == []
 
 
 def test_window_rules_alert_on_null_rate_and_row_count(fraud: Pipeline) -> None:
-    clock = Clock()
-    validator = Validator(fraud, clock_ms=clock)
-    values = [clean(i) | {"device_id": None} for i in range(300)]  # null rate 1.0 > 0.5
-    validator.validate_batch(records(values))
-    clock.ms += 61_000
-    opened = {o.value["subject"]: o.value for o in validator.tick()}
+    cluster = Cluster(fraud)
+    cluster.tick()  # the partition starts at a window's start: the window is seen whole
+    cluster.send([clean(i) | {"device_id": None} for i in range(300)])  # null rate 1.0 > 0.5
+    cluster.clock.ms += 61_000
+    cluster.tick()
+    opened = {a["subject"]: a for a in cluster.alerts}
     assert opened["null_rate:device_id"]["state"] == "OPEN"
-    clock.ms += 61_000  # a whole window with no records: row_count {min: 1} breaks
-    subjects = {(o.value["subject"], o.value["state"]) for o in validator.tick()}
-    assert ("row_count", "OPEN") in subjects
+    assert "row_count" not in opened
+    cluster.clock.ms += 61_000  # a whole window with no records: row_count {min: 1} breaks
+    cluster.tick()
+    assert ("row_count", "OPEN") in {(a["subject"], a["state"]) for a in cluster.alerts}
+
+
+def test_a_window_seen_only_in_part_is_not_judged_on_its_row_count(fraud: Pipeline) -> None:
+    cluster = Cluster(fraud)
+    cluster.clock.ms += 45_000  # started in the middle of a quality window, and silent
+    cluster.tick()
+    cluster.clock.ms += 20_000
+    cluster.tick()
+    assert [a for a in cluster.alerts if a["subject"] == "row_count"] == []
+
+
+def test_open_alerts_survive_a_new_owner(fraud: Pipeline) -> None:
+    cluster = Cluster(fraud)
+    incident(cluster, [0.10])
+    [opened] = amount_alerts(cluster)
+    old = cluster.replicas[0]
+    old.state.revoke({0})  # rebalanced away; a new replica restores it from the changelog
+    cluster.replicas[0] = type(old)(fraud, 1, {0}, cluster.clock, cluster.changelog, name="new")
+    incident(cluster, [0.0], first=1000)
+    [_, resolved] = amount_alerts(cluster)
+    assert resolved["state"] == "RESOLVED" and resolved["alert_id"] == opened["alert_id"]

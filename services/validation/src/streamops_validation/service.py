@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 import logging
-import sys
 from pathlib import Path
 
 from confluent_kafka.admin import AdminClient
 from prometheus_client import CollectorRegistry
-from pydantic import ValidationError
 
 from streamops.contracts import load_schema
-from streamops.pipeline import Pipeline, SpecError, load_pipeline
+from streamops.pipeline import Pipeline
 from streamops.runtime import Stage, StreamSettings
+from streamops.service import start_service
 from streamops.settings import KafkaSettings, SchemaRegistrySettings
-from streamops.topics import ensure_topics, pipeline_topics
+from streamops.state import StageState, StateSettings
+from streamops.topics import TopicError, TopicNames, ensure_topics, partials_topic
 from streamops_validation.metrics import ValidationMetrics
 from streamops_validation.settings import ValidationSettings
-from streamops_validation.validator import Validator
+from streamops_validation.validator import ValidationTopics, Validator, validation_stores
 
 log = logging.getLogger(__name__)
 
@@ -29,39 +29,66 @@ def build_stage(
     kafka: KafkaSettings,
     registry: SchemaRegistrySettings,
 ) -> Stage:
-    """The validation Stage of ``pipeline``: raw events in; valid events, DLQ, alerts out."""
-    name = pipeline.name
+    """The validation Stage of ``pipeline``: raw events and partial reports in; valid events,
+    DLQ, partial reports and alerts out."""
+    names = TopicNames(pipeline.name)
+    group = settings.group_id or names.stage("validation")
+    partials = partials_topic(group)
+    admin = AdminClient(kafka.client_config())
+    report = ensure_topics(admin, [partials])
+    if not report.ok:
+        log.warning("the partials topic differs from the catalog:\n%s", report.render())
+    partitions = _partitions(admin, names.events_raw)
+    topics = ValidationTopics(names.events_raw, names.events_valid, names.alerts, partials.name)
     metrics_registry = CollectorRegistry()
-    validator = Validator(pipeline, ValidationMetrics(metrics_registry, name))
+    state = StageState(validation_stores(pipeline), StateSettings())
+    validator = Validator(
+        pipeline,
+        state,
+        topics,
+        partitions,
+        group,
+        ValidationMetrics(metrics_registry, pipeline.name),
+        grace_ms=int(settings.partial_grace_s * 1000),
+    )
+    report_schema = load_schema("DataQualityReport")
     return Stage(
-        settings.group_id or f"{name}.validation",
-        inputs=[f"{name}.events.raw"],
+        group,
+        inputs=[names.events_raw, partials.name],
         outputs={
-            f"{name}.events.valid": pipeline.event_schema,
-            f"{name}.alerts": load_schema("Alert"),
+            names.events_valid: pipeline.event_schema,
+            names.alerts: load_schema("Alert"),
+            partials.name: report_schema,
         },
         transform=validator.validate_batch,
         on_tick=validator.tick,
-        dlq_topic=f"{name}.events.dlq",
+        dlq_topic=names.events_dlq,
         kafka=kafka,
         registry=registry,
         settings=stream.model_copy(update={"health_port": settings.health_port}),
         metrics_registry=metrics_registry,
+        state=state,
     )
+
+
+def _partitions(admin: AdminClient, topic: str) -> int:
+    """How many partitions ``topic`` has (the owner waits for a report from each)."""
+    metadata = admin.list_topics(topic, timeout=30)
+    found = metadata.topics.get(topic)
+    if found is None or found.error is not None or not found.partitions:
+        raise TopicError(f"topic {topic} does not exist; create it (streamops topics ensure)")
+    return len(found.partitions)
 
 
 def run(pipeline_file: Path) -> None:
     """Validate the pipeline's raw events until SIGTERM; bad config exits 2, naming it."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    try:
-        pipeline = load_pipeline(pipeline_file)
-        settings, stream = ValidationSettings(), StreamSettings()
-        kafka, registry = KafkaSettings(), SchemaRegistrySettings()
-    except (SpecError, ValidationError) as exc:
-        print(f"validation: cannot start: {exc}", file=sys.stderr)
-        raise SystemExit(2) from exc
-    if settings.ensure_topics:
-        report = ensure_topics(AdminClient(kafka.client_config()), pipeline_topics(pipeline.name))
-        if not report.ok:
-            log.warning("topics differ from the catalog:\n%s", report.render())
-    build_stage(pipeline, settings, stream, kafka, registry).run()
+    entry = start_service("validation")
+    settings = entry.settings(ValidationSettings)
+    stream = entry.stream_settings(settings)
+    kafka, registry = entry.settings(KafkaSettings), entry.settings(SchemaRegistrySettings)
+    pipeline = entry.pipeline(pipeline_file)
+    entry.handle_stop_signals()
+    if settings.ensure_topics and entry.ensure_topics(kafka, pipeline.name) is None:
+        return  # stopped while waiting for the cluster
+    if not entry.stopping.is_set():
+        build_stage(pipeline, settings, stream, kafka, registry).run()

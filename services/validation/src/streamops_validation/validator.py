@@ -1,21 +1,51 @@
-"""The validation transform: raw events in; valid events, rejections and alerts out."""
+"""The validation transform: raw events in; valid events, rejections, reports and alerts out.
+
+Everything it remembers between batches is in the stage's state (`streamops.state`), so
+a batch redone after an abort, a restart or a rebalance sees exactly what it should:
+- store ``seen`` (per partition, expiring): values of the spec's unique fields in the
+  current quality window;
+- store ``windows``: each partition's open interval counts (`intervals.py`) and, in
+  partition 0, the owner's reports and open alerts (`owner.py`).
+"""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from streamops.pipeline import Pipeline
 from streamops.runtime import BatchResult, InRecord, OutRecord, Reason, Rejection
-from streamops_validation.alerts import AlertTracker, Measurement, Window
+from streamops.state import StageState, StoreSpec
+from streamops_validation.alerts import open_count
+from streamops_validation.intervals import Batch, IntervalCounter
 from streamops_validation.metrics import ValidationMetrics
+from streamops_validation.owner import OWNER_PARTITION, Judged, Owner
 from streamops_validation.rules import compile_rules, evaluate
-from streamops_validation.windows import QualityWindow, RateWindow
+
+SEEN, WINDOWS = "seen", "windows"
 
 
 def _now_ms() -> int:
     return int(time.time() * 1000)
+
+
+@dataclass(frozen=True)
+class ValidationTopics:
+    """The topics the validator reads and writes (names from the catalog)."""
+
+    raw: str
+    valid: str
+    alerts: str
+    partials: str
+
+
+def validation_stores(pipeline: Pipeline) -> list[StoreSpec]:
+    """The stores the validator needs; unique values expire after two quality windows."""
+    window = pipeline.spec.expectations.window
+    size_ms = int(window.size.total_seconds() * 1000) if window is not None else 60_000
+    return [StoreSpec(SEEN, ttl_ms=2 * size_ms), StoreSpec(WINDOWS)]
 
 
 class Validator:
@@ -24,26 +54,71 @@ class Validator:
     def __init__(
         self,
         pipeline: Pipeline,
+        state: StageState,
+        topics: ValidationTopics,
+        partitions: int,
+        stage: str,
         metrics: ValidationMetrics | None = None,
         clock_ms: Callable[[], int] = _now_ms,
+        grace_ms: int = 10_000,
     ) -> None:
         spec = pipeline.spec
-        self.valid_topic = f"{spec.name}.events.valid"
-        self.alerts_topic = f"{spec.name}.alerts"
-        self.rules = compile_rules(dict(spec.expectations.fields))
+        expectations = spec.expectations
+        self.topics = topics
+        self.state = state
+        self.partitions = partitions
+        self.rules = compile_rules(dict(expectations.fields))
         self.metrics = metrics
         self.clock_ms = clock_ms
-        now = clock_ms()
-        self.rates = RateWindow(spec.expectations.alerts, now)
-        window = spec.expectations.window
-        self.quality = QualityWindow(window, now) if window is not None else None
-        self.alerts = AlertTracker(spec.name)
+        window = expectations.window
+        self.unique = list(window.unique) if window is not None else []
+        self.watched = sorted(window.null_rate) if window is not None else []
+        self.unique_window_ms = int(window.size.total_seconds() * 1000) if window else 60_000
+        self.counter = IntervalCounter(spec.name, stage, expectations, partitions)
+        self.owner = Owner(spec.name, expectations, grace_ms)
+        self.subjects = sorted(
+            {f"{r.rule}:{r.field}" for r in self.rules}
+            | {f"unique:{name}" for name in self.unique}
+            | {f"null_rate:{name}" for name in self.watched}
+            | ({"row_count"} if window is not None and window.row_count is not None else set())
+        )
 
     def validate_batch(self, records: Sequence[InRecord]) -> BatchResult:
         """Valid records to events.valid; every failing record rejected with all its reasons."""
-        # windows whose time is up close before this batch is counted into the next ones
-        alerts = self.tick()
-        values = [r.value for r in records]
+        now = self.clock_ms()
+        result = BatchResult()
+        events = [r for r in records if r.topic == self.topics.raw]
+        owner_state = None
+        for r in records:
+            if r.topic == self.topics.partials:
+                owner_state = owner_state or self.state.partition(WINDOWS, OWNER_PARTITION)
+                self.owner.combine(owner_state, r.value)
+        if events:
+            self._validate(events, now, result)
+        result.outputs.extend(self.tick(now))
+        return result
+
+    def tick(self, now_ms: int | None = None) -> list[OutRecord]:
+        """Close the intervals that ended into reports, and judge the windows that are in."""
+        now = self.clock_ms() if now_ms is None else now_ms
+        outputs = []
+        for p in sorted(self.state.assigned):
+            if p < self.partitions:
+                for report in self.counter.roll(self.state.partition(WINDOWS, p), now):
+                    outputs.append(OutRecord(self.topics.partials, report, key=str(p)))
+        if OWNER_PARTITION in self.state.assigned:
+            owner_state = self.state.partition(WINDOWS, OWNER_PARTITION)
+            judged = self.owner.decide(owner_state, now)
+            outputs += [
+                OutRecord(self.topics.alerts, a, key=a["alert_id"])
+                for j in judged
+                for a in j.alerts
+            ]
+            self._gauge(owner_state, judged)
+        return outputs
+
+    def _validate(self, events: list[InRecord], now: int, result: BatchResult) -> None:
+        values = [r.value for r in events]
         failures, counts = evaluate(self.rules, values)
         reasons: dict[int, list[Reason]] = {
             i: [
@@ -52,57 +127,78 @@ class Validator:
             ]
             for i, failed in failures.items()
         }
-        if self.quality is not None:
-            for i, repeats in self.quality.observe(values).items():
-                for name, value in repeats:
-                    reasons.setdefault(i, []).append(
-                        Reason(
-                            "unique",
-                            f"{name} {value!r} was already seen in this window",
-                            field=name,
-                            value=_text(value),
-                        )
-                    )
-                    key = ("unique", name)
-                    counts[key] = counts.get(key, 0) + 1
-        result = BatchResult()
-        for i, record in enumerate(records):
+        for i, name, value in self._repeats(events, now):
+            reasons.setdefault(i, []).append(
+                Reason(
+                    "unique",
+                    f"{name} {value!r} was already seen in this window",
+                    field=name,
+                    value=_text(value),
+                )
+            )
+            counts[("unique", name)] = counts.get(("unique", name), 0) + 1
+        per_partition: dict[int, list[int]] = {}
+        for i, record in enumerate(events):
+            per_partition.setdefault(record.partition, []).append(i)
             why = reasons.get(i)
             if why is None:
                 result.outputs.append(
-                    OutRecord(self.valid_topic, record.value, record.key, source=record)
+                    OutRecord(self.topics.valid, record.value, record.key, source=record)
                 )
             else:
                 result.rejected.append(Rejection(record, "VALIDATION", why))
-        self.rates.observe(counts, len(records))
-        self._count(len(result.outputs), len(result.rejected), counts)
-        result.outputs.extend(alerts)
-        return result
+        for p, indices in per_partition.items():
+            batch = self._partition_batch(indices, values, reasons, counts)
+            for report in self.counter.add(self.state.partition(WINDOWS, p), now, batch):
+                result.outputs.append(OutRecord(self.topics.partials, report, key=str(p)))
+        self._count(len(events) - len(reasons), len(reasons), counts)
 
-    def tick(self) -> list[OutRecord]:
-        """Close the windows that are due and return the alerts they call for."""
-        now = self.clock_ms()
-        alerts: list[dict[str, Any]] = []
-        if self.rates.due(now):
-            alerts += self._judge(*self.rates.close(now))
-        if self.quality is not None and self.quality.due(now):
-            window, measurements = self.quality.close(now)
-            if self.metrics is not None:
-                for m in measurements:
-                    if m.statistic == "null_rate":
-                        self.metrics.null_ratio.labels(
-                            self.metrics.pipeline, m.details["field"]
-                        ).set(m.value)
-            alerts += self._judge(window, measurements)
-        return [OutRecord(self.alerts_topic, a, key=a["alert_id"]) for a in alerts]
+    def _repeats(self, events: list[InRecord], now: int) -> list[tuple[int, str, Any]]:
+        """(index, field, value) of every unique-field value already seen in this window."""
+        window_start = now - now % self.unique_window_ms
+        repeats = []
+        for name in self.unique:
+            for i, r in enumerate(events):
+                value = r.value.get(name)
+                if value is None:
+                    continue
+                seen = self.state.partition(SEEN, r.partition)
+                key = f"{name}\0{value}"
+                if seen.get(key) == window_start:
+                    repeats.append((i, name, value))
+                else:
+                    seen.set(key, window_start, time_ms=now)
+        return repeats
 
-    def _judge(self, window: Window, measurements: list[Measurement]) -> list[dict[str, Any]]:
-        alerts = self.alerts.judge(measurements, window)
-        if self.metrics is not None:
-            self.metrics.open_alerts.labels(self.metrics.pipeline).set(
-                len(self.alerts.open_subjects)
-            )
-        return alerts
+    def _partition_batch(
+        self,
+        indices: list[int],
+        values: list[dict[str, Any]],
+        reasons: dict[int, list[Reason]],
+        counts: dict[tuple[str, str], int],
+    ) -> Batch:
+        failing: dict[str, int] = {f"{rule}:{field}": 0 for rule, field in counts}
+        for i in indices:
+            for reason in reasons.get(i, ()):
+                key = f"{reason.rule}:{reason.field}"
+                failing[key] = failing.get(key, 0) + 1
+        nulls = {
+            name: sum(1 for i in indices if values[i].get(name) is None) for name in self.watched
+        }
+        valid = sum(1 for i in indices if i not in reasons)
+        return Batch(len(indices), valid, failing, nulls)
+
+    def _gauge(self, owner_state: Any, judged: list[Judged]) -> None:
+        m = self.metrics
+        if m is None:
+            return
+        m.open_alerts.labels(m.pipeline).set(open_count(owner_state, self.subjects))
+        for j in judged:
+            for measurement in j.measurements:
+                if measurement.statistic == "null_rate":
+                    m.null_ratio.labels(m.pipeline, measurement.details["field"]).set(
+                        measurement.value
+                    )
 
     def _count(self, valid: int, invalid: int, counts: dict[tuple[str, str], int]) -> None:
         m = self.metrics

@@ -139,6 +139,15 @@ class DataQualityReport(TypedDict):
     fields: NotRequired[list[FieldStats]]
     #: When validation wrote the report.
     produced_at: datetime.datetime
+    #: The input partition the report covers, when it is one replica's partial report (published to
+    #: the stage's partials topic, where one owner combines them); null for the whole stream.
+    partition: NotRequired[int | None]
+    #: How many input partitions the stream has, so the owner knows when every partial of a window
+    #: is in; null for the whole stream.
+    partitions: NotRequired[int | None]
+    #: False when the reporter saw only part of the window (it started inside it), so counts over
+    #: the window, e.g. a minimum row count, must not be judged on it.
+    complete: NotRequired[bool]
 
 
 #: DECODE: not readable as Avro (wire format, unknown schema id, truncated); VALIDATION: failed the
