@@ -16,7 +16,7 @@ import pytest
 from confluent_kafka import Producer
 from confluent_kafka.serialization import MessageField, SerializationContext
 
-from streamops.state.changelog import DATA_PREFIX
+from streamops.state.records import DATA_PREFIX
 from tests.support.confluent import avro_deserializer, avro_serializer, registry_client
 from tests.support.counting_stage import STORE
 from tests.support.kafka import create_topic, delivery_recorder, read_all, unique_name

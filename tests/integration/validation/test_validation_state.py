@@ -20,7 +20,7 @@ from streamops.pipeline import Pipeline
 from streamops.runtime import StreamSettings
 from streamops.runtime.guarantees import ExactlyOnce, Pending
 from streamops.settings import KafkaSettings, SchemaRegistrySettings
-from streamops.state.changelog import ChangelogRecord
+from streamops.state.records import ChangelogRecord
 from streamops.topics import TopicNames
 from streamops_examples.fraud.generator import Generated, generate
 from streamops_examples.fraud.scenarios import load_scenario

@@ -9,7 +9,7 @@ from typing import Any
 from confluent_kafka import KafkaError
 
 from streamops.state import StageState
-from streamops.state.changelog import ChangelogRecord
+from streamops.state.records import ChangelogRecord
 
 
 class FakeMessage:

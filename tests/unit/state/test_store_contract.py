@@ -9,7 +9,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from streamops.state import StageState, StateFullError, StateSettings, StoreSpec
-from streamops.state.changelog import MARKER_KEY
+from streamops.state.records import MARKER_KEY
 from tests.unit.state.fakes import FakeChangelog, commit_batch
 
 IN = "p.events"
@@ -27,7 +27,10 @@ def changelog() -> FakeChangelog:
 
 
 def make_state(
-    settings: StateSettings, changelog: FakeChangelog, ttl_ms: int | None = None, instance: str = "0"
+    settings: StateSettings,
+    changelog: FakeChangelog,
+    ttl_ms: int | None = None,
+    instance: str = "0",
 ) -> StageState:
     state = StageState(
         [StoreSpec("counts", ttl_ms=ttl_ms), StoreSpec("seen")],
@@ -58,7 +61,9 @@ def test_committed_writes_are_read_back_and_survive_a_restore(
     counts.delete(b"\x00bob")
     commit_batch(state, changelog, {(IN, 0): 50})
 
-    other = make_state(settings, changelog, instance="1")  # another replica takes the partitions over
+    other = make_state(
+        settings, changelog, instance="1"
+    )  # another replica takes the partitions over
     other.assign({0, 1}, {})
     assert other.partition("counts", 0).get("alice") == {"n": 2, "sum": 10.5}
     assert other.partition("counts", 0).get(b"\x00bob") is None

@@ -157,13 +157,17 @@ class Validator:
         """(index, field, value) of every unique-field value already seen in this window."""
         window_start = now - now % self.unique_window_ms
         repeats = []
+        seen_by_partition: dict[int, Any] = {}
         for name in self.unique:
+            prefix = f"{name}\0"
             for i, r in enumerate(events):
                 value = r.value.get(name)
                 if value is None:
                     continue
-                seen = self.state.partition(SEEN, r.partition)
-                key = f"{name}\0{value}"
+                seen = seen_by_partition.get(r.partition)
+                if seen is None:
+                    seen = seen_by_partition[r.partition] = self.state.partition(SEEN, r.partition)
+                key = (prefix + str(value)).encode()
                 if seen.get(key) == window_start:
                     repeats.append((i, name, value))
                 else:

@@ -1,14 +1,17 @@
-"""Turning rejections into DeadLetter records (schemas/platform/DeadLetter.avsc)."""
+"""Turning rejections into DeadLetter records (schemas/platform/DeadLetter.avsc), typed with
+the contract's generated TypedDicts (`streamops.contracts.types`)."""
 
 from __future__ import annotations
 
+import datetime
 import json
-from typing import Any
+from typing import cast
 
+from streamops.contracts import types as contract
 from streamops.runtime.records import OutRecord, Reason, Rejection
 
 
-def dead_letter(stage: str, rejection: Rejection, now_ms: int) -> dict[str, Any]:
+def dead_letter(stage: str, rejection: Rejection, now_ms: int) -> contract.DeadLetter:
     """The DeadLetter record of one rejected input: original bytes, source, every reason."""
     record = rejection.record
     return {
@@ -16,7 +19,9 @@ def dead_letter(stage: str, rejection: Rejection, now_ms: int) -> dict[str, Any]
         "source_topic": record.topic,
         "source_partition": record.partition,
         "source_offset": record.offset,
-        "source_timestamp": record.timestamp_ms,
+        "source_timestamp": (
+            None if record.timestamp_ms is None else _epoch_millis(record.timestamp_ms)
+        ),
         "key": record.key,
         "value": record.raw,
         "error_kind": rejection.kind,
@@ -24,11 +29,13 @@ def dead_letter(stage: str, rejection: Rejection, now_ms: int) -> dict[str, Any]
             {"rule": r.rule, "field": r.field, "value": r.value, "message": r.message}
             for r in rejection.reasons
         ],
-        "dead_lettered_at": now_ms,
+        "dead_lettered_at": _epoch_millis(now_ms),
     }
 
 
-def unencodable_output(stage: str, out: OutRecord, error: Exception, now_ms: int) -> dict[str, Any]:
+def unencodable_output(
+    stage: str, out: OutRecord, error: Exception, now_ms: int
+) -> contract.DeadLetter:
     """The DeadLetter of an output that has no source record and does not fit its schema.
 
     Source partition and offset are -1 because the record never was on a topic; the
@@ -44,7 +51,7 @@ def unencodable_output(stage: str, out: OutRecord, error: Exception, now_ms: int
         "value": json.dumps(out.value, default=str).encode(),
         "error_kind": "ENCODE",
         "reasons": [_encode_reason(out.topic, error)],
-        "dead_lettered_at": now_ms,
+        "dead_lettered_at": _epoch_millis(now_ms),
     }
 
 
@@ -54,10 +61,21 @@ def encode_rejection(out: OutRecord, error: Exception) -> Reason:
     return Reason(rule=reason["rule"], message=reason["message"])
 
 
-def _encode_reason(topic: str, error: Exception) -> dict[str, Any]:
+def _encode_reason(topic: str, error: Exception) -> contract.Reason:
     return {
         "rule": "output_schema",
         "field": None,
         "value": None,
         "message": f"output for {topic} does not fit its schema: {type(error).__name__}: {error}",
     }
+
+
+def _epoch_millis(ms: int) -> datetime.datetime:
+    """A timestamp-millis value as written: the epoch-millis int itself.
+
+    The generated types name what a reader gets back (a datetime); fastavro and the native
+    codec write an int for a timestamp-millis field exactly as the datetime it stands for.
+    Converting would cost a datetime per dead letter and fail on Kafka timestamps past
+    year 9999, which an int carries fine.
+    """
+    return cast(datetime.datetime, ms)

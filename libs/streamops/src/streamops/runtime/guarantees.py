@@ -22,7 +22,7 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Produ
 
 from streamops.runtime.metrics import StageMetrics
 from streamops.runtime.records import Headers
-from streamops.state.changelog import ChangelogRecord
+from streamops.state.records import ChangelogRecord
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -1,15 +1,6 @@
-"""Changelog records, and rebuilding store partitions from them.
+"""Rebuilding store partitions from their changelogs (the format is in `records`).
 
-Every store has a compacted changelog topic (`streamops.topics.changelog_topic`);
-partition n of the changelog holds state partition n. Two kinds of record:
-
-- data: key ``b"d" + key``, value the stored bytes (event time and value), or a
-  tombstone for a deleted or expired key;
-- the offsets marker: key ``b"m:offsets"``, value a msgpack map of the next input offset
-  per input topic, written with every batch. Compaction keeps the newest, so a restored
-  partition knows which input records its state already reflects.
-
-Both go out in the same transaction as the batch's input offsets (and, under
+Changelog records go out in the same transaction as the batch's input offsets (and, under
 exactly-once, its outputs), so a restore reading ``read_committed`` sees whole batches
 and nothing of an aborted one.
 """
@@ -26,34 +17,9 @@ import msgpack
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, TopicPartition
 
 from streamops.state.base import Change, PartitionStore
-from streamops.state.partition import decode_entry
+from streamops.state.records import DATA_PREFIX, MARKER_KEY, decode_entry
 
 log = logging.getLogger(__name__)
-
-DATA_PREFIX = b"d"
-MARKER_KEY = b"m:offsets"
-
-
-@dataclass(frozen=True, slots=True)
-class ChangelogRecord:
-    """One record for a changelog topic, to an explicit partition."""
-
-    topic: str
-    partition: int
-    key: bytes
-    value: bytes | None
-
-
-def data_record(topic: str, partition: int, key: bytes, change: Change) -> ChangelogRecord:
-    """The changelog record of one key's change (None: a tombstone)."""
-    return ChangelogRecord(
-        topic, partition, DATA_PREFIX + key, None if change is None else change[1]
-    )
-
-
-def marker_record(topic: str, partition: int, offsets: Mapping[str, int]) -> ChangelogRecord:
-    """The record saying which input offsets the partition's state reflects."""
-    return ChangelogRecord(topic, partition, MARKER_KEY, msgpack.packb(dict(offsets)))
 
 
 @dataclass

@@ -17,18 +17,12 @@ from confluent_kafka import Consumer
 from prometheus_client import CollectorRegistry
 
 from streamops.state.base import Change, PartitionStore, StateFullError
-from streamops.state.changelog import (
-    ChangelogRecord,
-    ConsumerFactory,
-    RestoreTarget,
-    data_record,
-    marker_record,
-    restore,
-)
+from streamops.state.changelog import ConsumerFactory, RestoreTarget, restore
 from streamops.state.disk import DiskStore
 from streamops.state.memory import MemoryStore
 from streamops.state.metrics import StateMetrics
 from streamops.state.partition import PartitionState
+from streamops.state.records import ChangelogRecord, marker_record
 from streamops.state.settings import StateSettings, StoreSpec
 from streamops.topics import TopicSpec, changelog_topic
 
@@ -160,17 +154,13 @@ class StageState:
             if not part.dirty and p not in by_partition:
                 continue
             topic = self.changelog(name)
-            changes = part.encoded_changes()
+            changes, written, size = part.changelog(topic)
             self._prepared[(name, p)] = changes
-            size = 0
-            for key, change in changes.items():
-                record = data_record(topic, p, key, change)
-                size += len(record.key) + len(record.value or b"")
-                records.append(record)
+            records += written
             marker = marker_record(topic, p, {**part.store.offsets(), **by_partition.get(p, {})})
             records.append(marker)
             size += len(marker.key) + len(marker.value or b"")
-            m.changelog_records.labels(m.stage, name).inc(len(changes) + 1)
+            m.changelog_records.labels(m.stage, name).inc(len(written) + 1)
             m.changelog_bytes.labels(m.stage, name).inc(size)
         return records
 
@@ -224,6 +214,8 @@ class StageState:
         for name in self.specs:
             parts = [part for (n, _), part in self._parts.items() if n == name]
             held = sum(part.store.count() for part in parts)
+            if held + sum(part.written_count for part in parts) <= self.settings.memory_max_keys:
+                continue  # even if every write were a new key (the usual case: cheap to tell)
             new = sum(part.store.new_keys(part.written_keys()) for part in parts)
             if held + new > self.settings.memory_max_keys:
                 raise StateFullError(

@@ -25,11 +25,13 @@ class MemoryStore(PartitionStore):
         return self._data.get(key)
 
     def write(self, changes: Mapping[bytes, Change], offsets: Mapping[str, int]) -> None:
-        data, times = self._data, self._times
-        for key, change in changes.items():
+        data, times, heap = self._data, self._times, self._heap
+        index = self._with_ttl
+        size = self._bytes
+        for key, change in changes.items():  # once per written key: keep it lean
             old = data.get(key)
             if old is not None:
-                self._bytes -= len(key) + len(old)
+                size -= len(key) + len(old)
             if change is None:
                 if old is not None:
                     del data[key]
@@ -37,10 +39,11 @@ class MemoryStore(PartitionStore):
                 continue
             time_ms, value = change
             data[key] = value
-            self._bytes += len(key) + len(value)
-            if self._with_ttl and time_ms is not None:
+            size += len(key) + len(value)
+            if index and time_ms is not None:
                 times[key] = time_ms
-                heapq.heappush(self._heap, (time_ms, key))
+                heapq.heappush(heap, (time_ms, key))
+        self._bytes = size
         self._offsets.update(offsets)
 
     def offsets(self) -> dict[str, int]:

@@ -14,30 +14,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import msgpack
-
 from streamops.state.base import Change, PartitionStore
+from streamops.state.records import (
+    DATA_PREFIX,
+    ChangelogRecord,
+    decode_entry,
+    pack_entry,
+    state_key,
+)
 
 _MISSING = object()
 #: A buffered write: (event time or None, value), or None for a deletion.
 Write = tuple[int | None, Any] | None
-
-
-def encode_entry(time_ms: int | None, value: Any) -> bytes:
-    """A stored value: its event time (for the TTL) and the value, in msgpack."""
-    data: bytes = msgpack.packb((time_ms, value), use_bin_type=True)
-    return data
-
-
-def decode_entry(data: bytes) -> tuple[int | None, Any]:
-    """The (event time, value) of a stored value."""
-    time_ms, value = msgpack.unpackb(data, raw=False, strict_map_key=False)
-    return time_ms, value
-
-
-def state_key(key: str | bytes) -> bytes:
-    """Keys are bytes; text keys are their UTF-8."""
-    return key.encode() if isinstance(key, str) else key
 
 
 class PartitionState:
@@ -91,12 +79,28 @@ class PartitionState:
     def written_keys(self) -> Iterator[bytes]:
         return iter(self._writes)
 
-    def encoded_changes(self) -> dict[bytes, Change]:
-        """The batch's writes as the store and the changelog take them."""
-        return {
-            k: None if w is None else (w[0], encode_entry(w[0], w[1]))
-            for k, w in self._writes.items()
-        }
+    @property
+    def written_count(self) -> int:
+        return len(self._writes)
+
+    def changelog(self, topic: str) -> tuple[dict[bytes, Change], list[ChangelogRecord], int]:
+        """The batch's writes as the store takes them, as changelog records, and their bytes."""
+        changes: dict[bytes, Change] = {}
+        records: list[ChangelogRecord] = []
+        size = 0
+        partition, pack, append = self.partition, pack_entry, records.append
+        for k, w in self._writes.items():
+            key = DATA_PREFIX + k
+            if w is None:
+                changes[k] = None
+                append(ChangelogRecord(topic, partition, key, None))
+                size += len(key)
+            else:
+                data: bytes = pack(w)
+                changes[k] = (w[0], data)
+                append(ChangelogRecord(topic, partition, key, data))
+                size += len(key) + len(data)
+        return changes, records, size
 
     def savepoint(self) -> None:
         """Start journaling, so that `rollback_to_savepoint` can undo what follows."""
