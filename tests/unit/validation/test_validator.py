@@ -197,3 +197,20 @@ def test_open_alerts_survive_a_new_owner(fraud: Pipeline) -> None:
     incident(cluster, [0.0], first=1000)
     [_, resolved] = amount_alerts(cluster)
     assert resolved["state"] == "RESOLVED" and resolved["alert_id"] == opened["alert_id"]
+
+
+def test_a_report_after_its_windows_were_judged_is_dropped(fraud: Pipeline) -> None:
+    cluster = Cluster(fraud, partitions=2, replicas=2)
+    cluster.tick()  # both replicas start counting their partitions
+    late = cluster.replicas.pop()  # partition 1's replica, which then does not tick in time
+    cluster.send([clean(i) for i in range(300)], partition=0)
+    cluster.clock.ms += 60_000 + 10_000  # past both windows (30 s, 1 min) and the grace
+    cluster.tick()
+    reports = [o.value for o in late.tick().outputs if o.topic == TOPICS.partials]
+    assert reports, "the late replica does report, once it comes round"
+    owner = cluster.owner()
+    owner.state.begin()
+    state = owner.state.partition("windows", 0)
+    assert [owner.validator.owner.combine(state, dict(r)) for r in reports] == [False] * len(
+        reports
+    )

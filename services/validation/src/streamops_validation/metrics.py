@@ -33,4 +33,10 @@ class ValidationMetrics:
             ["pipeline"],
             registry=registry,
         )
+        self.late_reports = Counter(
+            "streamops_validation_late_reports_total",
+            "Partial reports that reached the owner after their windows were judged.",
+            ["pipeline"],
+            registry=registry,
+        )
         self.pipeline = pipeline

@@ -50,15 +50,13 @@ class Owner:
         self.kinds = {"rates": int(self.rates.window.total_seconds() * 1000)}
         if self.quality is not None:
             self.kinds["quality"] = int(self.quality.size.total_seconds() * 1000)
-        self.late_reports = 0
 
-    def combine(self, state: PartitionState, report: dict[str, Any]) -> None:
-        """Keep a partition's partial report until its windows are judged."""
+    def combine(self, state: PartitionState, report: dict[str, Any]) -> bool:
+        """Keep a partition's partial report until its windows are judged; False if too late."""
         start = millis(report["window"]["start"])
         following = state.get(_NEXT, {})
         if start < min(following.get(kind, start) for kind in self.kinds):
-            self.late_reports += 1  # every window it belongs to was judged without it
-            return
+            return False  # every window it belongs to was judged without it
         key = f"owner:{start}"
         held = state.get(key) or {"parts": {}, "partitions": 0}
         held["parts"][str(report["partition"])] = {
@@ -72,6 +70,7 @@ class Owner:
         starts = state.get(_INTERVALS, [])
         if start not in starts:
             state.set(_INTERVALS, sorted([*starts, start]))
+        return True
 
     def decide(self, state: PartitionState, now_ms: int) -> list[Judged]:
         """Judge every window whose reports are all in, or whose grace has passed."""

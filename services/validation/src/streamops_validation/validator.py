@@ -92,7 +92,8 @@ class Validator:
         for r in records:
             if r.topic == self.topics.partials:
                 owner_state = owner_state or self.state.partition(WINDOWS, OWNER_PARTITION)
-                self.owner.combine(owner_state, r.value)
+                if not self.owner.combine(owner_state, r.value) and self.metrics is not None:
+                    self.metrics.late_reports.labels(self.metrics.pipeline).inc()
         if events:
             self._validate(events, now, result)
         result.outputs.extend(self.tick(now))
