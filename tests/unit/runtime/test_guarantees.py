@@ -10,11 +10,13 @@ from prometheus_client import CollectorRegistry
 
 from streamops.runtime.guarantees import (
     AtLeastOnce,
+    AtLeastOnceWithState,
     DeliveryFailed,
     ExactlyOnce,
     Pending,
 )
 from streamops.runtime.metrics import StageMetrics
+from streamops.state.records import ChangelogRecord
 
 OFFSETS = [TopicPartition("in", 0, 10)]
 RECORDS = [Pending("out", b"k", b"v")]
@@ -191,3 +193,52 @@ def test_a_full_producer_queue_is_backpressure_not_an_error() -> None:
     assert _phase(AtLeastOnce, producer).write(RECORDS, OFFSETS)
     assert producer.produced == [b"v"]
     assert producer.calls.count("poll") == 3  # waited for deliveries to drain the queue
+
+
+CHANGELOG = [ChangelogRecord("s.store.changelog", 0, b"dk", b"state")]
+
+
+def test_exactly_once_puts_the_changelog_in_the_transaction() -> None:
+    producer = FakeProducer()
+    phase = _phase(ExactlyOnce, producer)
+    assert phase.write(RECORDS, OFFSETS, CHANGELOG) is True
+    assert producer.produced == [b"v", b"state"]
+    assert producer.calls == [
+        "begin_transaction",
+        "send_offsets_to_transaction",
+        "commit_transaction",
+    ]
+
+
+def test_at_least_once_with_state_flushes_outputs_then_commits_state_and_offsets() -> None:
+    outputs, state = FakeProducer(), FakeProducer()
+    consumer = FakeConsumer()
+    phase = AtLeastOnceWithState(
+        outputs, consumer, StageMetrics("unit", CollectorRegistry()), 1.0, state
+    )
+    phase.start()
+    assert phase.write(RECORDS, OFFSETS, CHANGELOG) is True
+    assert outputs.produced == [b"v"] and outputs.calls == ["flush"]
+    assert state.produced == [b"state"]
+    assert state.calls == [
+        "init_transactions",
+        "begin_transaction",
+        "send_offsets_to_transaction",
+        "commit_transaction",
+    ]
+    assert consumer.committed == [], "offsets go with the state, not through the consumer"
+
+
+def test_at_least_once_with_state_redoes_the_batch_when_the_state_transaction_aborts() -> None:
+    outputs = FakeProducer()
+    state = FakeProducer({"commit_transaction": [_error(abort=True)]})
+    phase = AtLeastOnceWithState(
+        outputs, FakeConsumer(), StageMetrics("unit", CollectorRegistry()), 1.0, state
+    )
+    assert phase.write(RECORDS, OFFSETS, CHANGELOG) is False  # outputs may repeat; state not
+    assert state.calls[-1] == "abort_transaction"
+
+
+def test_a_stage_without_state_never_gets_changelog_records() -> None:
+    with pytest.raises(ValueError, match="AtLeastOnceWithState"):
+        _phase(AtLeastOnce, FakeProducer()).write(RECORDS, OFFSETS, CHANGELOG)

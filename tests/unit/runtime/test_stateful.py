@@ -1,0 +1,58 @@
+"""Rebalance callbacks of a stage with state: restore first, then resume where the state is."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from confluent_kafka import TopicPartition
+from prometheus_client import CollectorRegistry
+
+from streamops.runtime.stateful import Rebalance
+from streamops.settings import KafkaSettings
+from streamops.state import StageState, StoreSpec
+from tests.unit.state.fakes import FakeChangelog, commit_batch
+
+
+class FakeGroupConsumer:
+    """The stage's consumer: the group's committed offsets, and what was assigned."""
+
+    def __init__(self, committed: dict[tuple[str, int], int]) -> None:
+        self._committed = committed
+        self.assigned: list[TopicPartition] = []
+
+    def committed(self, partitions: list[TopicPartition], timeout: float) -> list[Any]:
+        return [
+            TopicPartition(
+                tp.topic, tp.partition, self._committed.get((tp.topic, tp.partition), -1001)
+            )
+            for tp in partitions
+        ]
+
+    def assign(self, partitions: list[TopicPartition]) -> None:
+        self.assigned = partitions
+
+
+def test_a_partition_resumes_after_what_its_state_applied() -> None:
+    changelog = FakeChangelog()
+    before = StageState([StoreSpec("s")], consumer_factory=changelog.consumer)  # type: ignore[arg-type]
+    before.bind("p.stage", CollectorRegistry(), "old")
+    before.assign({0, 1}, {})
+    before.partition("s", 0).set("k", 1)
+    commit_batch(before, changelog, {("in", 0): 120, ("in", 1): 40})
+
+    state = StageState([StoreSpec("s")], consumer_factory=changelog.consumer)  # type: ignore[arg-type]
+    state.bind("p.stage", CollectorRegistry(), "new")
+    rebalance = Rebalance("p.stage", state, KafkaSettings())
+    # the group's commit of partition 0 was lost (100 < 120); partition 2 has no state yet
+    consumer = FakeGroupConsumer({("in", 0): 100, ("in", 1): 40, ("in", 2): 7})
+    partitions = [TopicPartition("in", p) for p in (0, 1, 2)]
+    rebalance.on_assign(consumer, partitions)  # type: ignore[arg-type]
+
+    assert state.partition("s", 0).get("k") == 1, "restored before the first batch"
+    offsets = {tp.partition: tp.offset for tp in consumer.assigned}
+    assert offsets[0] == 120, "records 100..119 are in the state already: not applied twice"
+    assert offsets[1] == 40
+    assert offsets[2] < 0, "no state: the group's committed offset decides"
+
+    rebalance.on_revoke(consumer, [TopicPartition("in", 1)])  # type: ignore[arg-type]
+    assert state.assigned == {0, 2}
