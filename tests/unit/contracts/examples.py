@@ -183,6 +183,9 @@ DATA_QUALITY_REPORT: DataQualityReport = {
         }
     ],
     "produced_at": T1,
+    "partition": 2,
+    "partitions": 6,
+    "complete": True,
 }
 
 DEAD_LETTER: DeadLetter = {
