@@ -7,7 +7,6 @@ import hashlib
 import hmac
 import signal
 import subprocess
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,7 +17,13 @@ import pytest
 from confluent_kafka.schema_registry import SchemaRegistryClient
 
 from streamops.serde import AvroDecoder
-from tests.integration.ingestion.support import SALT, STREAMOPS, PrivatePipeline, key_of
+from tests.integration.ingestion.support import (
+    SALT,
+    PrivatePipeline,
+    key_of,
+    start_service,
+    wait_ready,
+)
 from tests.support.kafka import free_port, read_all
 
 
@@ -48,36 +53,17 @@ def service(
     port = free_port()
     env = {
         **service_env,
-        "STREAMOPS_INGESTION_HOST": "127.0.0.1",
-        "STREAMOPS_INGESTION_PORT": str(port),
+        "STREAMOPS_INGESTION_HEALTH_HOST": "127.0.0.1",
+        "STREAMOPS_INGESTION_HEALTH_PORT": str(port),
     }
     log = tmp_path / "ingestion.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [str(STREAMOPS), "run", "ingestion", "--pipeline", str(pipeline.spec)],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+    process = start_service(pipeline.spec, env, log)
     try:
         yield process, f"http://127.0.0.1:{port}", log
     finally:
         if process.poll() is None:
             process.kill()
             process.wait()
-
-
-def wait_ready(process: subprocess.Popen[bytes], url: str, log: Path) -> None:
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        assert process.poll() is None, f"the service exited:\n{log.read_text()}"
-        try:
-            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    raise AssertionError(f"not ready within 90 s:\n{log.read_text()}")
 
 
 def test_http_events_land_on_events_raw_checked_and_treated(

@@ -233,3 +233,40 @@ def test_metrics_count_requests_and_events(service: Service) -> None:
     ]
     missing = [line for line in expected if line not in text]
     assert missing == []
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        # found by review: each was a 500 (RecursionError; the HMAC of a PII field or the
+        # error answer naming an unknown field could not encode a lone surrogate)
+        (b"[" * 100_000 + b"]" * 100_000, "the JSON nests arrays or objects too deeply"),
+        (b'{"card_number": "\\ud800"}', "the JSON has a lone UTF-16 surrogate escape"),
+        (b'{"\\udc00": 1}', "the JSON has a lone UTF-16 surrogate escape"),
+    ],
+)
+def test_json_no_writer_can_take_is_400(service: Service, body: bytes, message: str) -> None:
+    response = service.client.post(EVENTS, content=body)
+    assert response.status_code == 400
+    assert response.json()["error"].startswith(message)
+
+
+def test_a_surrogate_pair_is_one_character_and_fine(service: Service) -> None:
+    body = json.dumps(transaction(merchant_category="\U0001f600")).encode()
+    assert b"\\ud83d\\ude00" in body
+    assert service.client.post(EVENTS, content=body).status_code == 202
+    assert service.produced()[0]["merchant_category"] == "\U0001f600"
+
+
+def test_starlette_s_own_answers_are_json_too(service: Service) -> None:
+    missing = service.client.get("/v1/nothing")
+    assert (missing.status_code, missing.json()["error"]) == (
+        404,
+        "Not Found: GET /v1/nothing; the API is at /openapi.json",
+    )
+    wrong = service.client.get(EVENTS)
+    assert wrong.status_code == 405 and wrong.headers["Allow"] == "POST"
+    assert wrong.json()["error"] == (
+        "Method Not Allowed: GET /v1/pipelines/fraud/events (allowed: POST); "
+        "the API is at /openapi.json"
+    )

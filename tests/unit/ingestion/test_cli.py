@@ -73,12 +73,13 @@ def test_a_bad_registry_url_exits_2_naming_it(tmp_path: Path) -> None:
 def test_the_service_refuses_bad_settings_naming_the_variable(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setenv("STREAMOPS_INGESTION_PORT", "-1")
+    monkeypatch.setenv("STREAMOPS_INGESTION_HEALTH_PORT", "-1")
     with pytest.raises(SystemExit) as exited:
         service.run(FRAUD_SPEC)
     assert exited.value.code == 2
-    assert "STREAMOPS_INGESTION_PORT: Input should be greater than or equal to 0" in (
-        capsys.readouterr().err
+    assert capsys.readouterr().err == (
+        "ingestion: cannot start: STREAMOPS_INGESTION_HEALTH_PORT: "
+        "Input should be greater than or equal to 0 (got '-1')\n"
     )
 
 
@@ -88,7 +89,20 @@ def test_the_service_refuses_a_bad_spec(tmp_path: Path, capsys: pytest.CaptureFi
     with pytest.raises(SystemExit) as exited:
         service.run(spec)
     assert exited.value.code == 2
-    assert "problem(s) in pipeline spec" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert err.startswith(f"ingestion: cannot start: {spec}:2: event.id_field: Field required")
+
+
+def test_the_service_refuses_a_missing_salt_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("STREAMOPS_PII_SALT")
+    with pytest.raises(SystemExit) as exited:
+        service.run(FRAUD_SPEC)
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("ingestion: cannot start: the spec salt-hashes ['card_number']: ")
+    assert "$STREAMOPS_PII_SALT" in err
 
 
 def test_a_rejects_file_that_cannot_be_written_exits_2(tmp_path: Path) -> None:

@@ -36,6 +36,10 @@ def problem(kind: str, value: Any, **options: Any) -> tuple[str, str]:
         ("timestamp-micros", "1970-01-01T00:00:01Z", 1_000_000),
         ("timestamp-millis", datetime(2026, 1, 1, tzinfo=UTC), 1_767_225_600_000),
         ("timestamp-millis", datetime(2026, 1, 1), 1_767_225_600_000),  # naive: UTC
+        ("timestamp-millis", "2026-01-01t00:00:00z", 1_767_225_600_000),  # RFC 3339 allows it
+        ("timestamp-millis", " -12 ", -12),
+        ("float", 3.4028234663852886e38, 3.4028234663852886e38),
+        ("string", "\U0001f600", "\U0001f600"),  # from the JSON pair "\ud83d\ude00"
     ],
 )
 def test_json_values_of_the_right_type_pass(kind: str, value: Any, expected: Any) -> None:
@@ -56,6 +60,28 @@ def test_json_values_of_the_right_type_pass(kind: str, value: Any, expected: Any
         ("double", None, "wrong_type", "expected a number (double), got null"),
         ("boolean", "true", "wrong_type", "expected a boolean, got 'true'"),
         ("string", {"a": 1}, "wrong_type", 'expected a string, got {"a": 1}'),
+        # found by review: int() refused what str.isdigit() let through (a 500 over HTTP)
+        (
+            "timestamp-millis",
+            "--5",
+            "bad_timestamp",
+            "expected a timestamp (epoch millis or ISO-8601), got '--5'",
+        ),
+        (
+            "timestamp-millis",
+            "²",
+            "bad_timestamp",
+            "expected a timestamp (epoch millis or ISO-8601), got '²'",
+        ),
+        # the Avro writers store inf for a float out of range
+        ("float", 1e39, "out_of_range", "1e+39 does not fit a number (float) (±3.402823e+38)"),
+        # a lone surrogate is no text: the HMAC of a PII field raised (a 500 over HTTP)
+        (
+            "string",
+            "a\ud800",
+            "wrong_type",
+            "expected a string, got text with a lone UTF-16 surrogate",
+        ),
     ],
 )
 def test_json_values_of_the_wrong_type_say_what_was_expected(

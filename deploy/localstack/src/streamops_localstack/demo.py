@@ -7,6 +7,7 @@ from confluent_kafka.admin import AdminClient
 from confluent_kafka.schema_registry import SchemaRegistryClient
 from confluent_kafka.schema_registry.avro import AvroDeserializer
 
+from streamops.topics import TopicNames
 from streamops_localstack.stack import LocalStack
 
 
@@ -33,19 +34,15 @@ def demo_summary(stack: LocalStack, pipeline: str) -> str:
             "enable.auto.commit": False,
         }
     )
+    names = TopicNames(pipeline)
     lines = [
         f"{topic:<24} {_count(admin, consumer, topic):>9,} records"
-        for topic in (
-            f"{pipeline}.events.raw",
-            f"{pipeline}.events.valid",
-            f"{pipeline}.events.dlq",
-            f"{pipeline}.labels",
-        )
+        for topic in (names.events_raw, names.events_valid, names.events_dlq, names.labels)
     ]
     registry = SchemaRegistryClient({"url": stack.registry.url, "timeout": 10})
     # the topic strategy: Apicurio has no "associations" endpoint (see README)
     decode = AvroDeserializer(registry, conf={"subject.name.strategy.type": "TOPIC"})
-    alerts = f"{pipeline}.alerts"
+    alerts = names.alerts
     expected = _count(admin, consumer, alerts)
     consumer.subscribe([alerts])
     seen = 0

@@ -40,9 +40,8 @@ class ServiceNode:
             "STREAMOPS_KAFKA_BOOTSTRAP_SERVERS": bootstrap,
             "STREAMOPS_SCHEMA_REGISTRY_URL": registry_url,
             "STREAMOPS_STREAM_INSTANCE_ID": f"local-{spec.name}",
-            # each service reads its own port setting; both names are harmless to the other
-            "STREAMOPS_INGESTION_PORT": str(spec.port),
-            "STREAMOPS_VALIDATION_HEALTH_PORT": str(spec.port),
+            # every service serves /readyz on STREAMOPS_<SERVICE>_HEALTH_PORT
+            f"STREAMOPS_{spec.name.upper()}_HEALTH_PORT": str(spec.port),
         }
         self.process = ManagedProcess(
             spec.name,

@@ -1,29 +1,39 @@
 """Settings of the ingestion service and `streamops ingest` (env prefix ``STREAMOPS_INGESTION_``).
 
 Kafka and the schema registry are configured by the library's own settings
-(``STREAMOPS_KAFKA_*``, ``STREAMOPS_SCHEMA_REGISTRY_*``); these are the ingestion-specific
-knobs. A bad value fails at start-up naming the variable (`describe_settings_error`).
+(``STREAMOPS_KAFKA_*``, ``STREAMOPS_SCHEMA_REGISTRY_*``), logging by ``STREAMOPS_LOG_*``;
+the address is ``STREAMOPS_INGESTION_HEALTH_HOST`` / ``_HEALTH_PORT``, named like every
+service's (`streamops.service.ServiceSettings`). A bad value fails at start-up naming the
+variable.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import ClassVar
 
-from pydantic import Field, SecretStr, ValidationError
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr
+from pydantic_settings import SettingsConfigDict
 
+from streamops.service import ServiceSettings
 from streamops.topics import DEFAULT_EVENT_PARTITIONS
 
-ENV_PREFIX = "STREAMOPS_INGESTION_"
 
-
-class IngestionSettings(BaseSettings):
+class IngestionSettings(ServiceSettings):
     """How the ingestion service listens, how much it accepts, and how it produces."""
 
-    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, frozen=True, extra="forbid")
+    model_config = SettingsConfigDict(
+        env_prefix="STREAMOPS_INGESTION_", frozen=True, extra="forbid"
+    )
 
-    host: str = Field("0.0.0.0", min_length=1, description="Address the HTTP API listens on.")
-    port: int = Field(8001, ge=0, le=65535, description="Port of the HTTP API, /metrics included.")
+    renamed: ClassVar[Mapping[str, str]] = {"HOST": "HEALTH_HOST", "PORT": "HEALTH_PORT"}
+
+    health_port: int = Field(
+        8001,
+        ge=0,
+        le=65535,
+        description="Port of the HTTP API, which serves /healthz, /readyz and /metrics too.",
+    )
     api_token: SecretStr | None = Field(
         None,
         min_length=16,
@@ -81,15 +91,3 @@ class IngestionSettings(BaseSettings):
         ge=1,
         description="Replication factor of topics ingestion creates; unset: broker default.",
     )
-
-
-def describe_settings_error(exc: ValidationError, prefix: str = ENV_PREFIX) -> str:
-    """One line per bad setting, naming the environment variable a user has to fix."""
-    lines = []
-    for error in exc.errors():
-        loc = "_".join(str(part) for part in error["loc"])
-        name = f"{prefix}{loc.upper()}" if loc else f"{exc.title} ({prefix}*)"
-        got: Any = error.get("input")
-        shown = "" if "token" in loc or "password" in loc else f" (got {got!r})"
-        lines.append(f"{name}: {error['msg']}{shown}")
-    return "invalid settings:\n  " + "\n  ".join(lines)

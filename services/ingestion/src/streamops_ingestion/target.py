@@ -9,6 +9,7 @@ from typing import Any
 from fastavro import parse_schema
 from fastavro.validation import ValidationError, validate
 
+from streamops.topics import TopicNames
 from streamops_ingestion.records.errors import FieldError
 from streamops_ingestion.records.prepare import RecordPreparer, Rejected
 
@@ -41,7 +42,7 @@ class IngestTarget:
         max_message_bytes: int,
     ) -> None:
         self.name = name
-        self.topic = f"{name}.events.raw"
+        self.topic = TopicNames(name).events_raw
         self.preparer = preparer
         self._encode = encode
         self._schema = parse_schema(dict(schema))

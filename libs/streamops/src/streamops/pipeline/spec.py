@@ -14,7 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from streamops.pipeline.durations import Duration
-from streamops.topics import check_pipeline_name
+from streamops.topics import TopicNames, check_pipeline_name
 
 PiiTreatment = Literal["drop", "salted_hash", "mask"]
 
@@ -170,6 +170,7 @@ class PipelineSpec(_Strict):
 
     @property
     def label_topic(self) -> str:
+        """The spec's label topic, else the catalog's ``{name}.labels``."""
         return (self.labels.topic if self.labels and self.labels.topic else None) or (
-            f"{self.name}.labels"
+            TopicNames(self.name).labels
         )

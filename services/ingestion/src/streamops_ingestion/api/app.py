@@ -6,7 +6,10 @@
   valid events are produced, invalid ones listed with their index; 202 if at least one event
   was written, 422 if none was;
 - 400 malformed JSON (line, column), 401 bad token, 404 unknown pipeline, 413 too large,
-  503 not ready or Kafka did not acknowledge in time (the body lists what was written).
+  503 not ready or Kafka did not acknowledge in time (the body lists what was written);
+- ``GET /openapi.json`` the OpenAPI document of all of it (`api.openapi`).
+
+Every error is JSON ``{"error": ...}``, Starlette's own 404 and 405 included.
 """
 
 from __future__ import annotations
@@ -14,12 +17,13 @@ from __future__ import annotations
 import hmac
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
@@ -42,8 +46,10 @@ Handler = Callable[[Request], Awaitable[Response]]
 def create_app(
     state: Ingestion,
     lifespan: Callable[[Starlette], AbstractAsyncContextManager[None]] | None = None,
+    openapi: Mapping[str, Any] | None = None,
 ) -> Starlette:
-    """The Starlette app serving ``state``; ``lifespan`` starts and stops what it needs."""
+    """The Starlette app serving ``state``; ``lifespan`` starts and stops what it needs;
+    ``openapi`` is the document served at /openapi.json (`api.openapi.openapi_document`)."""
     api = _Api(state)
     routes = [
         Route(
@@ -60,7 +66,27 @@ def create_app(
         Route("/readyz", api.instrument("readyz", api.readyz), methods=["GET"]),
         Route("/metrics", api.instrument("metrics", api.metrics), methods=["GET"]),
     ]
-    return Starlette(routes=routes, lifespan=lifespan)
+    if openapi is not None:
+        document = JSONResponse(openapi)
+
+        async def serve_openapi(request: Request) -> Response:
+            """The OpenAPI document."""
+            return document
+
+        routes.append(Route("/openapi.json", api.instrument("openapi", serve_openapi)))
+    handlers = {404: _http_error, 405: _http_error}
+    return Starlette(routes=routes, lifespan=lifespan, exception_handlers=handlers)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """Starlette's own answers (no such path, method not allowed) as JSON, like every error."""
+    http = exc if isinstance(exc, HTTPException) else HTTPException(500)
+    message = f"{http.detail}: {request.method} {request.url.path}"
+    if http.status_code == 405:
+        message += f" (allowed: {(http.headers or {}).get('Allow', 'none')})"
+    return JSONResponse(
+        {"error": f"{message}; the API is at /openapi.json"}, http.status_code, http.headers
+    )
 
 
 class _Api:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
+from confluent_kafka.schema_registry import SchemaRegistryClient
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -18,17 +19,17 @@ from rich.progress import (
 )
 
 from streamops.serde import RegistryUnavailable
+from streamops.service import StartupError, ensure_pipeline_topics, read_pipeline, read_settings
 from streamops.settings import KafkaSettings, SchemaRegistrySettings
 from streamops.topics import TopicError
 from streamops_ingestion.files.ingest import IngestReport, ingest_rows
 from streamops_ingestion.files.readers import FileFormat, RowSource, detect_format, open_source
 from streamops_ingestion.files.summary import render_summary
-from streamops_ingestion.publish.connect import connect_target, ensure_pipeline_topics, preparer_for
+from streamops_ingestion.publish.connect import connect_target, preparer_for
 from streamops_ingestion.publish.producer import KafkaEventProducer, producer_config
 from streamops_ingestion.records.errors import IngestionConfigError
 from streamops_ingestion.records.prepare import INGEST_TIME_FIELD, SOURCE_FIELD, RecordPreparer
 from streamops_ingestion.settings import IngestionSettings
-from streamops_ingestion.startup import load_settings, load_spec, registry_client
 
 EXIT_OK = 0
 EXIT_INCOMPLETE = 1  # not read to the end, or valid rows Kafka did not acknowledge
@@ -57,18 +58,25 @@ def run_ingest(options: IngestOptions, out: Console, err: Console) -> int:
     """Ingest the file; the exit code (0 also when rows were rejected for their data)."""
     rejects: TextIO | None = None
     try:
-        settings = load_settings(IngestionSettings)
-        kafka = load_settings(KafkaSettings, **_given(bootstrap_servers=options.bootstrap_servers))
-        registry = load_settings(SchemaRegistrySettings, **_given(url=options.registry_url))
-        pipeline = load_spec(options.pipeline)
+        settings = read_settings(IngestionSettings)
+        kafka = read_settings(KafkaSettings, **_given(bootstrap_servers=options.bootstrap_servers))
+        registry = read_settings(SchemaRegistrySettings, **_given(url=options.registry_url))
+        pipeline = read_pipeline(options.pipeline)
         preparer = preparer_for(pipeline, settings)
         file_format = options.file_format or detect_format(options.file)
         source = open_source(options.file, file_format, settings.file_chunk_rows)
         check_columns(source.columns, preparer)
         rejects = options.rejects.open("w", encoding="utf-8") if options.rejects else None
-        ensure_pipeline_topics(kafka, settings, pipeline.name)
-        target = connect_target(pipeline, preparer, registry_client(registry), settings)
-    except (IngestionConfigError, TopicError, RegistryUnavailable, OSError) as exc:
+        ensure_pipeline_topics(
+            kafka,
+            pipeline.name,
+            partitions=settings.topic_partitions,
+            replication_factor=settings.topic_replication_factor,
+            timeout_s=30.0,
+        )
+        registry_client = SchemaRegistryClient(registry.client_config())
+        target = connect_target(pipeline, preparer, registry_client, settings)
+    except (StartupError, IngestionConfigError, TopicError, RegistryUnavailable, OSError) as exc:
         if rejects is not None:
             rejects.close()
         err.print(f"error: {exc}", markup=False, highlight=False)

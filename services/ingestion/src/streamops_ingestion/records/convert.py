@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -19,9 +20,15 @@ from streamops_ingestion.records.timestamps import UNITS, parse_iso, to_epoch
 Converter = Callable[[Any], Any]
 
 _LIMITS = {"int": 2**31, "long": 2**63}
+#: The largest finite Avro float (IEEE 754 single precision); beyond it the writers store inf.
+FLOAT_MAX = 3.4028234663852886e38
 _TRUE = frozenset({"true", "t", "yes", "y", "1"})
 _FALSE = frozenset({"false", "f", "no", "n", "0"})
 _SHOWN_CHARS = 40
+#: Epoch numbers as text: ASCII digits only (str.isdigit() also takes '²', which int()
+#: refuses), at most 18 significant ones (always a long), ASCII blanks around.
+EPOCH_TEXT = r"[ \t\n\r]*-?0*[0-9]{1,18}[ \t\n\r]*"
+_EPOCH_TEXT = re.compile(EPOCH_TEXT)
 
 
 def describe(kind: str, symbols: tuple[str, ...] = ()) -> str:
@@ -77,11 +84,11 @@ def make_converter(
         return ValueProblem(reason, f"expected {expected}, got {shown(value, hide)}")
 
     if kind == "string":
-        return _string(wrong)
+        return _string(wrong, expected)
     if kind in _LIMITS:
         return _integer(wrong, kind, text=text, hide=hide)
     if kind in ("float", "double"):
-        return _number(wrong, text=text)
+        return _number(wrong, kind, text=text, hide=hide)
     if kind == "boolean":
         return _boolean(wrong, text=text)
     if kind == "enum":
@@ -95,13 +102,27 @@ def _identity(value: Any) -> Any:
     return value
 
 
-def _string(wrong: Callable[..., ValueProblem]) -> Converter:
+def _string(wrong: Callable[..., ValueProblem], expected: str) -> Converter:
     def convert(value: Any) -> str:
-        if isinstance(value, str):
-            return value
-        raise wrong(value)
+        if not isinstance(value, str):
+            raise wrong(value)
+        if not (value.isascii() or _is_unicode(value)):
+            raise ValueProblem(
+                "wrong_type", f"expected {expected}, got text with a lone UTF-16 surrogate"
+            )
+        return value
 
     return convert
+
+
+def _is_unicode(text: str) -> bool:
+    """Whether ``text`` is Unicode text: JSON's ``"\\ud800"`` escapes a lone UTF-16 surrogate,
+    which no UTF-8 writer (Avro, HMAC of a PII field) can encode."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _integer(wrong: Callable[..., ValueProblem], kind: str, *, text: bool, hide: bool) -> Converter:
@@ -127,7 +148,9 @@ def _integer(wrong: Callable[..., ValueProblem], kind: str, *, text: bool, hide:
     return convert
 
 
-def _number(wrong: Callable[..., ValueProblem], *, text: bool) -> Converter:
+def _number(wrong: Callable[..., ValueProblem], kind: str, *, text: bool, hide: bool) -> Converter:
+    limit = FLOAT_MAX if kind == "float" else math.inf
+
     def convert(value: Any) -> float:
         number: Any = _float_or_none(value) if text and isinstance(value, str) else value
         if isinstance(number, bool) or not isinstance(number, int | float):
@@ -138,6 +161,10 @@ def _number(wrong: Callable[..., ValueProblem], *, text: bool) -> Converter:
             raise wrong(value) from None
         if not math.isfinite(number):
             raise wrong(value)
+        if abs(number) > limit:
+            raise ValueProblem(
+                "out_of_range", f"{shown(value, hide)} does not fit {describe(kind)} (±{limit:.7g})"
+            )
         return float(number)
 
     return convert
@@ -187,10 +214,9 @@ def _timestamp(wrong: Callable[..., ValueProblem], kind: str) -> Converter:
         if isinstance(value, datetime):  # Parquet timestamps arrive as datetimes
             return to_epoch(value, unit)
         if isinstance(value, str):
-            digits = value.strip()
-            if digits.lstrip("-").isdigit():
-                return convert(int(digits))
-            moment = parse_iso(digits)
+            if _EPOCH_TEXT.fullmatch(value):
+                return int(value)
+            moment = parse_iso(value.strip())
             if moment is not None:
                 return to_epoch(moment, unit)
         raise wrong(value, "bad_timestamp")

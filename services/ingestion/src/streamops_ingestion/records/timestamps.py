@@ -12,9 +12,12 @@ UNITS = {
 
 
 def parse_iso(text: str) -> datetime | None:
-    """The instant an ISO-8601 string names (no offset: UTC), or None if it is not ISO-8601."""
+    """The instant an ISO-8601 string names (no offset: UTC), or None if it is not ISO-8601.
+
+    RFC 3339 (JSON Schema's date-time) also allows a lowercase ``t`` and ``z``.
+    """
     try:
-        moment = datetime.fromisoformat(text)
+        moment = datetime.fromisoformat(text.upper())
     except ValueError:
         return None
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
