@@ -28,7 +28,6 @@ from streamops.runtime.guarantees import (
     AtLeastOnce,
     AtLeastOnceWithState,
     ExactlyOnce,
-    Pending,
     WritePhase,
 )
 from streamops.runtime.health import HealthServer
@@ -39,7 +38,7 @@ from streamops.runtime.records import (
     Transform,
 )
 from streamops.runtime.settings import StreamSettings
-from streamops.runtime.stateful import Rebalance, prepare_state
+from streamops.runtime.stateful import Rebalance, WithState, prepare_state
 from streamops.serde import (
     AvroDecoder,
     AvroEncoder,
@@ -200,11 +199,13 @@ class Stage:
     def _write_phase(self, producer: Producer, consumer: Consumer) -> WritePhase:
         timeout = self.settings.operation_timeout_s
         if self.settings.processing_guarantee == "exactly_once":
-            return ExactlyOnce(producer, consumer, self.metrics, timeout)
-        if self.state is None:
+            phase: WritePhase = ExactlyOnce(producer, consumer, self.metrics, timeout)
+        elif self.state is None:
             return AtLeastOnce(producer, consumer, self.metrics, timeout)
-        state_producer = Producer(state_producer_config(self.name, self.kafka, self.settings))
-        return AtLeastOnceWithState(producer, consumer, self.metrics, timeout, state_producer)
+        else:
+            state_producer = Producer(state_producer_config(self.name, self.kafka, self.settings))
+            phase = AtLeastOnceWithState(producer, consumer, self.metrics, timeout, state_producer)
+        return phase if self.state is None else WithState(phase, self.state)
 
     def _install_signal_handlers(self) -> None:
         if threading.current_thread() is threading.main_thread():
@@ -223,7 +224,7 @@ class Stage:
             return
         pending, out_counts, dlq_counts = prepared
         offsets, firsts = _offsets(messages)
-        if not self._write(phase, pending, offsets):
+        if not phase.write(pending, offsets):
             for tp in firsts:  # aborted: go back and redo the whole batch
                 # a partition no longer ours raises; its new owner starts from the commit
                 with contextlib.suppress(KafkaException):
@@ -244,29 +245,9 @@ class Stage:
         if prepared is None:
             return
         pending, out_counts, _ = prepared
-        if self._write(phase, pending, []):
+        if phase.write(pending, []):
             for topic, count in out_counts.items():
                 self.metrics.records_out(topic, count)
-
-    def _write(
-        self, phase: WritePhase, pending: list[Pending], offsets: list[TopicPartition]
-    ) -> bool:
-        """The write phase, with the state's changelog; the state commits or rolls back with it."""
-        if self.state is None:
-            return phase.write(pending, offsets)
-        changelog = self.state.prepare_commit(
-            {(tp.topic, tp.partition): tp.offset for tp in offsets}
-        )
-        try:
-            written = phase.write(pending, offsets, changelog)
-        except BaseException:
-            self.state.rollback()
-            raise
-        if written:
-            self.state.commit()
-        else:
-            self.state.rollback()
-        return written
 
     def _usable(self, message: Message) -> bool:
         error = message.error()

@@ -8,14 +8,17 @@ a restore never races a batch of the same partitions.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 from confluent_kafka import Consumer, TopicPartition
 from confluent_kafka.admin import AdminClient
 from prometheus_client import CollectorRegistry
 
 from streamops.runtime.clients import restore_consumer_config
+from streamops.runtime.guarantees import Pending, WritePhase
 from streamops.settings import KafkaSettings
 from streamops.state import StageState
+from streamops.state.records import ChangelogRecord
 from streamops.topics import TopicError, ensure_topics
 
 log = logging.getLogger(__name__)
@@ -96,3 +99,35 @@ class Rebalance:
                     applied,
                 )
             tp.offset = applied
+
+
+class WithState(WritePhase):
+    """A write phase that adds the state's changelog to each batch and then commits the
+    state's buffered writes, or rolls them back if the batch is to be redone."""
+
+    def __init__(self, inner: WritePhase, state: StageState) -> None:
+        super().__init__(inner.producer, inner.consumer, inner.metrics, inner.timeout_s)
+        self.inner = inner
+        self.state = state
+
+    def start(self) -> None:
+        self.inner.start()
+
+    def write(
+        self,
+        records: Sequence[Pending],
+        offsets: list[TopicPartition],
+        changelog: Sequence[ChangelogRecord] = (),
+    ) -> bool:
+        state = self.state
+        changes = state.prepare_commit({(tp.topic, tp.partition): tp.offset for tp in offsets})
+        try:
+            written = self.inner.write(records, offsets, [*changelog, *changes])
+        except BaseException:
+            state.rollback()
+            raise
+        if written:
+            state.commit()
+        else:
+            state.rollback()
+        return written
