@@ -5,16 +5,23 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient
 from prometheus_client import CollectorRegistry
 
 from streamops.contracts import load_schema
 from streamops.pipeline import Pipeline
 from streamops.runtime import Stage, StreamSettings
-from streamops.service import start_service
+from streamops.service import retry_while_unavailable, start_service
 from streamops.settings import KafkaSettings, SchemaRegistrySettings
 from streamops.state import StageState, StateSettings
-from streamops.topics import TopicError, TopicNames, ensure_topics, partials_topic
+from streamops.topics import (
+    TopicAdminError,
+    TopicError,
+    TopicNames,
+    ensure_topics,
+    partials_topic,
+)
 from streamops_validation.metrics import ValidationMetrics
 from streamops_validation.settings import ValidationSettings
 from streamops_validation.validator import ValidationTopics, Validator, validation_stores
@@ -28,6 +35,7 @@ def build_stage(
     stream: StreamSettings,
     kafka: KafkaSettings,
     registry: SchemaRegistrySettings,
+    state_settings: StateSettings | None = None,
 ) -> Stage:
     """The validation Stage of ``pipeline``: raw events and partial reports in; valid events,
     DLQ, partial reports and alerts out."""
@@ -41,7 +49,7 @@ def build_stage(
     partitions = _partitions(admin, names.events_raw)
     topics = ValidationTopics(names.events_raw, names.events_valid, names.alerts, partials.name)
     metrics_registry = CollectorRegistry()
-    state = StageState(validation_stores(pipeline), StateSettings())
+    state = StageState(validation_stores(pipeline), state_settings)
     validator = Validator(
         pipeline,
         state,
@@ -73,7 +81,10 @@ def build_stage(
 
 def _partitions(admin: AdminClient, topic: str) -> int:
     """How many partitions ``topic`` has (the owner waits for a report from each)."""
-    metadata = admin.list_topics(topic, timeout=30)
+    try:
+        metadata = admin.list_topics(topic, timeout=30)
+    except KafkaException as exc:
+        raise TopicAdminError(f"cannot read the metadata of {topic}: {exc}") from exc
     found = metadata.topics.get(topic)
     if found is None or found.error is not None or not found.partitions:
         raise TopicError(f"topic {topic} does not exist; create it (streamops topics ensure)")
@@ -87,8 +98,17 @@ def run(pipeline_file: Path) -> None:
     stream = entry.stream_settings(settings)
     kafka, registry = entry.settings(KafkaSettings), entry.settings(SchemaRegistrySettings)
     pipeline = entry.pipeline(pipeline_file)
+    state = entry.settings(StateSettings)
     entry.handle_stop_signals()
     if settings.ensure_topics and entry.ensure_topics(kafka, pipeline.name) is None:
         return  # stopped while waiting for the cluster
-    if not entry.stopping.is_set():
-        build_stage(pipeline, settings, stream, kafka, registry).run()
+    try:
+        stage = retry_while_unavailable(
+            lambda: build_stage(pipeline, settings, stream, kafka, registry, state),
+            what="validation: the partials topic",
+            stop=entry.stopping,
+        )
+    except TopicError as exc:
+        entry.cannot_start(str(exc))
+    if stage is not None and not entry.stopping.is_set():
+        stage.run()

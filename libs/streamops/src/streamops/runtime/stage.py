@@ -45,6 +45,7 @@ from streamops.serde import (
     RegistryUnavailable,
     value_subject,
 )
+from streamops.service.retry import Backoff, retry_while_unavailable
 from streamops.settings import KafkaSettings, SchemaRegistrySettings
 from streamops.state import StageState
 
@@ -259,21 +260,24 @@ class Stage:
         return False
 
     def _retry_registry(self, attempt: Callable[[], T]) -> T | None:
-        """Run ``attempt``, backing off while the schema registry is unreachable."""
-        delay = 0.5
-        while True:
-            try:
-                result = attempt()
-                self._registry_ok = True
-                return result
-            except RegistryUnavailable as exc:
-                self._registry_ok = False
-                self.metrics.registry_retries.inc()
-                log.warning("stage %s: %s; retrying in %.1f s", self.name, exc, delay)
-                if self._stopping.wait(delay):
-                    return None
-                self._heartbeat = time.monotonic()
-                delay = min(delay * 2, self.settings.registry_retry_max_s)
+        """Run ``attempt``, backing off while the schema registry is unreachable (None: stopped)."""
+
+        def unavailable(_error: Exception, _wait: float) -> None:
+            self._registry_ok = False  # /readyz says 503 meanwhile
+            self.metrics.registry_retries.inc()
+            self._heartbeat = time.monotonic()  # waiting for the registry is not being stuck
+
+        result = retry_while_unavailable(
+            attempt,
+            what=f"stage {self.name}",
+            stop=self._stopping,
+            retry_on=(RegistryUnavailable,),
+            backoff=Backoff(max_s=self.settings.registry_retry_max_s),
+            on_retry=unavailable,
+        )
+        if result is not None:
+            self._registry_ok = True
+        return result
 
 
 def _offsets(messages: list[Message]) -> tuple[list[TopicPartition], list[TopicPartition]]:
