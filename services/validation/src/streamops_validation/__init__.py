@@ -2,9 +2,7 @@
 
 Validates {p}.events.raw against the pipeline spec's expectations, per micro-batch:
 valid events to {p}.events.valid, failures with every failed rule to {p}.events.dlq,
-data-quality alerts (opened and resolved, one per rule) to {p}.alerts.
+data-quality alerts (opened and resolved, one per rule, judged on the whole stream by
+one owner from every replica's partial reports) to {p}.alerts. `service.run` is what
+``streamops run validation`` runs; `validator.Validator` is the transform.
 """
-
-from streamops_validation.validator import Validator
-
-__all__ = ["Validator"]
