@@ -8,7 +8,10 @@ from streamops.topics import (
     MODEL_MAX_MESSAGE_BYTES,
     TOPIC_SUFFIXES,
     InvalidTopicSpecError,
+    TopicNames,
     TopicSpec,
+    changelog_topic,
+    partials_topic,
     pipeline_topics,
 )
 
@@ -148,3 +151,32 @@ def test_topic_spec_validates_and_copies_its_config() -> None:
     with pytest.raises(InvalidTopicSpecError, match="configs are strings"):
         TopicSpec("t", 1, None, {"retention.ms": 5})  # type: ignore[dict-item]
     assert len(set(pipeline_topics("fraud")) | set(pipeline_topics("fraud"))) == 9
+
+
+def test_topic_names_are_the_catalogs_names() -> None:
+    names = TopicNames("fraud")
+    declared = {spec.name for spec in pipeline_topics("fraud")}
+    asked = {
+        names.events_raw,
+        names.events_valid,
+        names.events_dlq,
+        names.features,
+        names.labels,
+        names.predictions,
+        names.alerts,
+        names.models,
+        names.deployments,
+    }
+    assert asked == declared
+    assert names.stage("validation") == "fraud.validation"
+    with pytest.raises(InvalidTopicSpecError):
+        TopicNames("no.dots")
+
+
+def test_a_stages_own_topics() -> None:
+    changelog = changelog_topic("fraud.validation", "seen", 6)
+    assert changelog.name == "fraud.validation.seen.changelog"
+    assert changelog.partitions == 6 and changelog.config["cleanup.policy"] == "compact"
+    partials = partials_topic("fraud.validation")
+    assert partials.name == "fraud.validation.partials" and partials.partitions == 1
+    assert partials.config["cleanup.policy"] == "delete"
