@@ -12,8 +12,10 @@ from typing import Any, Literal
 from fastavro import parse_schema, schemaless_reader, schemaless_writer
 
 from streamops.pipeline import Pipeline, load_pipeline
-from streamops_ingestion import IngestionSettings, IngestTarget, OnDelivery, QueueFull
 from streamops_ingestion.publish.connect import preparer_for
+from streamops_ingestion.publish.producer import OnDelivery, QueueFull
+from streamops_ingestion.settings import IngestionSettings
+from streamops_ingestion.target import IngestTarget
 
 REPO = Path(__file__).resolve().parents[3]
 FRAUD_SPEC = REPO / "deploy" / "pipelines" / "fraud.yaml"

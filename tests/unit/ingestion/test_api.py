@@ -9,8 +9,10 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from streamops_ingestion import Ingestion, IngestionSettings, create_app
 from streamops_ingestion.api import app as app_module
+from streamops_ingestion.api.app import create_app
+from streamops_ingestion.api.state import Ingestion
+from streamops_ingestion.settings import IngestionSettings
 from tests.unit.ingestion.fakes import FakeProducer, fraud_target, transaction
 
 EVENTS = "/v1/pipelines/fraud/events"

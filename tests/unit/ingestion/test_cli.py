@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -37,6 +39,19 @@ def test_the_root_cli_has_ingest_through_the_entry_point() -> None:
     result = runner.invoke(root_app, ["ingest", "--help"])
     assert result.exit_code == 0, result.output
     assert "events.raw" in result.output
+
+
+def test_the_root_cli_loads_only_the_ingest_command_module() -> None:
+    # the root CLI imports streamops_ingestion.cli on every command; a package __init__ that
+    # re-exported the app pulled in the HTTP app, Kafka producer and records modules each time
+    code = (
+        "import sys, streamops.cli; "
+        "print(sorted(m for m in sys.modules if m.startswith('streamops_ingestion')))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert result.stdout.splitlines()[-1] == "['streamops_ingestion', 'streamops_ingestion.cli']"
 
 
 def test_a_header_that_cannot_work_exits_2_before_contacting_kafka(tmp_path: Path) -> None:

@@ -12,11 +12,11 @@ import pyarrow as pa  # type: ignore[import-untyped]
 import pyarrow.parquet as pq  # type: ignore[import-untyped]
 import pytest
 
-from streamops_ingestion import IngestionConfigError
 from streamops_ingestion.files.command import check_columns
 from streamops_ingestion.files.ingest import ingest_rows
 from streamops_ingestion.files.readers import Row, detect_format, open_source
 from streamops_ingestion.files.summary import render_summary
+from streamops_ingestion.records.errors import IngestionConfigError
 from tests.unit.ingestion.fakes import FakeProducer, fraud_target, transaction
 
 COLUMNS = list(transaction())

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from streamops.pipeline import PipelineSpec
-from streamops_ingestion import IdFormat, IngestionConfigError, id_format_for
+from streamops_ingestion.records.errors import IngestionConfigError
+from streamops_ingestion.records.ids import IdFormat, id_format_for
 
 
 def spec(rules: dict[str, Any] | None) -> PipelineSpec:

@@ -10,9 +10,11 @@ import pytest
 import schemathesis
 from starlette.testclient import TestClient
 
-from streamops_ingestion import Ingestion, IngestionSettings, create_app
+from streamops_ingestion.api.app import create_app
 from streamops_ingestion.api.event_schema import event_json_schema
 from streamops_ingestion.api.openapi import openapi_document
+from streamops_ingestion.api.state import Ingestion
+from streamops_ingestion.settings import IngestionSettings
 from tests.unit.ingestion.fakes import FakeProducer, fraud_pipeline, fraud_target, transaction
 
 TOKEN = "token-0123456789abcdef"

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from streamops.pipeline.pii import PiiTreatment
-from streamops_ingestion import IdFormat, Prepared, RecordPreparer, Rejected
+from streamops_ingestion.records.ids import IdFormat
+from streamops_ingestion.records.prepare import Prepared, RecordPreparer, Rejected
 from tests.unit.ingestion.fakes import SALT, fraud_pipeline, transaction
 
 NOW_MS = 1_800_000_000_000

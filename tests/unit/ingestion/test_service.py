@@ -12,10 +12,11 @@ from streamops.serde import RegistryUnavailable
 from streamops.service import Backoff, retry
 from streamops.settings import KafkaSettings, SchemaRegistrySettings
 from streamops.topics import EnsureReport, ReplicationFactorError, TopicAdminError
-from streamops_ingestion import Ingestion, IngestionSettings
 from streamops_ingestion import service as service_module
+from streamops_ingestion.api.state import Ingestion
 from streamops_ingestion.publish.connect import preparer_for
 from streamops_ingestion.service import Connector
+from streamops_ingestion.settings import IngestionSettings
 from tests.unit.ingestion.fakes import FakeProducer, fraud_pipeline, fraud_target
 
 

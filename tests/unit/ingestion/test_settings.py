@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from streamops.service import ServiceSettings, StartupError, read_settings
-from streamops_ingestion import IngestionSettings
+from streamops_ingestion.settings import IngestionSettings
 
 
 def test_defaults() -> None:

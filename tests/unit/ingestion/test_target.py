@@ -6,7 +6,9 @@ import json
 from pathlib import Path
 
 from streamops.pipeline import load_pipeline
-from streamops_ingestion import IngestionSettings, Ready, Rejected
+from streamops_ingestion.records.prepare import Rejected
+from streamops_ingestion.settings import IngestionSettings
+from streamops_ingestion.target import Ready
 from tests.unit.ingestion.fakes import fraud_target, transaction
 
 SCHEMA = {

@@ -158,7 +158,7 @@ def _reject(
     if len(report.first_rejected) < keep:
         report.first_rejected.append(RejectedRow(row.number, errors))
     if rejects is not None:
-        data = target.preparer.redact(row.data) if isinstance(row.data, Mapping) else None
+        data = target.preparer.pii.apply(row.data) if isinstance(row.data, Mapping) else None
         line = {
             "row": row.number,
             "reason": errors[0].reason,

@@ -51,7 +51,7 @@ class RecordPreparer:
       of an object are reported together, each naming its field;
     - the id field is stamped when absent or null (`IdFormat`), ``ingest_time`` is always
       stamped and ``source`` when absent or null, if the schema has those fields;
-    - the spec's PII treatment is applied last, so nothing untreated leaves this class.
+    - the spec's PII treatment (``pii``) is applied last, so nothing untreated leaves this class.
     """
 
     def __init__(
@@ -68,7 +68,7 @@ class RecordPreparer:
         self.id_field = spec.event.id_field
         self.key_field = spec.event.key_field
         self._ids = ids
-        self._pii = pii
+        self.pii = pii
         stamped = self.fields.get(INGEST_TIME_FIELD)
         self._ingest_time = stamped if stamped is not None and stamped.kind in UNITS else None
         self._clock = clock
@@ -105,12 +105,8 @@ class RecordPreparer:
             record[INGEST_TIME_FIELD] = self._clock() if self._clock else now_epoch(unit)
         if self._source and record[SOURCE_FIELD] is None:
             record[SOURCE_FIELD] = source
-        record = self._pii.apply(record)
+        record = self.pii.apply(record)
         return Prepared(record, record[self.id_field], record[self.key_field])
-
-    def redact(self, data: Mapping[str, Any]) -> dict[str, Any]:
-        """``data`` with the spec's PII treatment applied (for rejected input shown to people)."""
-        return self._pii.apply(data)
 
     def _absent(
         self, field: EventField, null_given: bool, errors: list[FieldError], text: bool
