@@ -112,6 +112,20 @@ def test_jsonl_lines_are_rows_and_bad_lines_explained(tmp_path: Path) -> None:
     assert rows[2].data == [1]
 
 
+def test_jsonl_lines_follow_the_http_apis_json_rules(tmp_path: Path) -> None:
+    path = tmp_path / "t.jsonl"
+    lone_surrogate = json.dumps(transaction()).replace('"card_id": "', '"card_id": "\\ud800', 1)
+    path.write_text(lone_surrogate + '\n{"amount": NaN}\n' + "[" * 100_000 + "\n")
+    rows = [row for chunk in open_source(path, "jsonl", 10).chunks() for row in chunk]
+    assert [(r.number, r.error and r.error.reason) for r in rows] == [
+        (1, "malformed_json"),
+        (2, "malformed_json"),
+        (3, "malformed_json"),
+    ]
+    assert "surrogate" in rows[0].error.message  # type: ignore[union-attr]
+    assert "NaN is not valid JSON" in rows[1].error.message  # type: ignore[union-attr]
+
+
 def test_ingest_produces_good_rows_and_explains_bad_ones(tmp_path: Path) -> None:
     good = [transaction(card_id=f"card-{i:06d}") for i in range(5)]
     bad = [transaction(amount="abc"), transaction(event_time="", card_number="4111 bad")]

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-# The JSON escape of a UTF-16 surrogate (d800-dfff): pairs make one character, lone ones none.
-_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+from streamops_ingestion.records.json_text import NotJson, strict_json
 
 
 class ApiError(Exception):
@@ -62,40 +60,10 @@ def parse_json(body: bytes) -> Any:
     if not text.strip():
         raise ApiError(400, "the body is empty: send a JSON document")
     try:
-        data = json.loads(text, parse_constant=_no_constants)
+        return strict_json(text)
     except json.JSONDecodeError as exc:
         raise ApiError(
             400, f"malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
         ) from exc
-    except ValueError as exc:
-        raise ApiError(400, f"malformed JSON: {exc}") from exc
-    except RecursionError as exc:
-        raise ApiError(400, "the JSON nests arrays or objects too deeply") from exc
-    # "\ud800" is valid JSON syntax but not Unicode text: nothing can write it as UTF-8
-    # (Avro, the HMAC of a PII field, the error answer that names an unknown field)
-    if _SURROGATE_ESCAPE.search(text) and _has_lone_surrogate(data):
-        raise ApiError(400, "the JSON has a lone UTF-16 surrogate escape (\\udXXX): not Unicode")
-    return data
-
-
-def _has_lone_surrogate(data: Any) -> bool:
-    """Whether a string (key or value) anywhere in ``data`` cannot be encoded as UTF-8."""
-    pending = [data]
-    while pending:
-        item = pending.pop()
-        if isinstance(item, str):
-            try:
-                item.encode("utf-8")
-            except UnicodeEncodeError:
-                return True
-        elif isinstance(item, dict):
-            pending.extend(item.keys())
-            pending.extend(item.values())
-        elif isinstance(item, list):
-            pending.extend(item)
-    return False
-
-
-def _no_constants(name: str) -> Any:
-    """Python's json reads NaN and Infinity; JSON (RFC 8259) has neither, and Avro should not."""
-    raise ValueError(f"{name} is not valid JSON (numbers must be finite)")
+    except NotJson as exc:
+        raise ApiError(400, str(exc)) from exc

@@ -21,6 +21,7 @@ import pyarrow.csv as pacsv  # type: ignore[import-untyped]
 import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
 from streamops_ingestion.records.errors import FieldError, IngestionConfigError
+from streamops_ingestion.records.json_text import NotJson, strict_json
 
 FileFormat = Literal["csv", "parquet", "jsonl"]
 _FORMATS: dict[str, FileFormat] = {
@@ -265,11 +266,13 @@ class JsonlSource(RowSource):
 
 def _json_row(number: int, line: str) -> Row:
     try:
-        data = json.loads(line)
+        data = strict_json(line)
     except json.JSONDecodeError as exc:
         return Row(
             number,
             None,
             FieldError(None, "malformed_json", f"not JSON at column {exc.colno}: {exc.msg}"),
         )
+    except NotJson as exc:
+        return Row(number, None, FieldError(None, "malformed_json", str(exc)))
     return Row(number, data)
