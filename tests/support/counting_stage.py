@@ -52,9 +52,7 @@ def main() -> None:
     parser.add_argument("--registry-url", default=os.environ.get("SCHEMA_REGISTRY_URL"))
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    state = StageState(
-        [StoreSpec(STORE)], StateSettings(backend=args.backend, dir=args.state_dir)
-    )
+    state = StageState([StoreSpec(STORE)], StateSettings(backend=args.backend, dir=args.state_dir))
 
     def count(records: Sequence[InRecord]) -> BatchResult:
         if args.progress:
@@ -70,7 +68,9 @@ def main() -> None:
             totals.set(r.key, (n, total))
             key = r.key.decode()
             outputs.append(
-                OutRecord(args.output, {"id": r.value["id"], "key": key, "n": n, "total": total}, key)
+                OutRecord(
+                    args.output, {"id": r.value["id"], "key": key, "n": n, "total": total}, key
+                )
             )
         return BatchResult(outputs=outputs)
 
