@@ -2,7 +2,7 @@
 
 The changelog holds ``keys`` feature windows (`stored_features`), one record per key, as
 compaction leaves a changelog: data records in the exact format of
-`streamops.state.changelog`, written in transactions of `KEYS_PER_TRANSACTION`, each
+`streamops.state.records`, written in transactions of `KEYS_PER_TRANSACTION`, each
 ending with an offsets marker per partition, as the runtime's batches do.
 
     python -m tests.benchmarks.state_restore --stage S --keys K --partitions P \

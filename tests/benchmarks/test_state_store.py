@@ -250,6 +250,7 @@ def test_changelog_bytes_per_applied_event(
                 stateful = [changelog] if contender != "none" else []
                 _delete_topics(admin, [topics["output"], topics["dlq"], *stateful])
 
+    _delete_topics(admin, [source])
     median = {c: statistics.median(v) for c, v in rates.items()}
     print(
         f"\nfeature stage, {EVENTS:,} events on {len(expected):,} keys, {PARTITIONS} partitions, "
