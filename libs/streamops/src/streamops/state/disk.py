@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import msgpack
-from rocksdict import BlockBasedOptions, Cache, Options, Rdict, WriteBatch
+from rocksdict import BlockBasedOptions, Cache, Options, Rdict, WriteBatch, WriteOptions
 
 from streamops.state.base import Change, PartitionStore
 from streamops.state.settings import StateSettings
@@ -21,6 +21,16 @@ from streamops.state.settings import StateSettings
 _TTL, _META = "ttl", "meta"
 _OFFSETS = b"offsets"
 _SIGN = 1 << 63  # event times may be negative; shifted so that byte order is time order
+
+
+def _options(settings: StateSettings, cache: Cache) -> Options:
+    """Raw bytes in and out, memory bounded by the memtable size and the shared block cache."""
+    options = Options(raw_mode=True)
+    options.set_write_buffer_size(settings.disk_write_buffer_bytes)
+    table = BlockBasedOptions()
+    table.set_block_cache(cache)
+    options.set_block_based_table_factory(table)
+    return options
 
 
 def _ttl_key(time_ms: int, key: bytes) -> bytes:
@@ -35,15 +45,18 @@ class DiskStore(PartitionStore):
         path.mkdir(parents=True)
         self.path = path
         self._with_ttl = with_ttl
-        options = Options(raw_mode=True)
+        cache = Cache(settings.disk_cache_bytes)  # one cache for the data and the TTL index
+        options = _options(settings, cache)
         options.create_if_missing(True)
         options.create_missing_column_families(True)
-        options.set_write_buffer_size(settings.disk_write_buffer_bytes)
-        table = BlockBasedOptions()
-        table.set_block_cache(Cache(settings.disk_cache_bytes))
-        options.set_block_based_table_factory(table)
-        families = {_TTL: Options(raw_mode=True), _META: Options(raw_mode=True)}
+        families = {_TTL: _options(settings, cache), _META: Options(raw_mode=True)}
         self._db = Rdict(str(path), options, column_families=families)
+        # No write-ahead log: the directory is rebuilt from the changelog on every
+        # assignment, so the log would never be read (it was 60% of the directory).
+        writes = WriteOptions()
+        # rocksdict's stub declares a method, but at run time it is a property
+        writes.disable_wal = True  # type: ignore[method-assign,assignment]
+        self._db.set_write_options(writes)
         self._ttl = self._db.get_column_family_handle(_TTL)
         self._meta = self._db.get_column_family_handle(_META)
         self._ttl_index = self._db.get_column_family(_TTL)

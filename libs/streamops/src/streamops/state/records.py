@@ -61,6 +61,24 @@ def decode_entry(data: bytes) -> tuple[int | None, Any]:
     return time_ms, value
 
 
+def entry_time(data: bytes) -> int | None:
+    """The event time of a stored value without decoding the value (restores read millions).
+
+    msgpack writes the pair as 0x92 (an array of two), then the time: 0xc0 for None, 0xcf or
+    0xd3 and 8 big-endian bytes for the epoch milliseconds of any date after 1970-01-04;
+    anything else takes the full decode.
+    """
+    if len(data) >= 10 and data[0] == 0x92:
+        tag = data[1]
+        if tag == 0xCF:
+            return int.from_bytes(data[2:10], "big")
+        if tag == 0xD3:
+            return int.from_bytes(data[2:10], "big", signed=True)
+    if len(data) >= 2 and data[0] == 0x92 and data[1] == 0xC0:
+        return None
+    return decode_entry(data)[0]
+
+
 def state_key(key: str | bytes) -> bytes:
     """Keys are bytes; text keys are their UTF-8."""
     return key.encode() if isinstance(key, str) else key
