@@ -14,16 +14,13 @@ The state benchmark (``test_state_store.py``) also restores changelogs of these 
 
 from __future__ import annotations
 
-import argparse
-import logging
-import os
 from collections.abc import Sequence
 from typing import Any
 
-from streamops.runtime import BatchResult, InRecord, OutRecord, Stage, StreamSettings
-from streamops.settings import KafkaSettings, SchemaRegistrySettings
+from streamops.runtime import BatchResult, InRecord, OutRecord
 from streamops.state import StageState, StateSettings, StoreSpec
 from tests.support.counting_stage import TOTALS_SCHEMA
+from tests.support.stage_cli import run_stage, stage_arguments
 
 STORE = "features"
 TTL_MS = 86_400_000
@@ -48,18 +45,10 @@ def update_features(features: Features | None, amount: float, time_ms: int) -> F
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    for name in ("--input", "--output", "--dlq", "--group"):
-        parser.add_argument(name, required=True)
+    parser = stage_arguments(guarantee="exactly_once")
     parser.add_argument("--state", choices=("memory", "disk", "none"), default="memory")
-    parser.add_argument("--guarantee", default="exactly_once")
-    parser.add_argument("--batch", type=int, default=5000)
     parser.add_argument("--state-dir", default="var/state")
-    parser.add_argument("--health-port", type=int, default=0)
-    parser.add_argument("--bootstrap-servers", default=os.environ.get("KAFKA_BOOTSTRAP_SERVERS"))
-    parser.add_argument("--registry-url", default=os.environ.get("SCHEMA_REGISTRY_URL"))
     args = parser.parse_args()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     output = args.output
     state = None
     if args.state != "none":
@@ -91,23 +80,8 @@ def main() -> None:
             outputs.append(OutRecord(output, value, key))
         return BatchResult(outputs=outputs)
 
-    Stage(
-        args.group,
-        inputs=[args.input],
-        outputs={output: TOTALS_SCHEMA},
-        transform=without_state if state is None else with_state,
-        dlq_topic=args.dlq,
-        kafka=KafkaSettings(bootstrap_servers=args.bootstrap_servers),
-        registry=SchemaRegistrySettings(url=args.registry_url),
-        settings=StreamSettings(
-            processing_guarantee=args.guarantee,
-            batch_max_records=args.batch,
-            instance_id="0",
-            session_timeout_s=10,
-            health_port=args.health_port,
-        ),
-        state=state,
-    ).run()
+    transform = without_state if state is None else with_state
+    run_stage(args, {output: TOTALS_SCHEMA}, transform, state)
 
 
 if __name__ == "__main__":

@@ -11,16 +11,12 @@ applied twice to the state shows up in the outputs as well as in the final state
 
 from __future__ import annotations
 
-import argparse
-import logging
-import os
-import time
 from collections.abc import Sequence
 from typing import Any
 
-from streamops.runtime import BatchResult, InRecord, OutRecord, Stage, StreamSettings
-from streamops.settings import KafkaSettings, SchemaRegistrySettings
+from streamops.runtime import BatchResult, InRecord, OutRecord
 from streamops.state import StageState, StateSettings, StoreSpec
+from tests.support.stage_cli import run_stage, stage_arguments, throttle
 
 TOTALS_SCHEMA: dict[str, Any] = {
     "type": "record",
@@ -37,28 +33,17 @@ STORE = "totals"
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    for name in ("--input", "--output", "--dlq", "--group"):
-        parser.add_argument(name, required=True)
-    parser.add_argument("--guarantee", default="at_least_once")
-    parser.add_argument("--batch", type=int, default=5000)
-    parser.add_argument("--throttle-ms", type=float, default=0.0)
+    parser = stage_arguments()
     parser.add_argument("--progress", default=None)
     parser.add_argument("--backend", default="memory")
     parser.add_argument("--state-dir", default="var/state")
-    parser.add_argument("--health-port", type=int, default=0)
-    parser.add_argument("--instance", default="0")
-    parser.add_argument("--bootstrap-servers", default=os.environ.get("KAFKA_BOOTSTRAP_SERVERS"))
-    parser.add_argument("--registry-url", default=os.environ.get("SCHEMA_REGISTRY_URL"))
     args = parser.parse_args()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     state = StageState([StoreSpec(STORE)], StateSettings(backend=args.backend, dir=args.state_dir))
 
     def count(records: Sequence[InRecord]) -> BatchResult:
         if args.progress:
             _log_batch(args.progress, records)
-        if args.throttle_ms:
-            time.sleep(args.throttle_ms / 1000)
+        throttle(args)
         outputs = []
         for r in records:
             totals = state.partition(STORE, r.partition)
@@ -74,23 +59,7 @@ def main() -> None:
             )
         return BatchResult(outputs=outputs)
 
-    Stage(
-        args.group,
-        inputs=[args.input],
-        outputs={args.output: TOTALS_SCHEMA},
-        transform=count,
-        dlq_topic=args.dlq,
-        kafka=KafkaSettings(bootstrap_servers=args.bootstrap_servers),
-        registry=SchemaRegistrySettings(url=args.registry_url),
-        settings=StreamSettings(
-            processing_guarantee=args.guarantee,
-            batch_max_records=args.batch,
-            instance_id=args.instance,
-            session_timeout_s=10,
-            health_port=args.health_port,
-        ),
-        state=state,
-    ).run()
+    run_stage(args, {args.output: TOTALS_SCHEMA}, count, state)
 
 
 def _log_batch(path: str, records: Sequence[InRecord]) -> None:
