@@ -7,6 +7,7 @@ from typing import Any
 from confluent_kafka import TopicPartition
 from prometheus_client import CollectorRegistry
 
+from streamops.runtime import StreamSettings
 from streamops.runtime.stateful import Rebalance
 from streamops.settings import KafkaSettings
 from streamops.state import StageState, StoreSpec
@@ -42,13 +43,22 @@ def test_a_partition_resumes_after_what_its_state_applied() -> None:
 
     state = StageState([StoreSpec("s")], consumer_factory=changelog.consumer)  # type: ignore[arg-type]
     state.bind("p.stage", CollectorRegistry(), "new")
-    rebalance = Rebalance("p.stage", state, KafkaSettings())
+    beats: list[bool] = []
+    rebalance = Rebalance(
+        "p.stage",
+        state,
+        KafkaSettings(),
+        StreamSettings(),
+        on_progress=lambda: beats.append(rebalance.restoring),
+    )
     # the group's commit of partition 0 was lost (100 < 120); partition 2 has no state yet
     consumer = FakeGroupConsumer({("in", 0): 100, ("in", 1): 40, ("in", 2): 7})
     partitions = [TopicPartition("in", p) for p in (0, 1, 2)]
     rebalance.on_assign(consumer, partitions)  # type: ignore[arg-type]
 
     assert state.partition("s", 0).get("k") == 1, "restored before the first batch"
+    assert beats and all(beats), "the restore beats the stage's liveness, and it is not ready"
+    assert not rebalance.restoring
     offsets = {tp.partition: tp.offset for tp in consumer.assigned}
     assert offsets[0] == 120, "records 100..119 are in the state already: not applied twice"
     assert offsets[1] == 40

@@ -93,13 +93,14 @@ def test_an_aborted_batch_leaves_no_trace(state: StageState, changelog: FakeChan
 
 def test_a_failed_record_is_undone_to_its_savepoint(state: StageState) -> None:
     part = state.partition("counts", 0)
-    part.set("a", 1)
+    part.set("a", 1, time_ms=10)
     state.savepoint()
-    part.set("a", 2)
+    part.set("a", 2, time_ms=10**12)  # a record from the far future, which then raises
     part.set("b", 1)
     part.delete("a")
     state.rollback_to_savepoint()
     assert part.get("a") == 1 and part.get("b") is None
+    assert part.watermark_ms == 10, "nor does its event time move the TTL's clock"
 
 
 def test_revoked_partitions_are_dropped_and_restored_on_reassignment(
@@ -165,6 +166,7 @@ def test_keys_expire_in_event_time_with_tombstones_in_the_changelog(
     again.assign({0}, {})
     part = again.partition("counts", 0)
     assert part.get("old") is None and part.get("kept") == 2
+    assert part.watermark_ms == HOUR + 1, "the TTL's clock, from the offsets marker"
     part.set("later", 6, time_ms=2 * HOUR)
     records = commit_batch(again, changelog, {(IN, 0): 4})
     # cut-off 1 h: "kept" (0.5 h) goes; "rewritten" (1 h) and "new" (1 h + 1 ms) stay
@@ -208,3 +210,19 @@ def test_state_must_be_bound_before_use(changelog: FakeChangelog) -> None:
         StageState([StoreSpec("s"), StoreSpec("s")])
     with pytest.raises(ValueError, match="ttl_ms must be positive"):
         StoreSpec("s", ttl_ms=0)
+
+
+def test_a_key_rewritten_without_an_event_time_stops_expiring(
+    settings: StateSettings, changelog: FakeChangelog
+) -> None:
+    state = make_state(settings, changelog, ttl_ms=HOUR)
+    state.assign({0}, {})
+    state.partition("counts", 0).set("k", 1, time_ms=0)
+    commit_batch(state, changelog, {})
+    state.partition("counts", 0).set("k", 2)  # no event time: nothing to expire it by
+    commit_batch(state, changelog, {})
+    state.partition("counts", 0).set("clock", 0, time_ms=10 * HOUR)
+    records = commit_batch(state, changelog, {})
+    assert not [r for r in records if r.value is None], "the same in both stores"
+    assert state.partition("counts", 0).get("k") == 2
+    state.close()

@@ -92,9 +92,10 @@ class Cluster:
         return result
 
     def tick(self) -> None:
-        """Every replica's idle tick, then the reports they published reach the owner."""
-        for replica in self.replicas:
-            self._deliver(replica.tick())
+        """Every replica's idle tick; then the reports they published reach the owner in one
+        batch, in the order they were written, as the one-partition partials topic brings them."""
+        outputs = [o for replica in self.replicas for o in replica.tick().outputs]
+        self._deliver(BatchResult(outputs=outputs))
 
     def _deliver(self, result: BatchResult) -> None:
         self.alerts += [o.value for o in result.outputs if o.topic == TOPICS.alerts]  # type: ignore[misc]

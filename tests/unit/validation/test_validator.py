@@ -150,10 +150,28 @@ def test_the_owner_waits_for_a_late_partition_then_judges_without_it(fraud: Pipe
     cluster.clock.ms += RATE_WINDOW_MS
     cluster.tick()
     assert amount_alerts(cluster) == []  # partition 1's report is not in yet
-    cluster.clock.ms += 10_000  # the grace (10 s) has passed
+    cluster.clock.ms += 10_000
+    cluster.tick()
+    assert amount_alerts(cluster) == [], "no report says the grace has passed yet"
+    cluster.clock.ms += RATE_WINDOW_MS - 10_000  # the next interval's reports are 30 s late
     cluster.tick()
     assert [a["state"] for a in amount_alerts(cluster)] == ["OPEN"]
     assert silent.state.assigned == {1}
+
+
+def test_a_lagging_owner_does_not_judge_before_reading_the_reports(fraud: Pipeline) -> None:
+    cluster = Cluster(fraud, partitions=2, replicas=2)
+    cluster.tick()
+    cluster.send([clean(i) for i in range(300)], partition=0)
+    cluster.send([clean(i) | {"amount": None} for i in range(300, 600)], partition=1)
+    owner = cluster.owner()
+    cluster.clock.ms += 5 * RATE_WINDOW_MS  # the owner's own clock is far past any grace
+    owner.state.begin()  # ... but it has read no report of the windows yet: nothing judged
+    assert owner.validator.owner.decide(owner.state.partition("windows", 0)) == []
+    owner.state.rollback()
+    cluster.tick()  # the reports come in, both partitions': 50% fail, the alert opens
+    [opened] = amount_alerts(cluster)
+    assert opened["state"] == "OPEN" and opened["value"] == pytest.approx(0.5)
 
 
 def test_small_windows_are_not_judged(fraud: Pipeline) -> None:

@@ -6,9 +6,10 @@ partition and interval (`intervals.py`) to the stage's one-partition partials to
 replica holding that partition (state partition 0) is the owner. Its state holds the
 reports of the intervals not judged yet, where each window kind goes next, and the open
 alerts, so a new owner takes over exactly where the last one stopped. A window is judged
-once every partition has reported all of its intervals, or ``grace_ms`` after it ended
-(a replica that is down must not hold alerts back forever). So the verdicts do not
-depend on how many replicas there are.
+once every partition has reported all of its intervals, or once reports published
+``grace_ms`` after it ended have come in (a replica that is down must not hold alerts
+back forever; the clock is the reports', so a lagging owner does not judge early). So
+the verdicts do not depend on how many replicas there are.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from streamops_validation.intervals import interval_ms, millis
 OWNER_PARTITION = 0
 _INTERVALS = "owner:intervals"  # sorted starts of the intervals held
 _NEXT = "owner:next"  # window kind -> start of the next window to judge
+_CLOCK = "owner:clock"  # the latest produced_at of the reports combined
 
 
 @dataclass(frozen=True)
@@ -72,27 +74,40 @@ class Owner:
             state.set(_INTERVALS, sorted([*starts, start]))
         return True
 
-    def decide(self, state: PartitionState, now_ms: int) -> list[Judged]:
+    def observe_time(self, state: PartitionState, report: dict[str, Any]) -> None:
+        """Move the owner's clock: the latest time any replica published a report.
+
+        Grace counts on this clock, not on the owner's own: an owner that lags behind the
+        partials topic (after a failover, or a batch of old raw events first) must not
+        judge a window without reports already written, only not read yet.
+        """
+        produced = millis(report["produced_at"])
+        if produced > state.get(_CLOCK, produced - 1):
+            state.set(_CLOCK, produced)
+
+    def decide(self, state: PartitionState) -> list[Judged]:
         """Judge every window whose reports are all in, or whose grace has passed."""
         starts: list[int] = state.get(_INTERVALS, [])
-        if not starts:
+        clock: int | None = state.get(_CLOCK)
+        if not starts or clock is None:
             return []
         following: dict[str, int] = state.get(_NEXT, {})
         judged: list[Judged] = []
         for kind, size in self.kinds.items():
             window_start = following.get(kind, starts[0] - starts[0] % size)
-            while window_start + size <= now_ms:
+            while window_start + size <= clock:
                 held = [state.get(f"owner:{s}") for s in self._intervals(window_start, size)]
-                if not self._ready(held, window_start + size, now_ms):
+                if not self._ready(held, window_start + size, clock):
                     break
                 judged.append(self._judge(state, kind, window_start, size, held))
                 window_start += size
-            following[kind] = window_start
-        state.set(_NEXT, following)
-        done = min(following.values())
-        for start in (s for s in starts if s < done):
-            state.delete(f"owner:{start}")
-        state.set(_INTERVALS, [s for s in starts if s >= done])
+            following = {**following, kind: window_start}
+        if following != state.get(_NEXT, {}):  # an idle owner writes nothing
+            state.set(_NEXT, following)
+            done = min(following.values())
+            for start in (s for s in starts if s < done):
+                state.delete(f"owner:{start}")
+            state.set(_INTERVALS, [s for s in starts if s >= done])
         return judged
 
     def _intervals(self, start: int, size: int) -> Iterator[int]:

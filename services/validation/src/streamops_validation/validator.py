@@ -92,6 +92,7 @@ class Validator:
         for r in records:
             if r.topic == self.topics.partials:
                 owner_state = owner_state or self.state.partition(WINDOWS, OWNER_PARTITION)
+                self.owner.observe_time(owner_state, r.value)
                 if not self.owner.combine(owner_state, r.value) and self.metrics is not None:
                     self.metrics.late_reports.labels(self.metrics.pipeline).inc()
         if events:
@@ -109,7 +110,7 @@ class Validator:
                     outputs.append(OutRecord(self.topics.partials, report, key=str(p)))
         if OWNER_PARTITION in self.state.assigned:
             owner_state = self.state.partition(WINDOWS, OWNER_PARTITION)
-            judged = self.owner.decide(owner_state, now)
+            judged = self.owner.decide(owner_state)
             outputs += [
                 OutRecord(self.topics.alerts, a, key=a["alert_id"])
                 for j in judged

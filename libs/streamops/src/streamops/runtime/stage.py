@@ -92,6 +92,7 @@ class Stage:
         self._started = False  # clients up, schemas registered, transactions initialised
         self._registry_ok = True
         self._heartbeat = time.monotonic()
+        self._rebalance: Rebalance | None = None
         self.health_port: int | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -106,8 +107,13 @@ class Stage:
         return time.monotonic() - self._heartbeat < limit
 
     def ready(self) -> bool:
-        """Clients created, schemas registered, transactions initialised, registry reachable."""
-        return self._started and self._registry_ok
+        """Clients created, schemas registered, transactions initialised, registry reachable,
+        state restored."""
+        restoring = self._rebalance is not None and self._rebalance.restoring
+        return self._started and self._registry_ok and not restoring
+
+    def _beat(self) -> None:
+        self._heartbeat = time.monotonic()
 
     def run(self) -> None:
         """Process batches until stopped; outputs of the last batch are committed before return."""
@@ -139,13 +145,7 @@ class Stage:
         )
         if self.state is not None:
             prepare_state(
-                self.state,
-                self.name,
-                self.inputs,
-                self.kafka,
-                self.metrics.registry,
-                self.settings.instance_id,
-                self.settings.operation_timeout_s,
+                self.state, self.name, self.inputs, self.kafka, self.metrics, self.settings
             )
         consumer = Consumer(
             consumer_config(
@@ -163,13 +163,10 @@ class Stage:
             if self.state is None:
                 consumer.subscribe(self.inputs)
             else:
-                rebalance = Rebalance(self.name, self.state, self.kafka)
-                consumer.subscribe(
-                    self.inputs,
-                    on_assign=rebalance.on_assign,
-                    on_revoke=rebalance.on_revoke,
-                    on_lost=rebalance.on_revoke,
+                self._rebalance = Rebalance(
+                    self.name, self.state, self.kafka, self.settings, self._beat
                 )
+                self._rebalance.subscribe(consumer, self.inputs)
             self._started = True
             log.info(
                 "stage %s: consuming %s (%s)",

@@ -8,14 +8,15 @@ a restore never races a batch of the same partitions.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from confluent_kafka import Consumer, TopicPartition
 from confluent_kafka.admin import AdminClient
-from prometheus_client import CollectorRegistry
 
 from streamops.runtime.clients import restore_consumer_config
 from streamops.runtime.guarantees import Pending, WritePhase
+from streamops.runtime.metrics import StageMetrics
+from streamops.runtime.settings import StreamSettings
 from streamops.settings import KafkaSettings
 from streamops.state import StageState
 from streamops.state.records import ChangelogRecord
@@ -29,22 +30,32 @@ def prepare_state(
     stage: str,
     inputs: list[str],
     kafka: KafkaSettings,
-    registry: CollectorRegistry,
-    instance_id: str,
-    timeout_s: float,
+    metrics: StageMetrics,
+    settings: StreamSettings,
 ) -> None:
     """Bind the state to ``stage`` and create its changelog topics if missing.
 
     Changelogs get as many partitions as the widest input: state partition n is the state
     of input partition n.
     """
-    state.bind(stage, registry, instance_id)
+    timeout_s = settings.operation_timeout_s
+    state.bind(stage, metrics.registry, settings.instance_id)
     admin = AdminClient(kafka.client_config())
     metadata = admin.list_topics(timeout=timeout_s)
     missing = [t for t in inputs if t not in metadata.topics]
     if missing:
         raise TopicError(f"stage {stage}: input topics {missing} do not exist; create them first")
-    partitions = max(len(metadata.topics[t].partitions) for t in inputs)
+    counts = {t: len(metadata.topics[t].partitions) for t in inputs}
+    partitions = max(counts.values())
+    # The range assignor gives partition n of every topic to the same member only when the
+    # topics have the same number of partitions (a one-partition topic goes with partition 0).
+    uneven = {t: n for t, n in counts.items() if n not in (1, partitions)}
+    if uneven:
+        raise TopicError(
+            f"stage {stage}: a stage with state needs co-partitioned inputs (the same number of "
+            f"partitions, or one), but has {counts}: repartition {sorted(uneven)} to "
+            f"{partitions} partitions"
+        )
     report = ensure_topics(admin, state.changelog_topics(partitions), timeout_s=timeout_s)
     if not report.ok:
         log.warning("stage %s: changelog topics differ:\n%s", stage, report.render())
@@ -53,35 +64,62 @@ def prepare_state(
 class Rebalance:
     """The consumer's rebalance callbacks: restore assigned partitions, drop revoked ones."""
 
-    def __init__(self, stage: str, state: StageState, kafka: KafkaSettings) -> None:
+    def __init__(
+        self,
+        stage: str,
+        state: StageState,
+        kafka: KafkaSettings,
+        settings: StreamSettings,
+        on_progress: Callable[[], None],
+    ) -> None:
         self.stage = stage
         self.state = state
         self.restore_config = restore_consumer_config(stage, kafka)
+        #: called while a restore runs: the stage is alive, though its loop is not turning
+        self.on_progress = on_progress
+        # a previous owner's open transaction holds the offsets back until it ends
+        self.committed_timeout_s = settings.transaction_timeout_s + 10
+        #: a restore is under way (the stage is not ready meanwhile)
+        self.restoring = False
+
+    def subscribe(self, consumer: Consumer, inputs: list[str]) -> None:
+        """Subscribe ``consumer`` to ``inputs`` with these callbacks."""
+        consumer.subscribe(
+            inputs, on_assign=self.on_assign, on_revoke=self.on_revoke, on_lost=self.on_revoke
+        )
 
     def on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         numbers = {tp.partition for tp in partitions}
-        seconds = self.state.assign(numbers, self.restore_config)
+        # The group's offsets first: a read_committed consumer gets them only once the
+        # previous owner's open transaction is over, so the changelog read after them
+        # holds everything that transaction committed.
+        committed = consumer.committed(partitions, timeout=self.committed_timeout_s)
+        self.restoring = True
+        try:
+            seconds = self.state.assign(numbers, self.restore_config, self.on_progress)
+        finally:
+            self.restoring = False
         log.info(
             "stage %s: assigned partitions %s, state restored in %.2f s",
             self.stage,
             sorted(numbers),
             seconds,
         )
-        self._resume_after_applied(consumer, partitions)
+        self._resume_after_applied(committed, partitions)
         consumer.assign(partitions)
 
     def on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         self.state.revoke({tp.partition for tp in partitions})
 
-    def _resume_after_applied(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+    def _resume_after_applied(
+        self, group: list[TopicPartition], partitions: list[TopicPartition]
+    ) -> None:
         """Start each partition where its state says, so no record is applied twice.
 
         The state's offsets and the group's move in one transaction, so they agree; if
         the group's were lost or reset, the state's are the truth for this stage.
         """
-        committed = {
-            (tp.topic, tp.partition): tp.offset for tp in consumer.committed(partitions, timeout=30)
-        }
+        committed = {(tp.topic, tp.partition): tp.offset for tp in group}
         for tp in partitions:
             applied = self.state.applied_offsets(tp.partition).get(tp.topic)
             if applied is None:

@@ -14,11 +14,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import msgpack
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, TopicPartition
 
 from streamops.state.base import Change, PartitionStore
-from streamops.state.records import DATA_PREFIX, MARKER_KEY, entry_time
+from streamops.state.records import DATA_PREFIX, MARKER_KEY, entry_time, read_marker
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +43,7 @@ def restore(
     targets: Sequence[RestoreTarget],
     chunk: int,
     consumer_factory: ConsumerFactory = Consumer,
+    on_progress: Callable[[], None] | None = None,
 ) -> float:
     """Rebuild every target store from its changelog partition; returns the seconds taken.
 
@@ -96,8 +96,15 @@ def restore(
                             target.watermark_ms = event_time
                     if len(changes) >= chunk:
                         _flush(target, changes, {})
-                elif key == MARKER_KEY:
-                    _flush(target, changes, msgpack.unpackb(value) if value else {})
+                elif key == MARKER_KEY and value is not None:
+                    offsets, watermark = read_marker(value)
+                    if watermark is not None and (
+                        target.watermark_ms is None or watermark > target.watermark_ms
+                    ):
+                        target.watermark_ms = watermark
+                    _flush(target, changes, offsets)
+            if on_progress is not None:
+                on_progress()
             if time.monotonic() - last_report > 10:
                 last_report = time.monotonic()
                 done = sum(t.records for t in targets)

@@ -16,6 +16,7 @@ import msgpack
 from rocksdict import BlockBasedOptions, Cache, Options, Rdict, WriteBatch, WriteOptions
 
 from streamops.state.base import Change, PartitionStore
+from streamops.state.records import entry_time
 from streamops.state.settings import StateSettings
 
 _TTL, _META = "ttl", "meta"
@@ -106,7 +107,7 @@ class DiskStore(PartitionStore):
             key = entry[8:]
             value = self._db.get(key)
             # an index entry is live only if the key still carries that time
-            if value is not None and msgpack.unpackb(value)[0] == int.from_bytes(entry[:8]) - _SIGN:
+            if value is not None and entry_time(value) == int.from_bytes(entry[:8]) - _SIGN:
                 found.append(key)
             else:
                 stale.delete(entry, self._ttl)

@@ -10,7 +10,7 @@ partition n of every input topic (inputs are co-partitioned by key).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from confluent_kafka import Consumer
@@ -88,8 +88,16 @@ class StageState:
     def changelog(self, store: str) -> str:
         return changelog_topic(self._bound(), store, 1).name
 
-    def assign(self, partitions: Iterable[int], consumer_config: dict[str, Any]) -> float:
-        """Create and restore the new partitions; returns the seconds the restore took."""
+    def assign(
+        self,
+        partitions: Iterable[int],
+        consumer_config: dict[str, Any],
+        on_progress: Callable[[], None] | None = None,
+    ) -> float:
+        """Create and restore the new partitions; returns the seconds the restore took.
+
+        ``on_progress`` is called now and then while the restore reads (a liveness beat).
+        """
         targets = []
         for p in sorted(set(partitions) - self.assigned):
             for name, spec in self.specs.items():
@@ -97,7 +105,11 @@ class StageState:
                 self._parts[(name, p)] = PartitionState(name, p, store)
                 targets.append(RestoreTarget(name, self.changelog(name), p, store))
         seconds = restore(
-            consumer_config, targets, self.settings.restore_batch_records, self._consumer_factory
+            consumer_config,
+            targets,
+            self.settings.restore_batch_records,
+            self._consumer_factory,
+            on_progress,
         )
         m = self._bound_metrics()
         for t in targets:
@@ -157,7 +169,8 @@ class StageState:
             changes, written, size = part.changelog(topic)
             self._prepared[(name, p)] = changes
             records += written
-            marker = marker_record(topic, p, {**part.store.offsets(), **by_partition.get(p, {})})
+            offsets_after = {**part.store.offsets(), **by_partition.get(p, {})}
+            marker = marker_record(topic, p, offsets_after, part.watermark_ms)
             records.append(marker)
             size += len(marker.key) + len(marker.value or b"")
             m.changelog_records.labels(m.stage, name).inc(len(written) + 1)
@@ -216,7 +229,7 @@ class StageState:
             held = sum(part.store.count() for part in parts)
             if held + sum(part.written_count for part in parts) <= self.settings.memory_max_keys:
                 continue  # even if every write were a new key (the usual case: cheap to tell)
-            new = sum(part.store.new_keys(part.written_keys()) for part in parts)
+            new = sum(part.store.new_keys(part.set_keys()) for part in parts)
             if held + new > self.settings.memory_max_keys:
                 raise StateFullError(
                     f"store {name!r} of stage {self._stage} would hold {held + new:,} keys, "

@@ -40,11 +40,17 @@ class MemoryStore(PartitionStore):
             time_ms, value = change
             data[key] = value
             size += len(key) + len(value)
-            if index and time_ms is not None:
-                times[key] = time_ms
-                heapq.heappush(heap, (time_ms, key))
+            if index:
+                if time_ms is None:
+                    times.pop(key, None)  # no event time: nothing to expire it by
+                elif times.get(key) != time_ms:
+                    times[key] = time_ms
+                    heapq.heappush(heap, (time_ms, key))
         self._bytes = size
         self._offsets.update(offsets)
+        if len(heap) > 2 * len(times) + 1024:  # stale entries of rewritten keys: drop them
+            self._heap = [(t, k) for k, t in times.items()]
+            heapq.heapify(self._heap)
 
     def offsets(self) -> dict[str, int]:
         return dict(self._offsets)
@@ -52,9 +58,12 @@ class MemoryStore(PartitionStore):
     def expired(self, before_ms: int, limit: int) -> list[bytes]:
         found: list[bytes] = []
         heap, times = self._heap, self._times
+        seen: set[bytes] = set()
         while heap and heap[0][0] < before_ms and len(found) < limit:
             time_ms, key = heapq.heappop(heap)
-            if times.get(key) == time_ms:  # not overwritten since (else a stale entry)
+            # not rewritten since (else a stale entry), and each key once
+            if times.get(key) == time_ms and key not in seen:
+                seen.add(key)
                 found.append(key)
         for key in found:  # still in the store until the batch deleting them commits
             heapq.heappush(heap, (times[key], key))

@@ -41,6 +41,7 @@ class PartitionState:
         #: the highest event time written so far (committed or buffered); drives the TTL
         self.watermark_ms: int | None = None
         self._committed_watermark_ms: int | None = None
+        self._savepoint_watermark_ms: int | None = None
 
     # -- the transform's side ----------------------------------------------------------
 
@@ -79,6 +80,10 @@ class PartitionState:
     def written_keys(self) -> Iterator[bytes]:
         return iter(self._writes)
 
+    def set_keys(self) -> Iterator[bytes]:
+        """Keys the batch gives a value (not the ones it deletes)."""
+        return (k for k, w in self._writes.items() if w is not None)
+
     @property
     def written_count(self) -> int:
         return len(self._writes)
@@ -105,6 +110,7 @@ class PartitionState:
     def savepoint(self) -> None:
         """Start journaling, so that `rollback_to_savepoint` can undo what follows."""
         self._journal = []
+        self._savepoint_watermark_ms = self.watermark_ms
 
     def rollback_to_savepoint(self) -> None:
         """Undo the writes since `savepoint` (a record's, when a batch is redone one by one)."""
@@ -114,6 +120,7 @@ class PartitionState:
             else:
                 self._writes[k] = previous
         self._journal = []
+        self.watermark_ms = self._savepoint_watermark_ms  # the record's times do not count
 
     def clear(self, committed: bool) -> None:
         """Drop the buffer: after a commit (it is in the store) or an abort (it never happened)."""

@@ -6,8 +6,9 @@ partition n of the changelog holds state partition n. Two kinds of record:
 - data: key ``b"d" + key``, value the stored bytes (msgpack of the event time and the
   value), or a tombstone for a deleted or expired key;
 - the offsets marker: key ``b"m:offsets"``, value a msgpack map of the next input offset
-  per input topic, written with every batch. Compaction keeps the newest, so a restored
-  partition knows which input records its state already reflects.
+  per input topic and the partition's event-time watermark, written with every batch.
+  Compaction keeps the newest, so a restored partition knows which input records its
+  state already reflects, and its TTL goes on from the same clock.
 """
 
 from __future__ import annotations
@@ -39,9 +40,19 @@ def data_record(topic: str, partition: int, key: bytes, change: Change) -> Chang
     )
 
 
-def marker_record(topic: str, partition: int, offsets: Mapping[str, int]) -> ChangelogRecord:
-    """The record saying which input offsets the partition's state reflects."""
-    return ChangelogRecord(topic, partition, MARKER_KEY, msgpack.packb(dict(offsets)))
+def marker_record(
+    topic: str, partition: int, offsets: Mapping[str, int], watermark_ms: int | None = None
+) -> ChangelogRecord:
+    """The record saying which input offsets the partition's state reflects, and the highest
+    event time it has seen (the TTL's clock, which must not go back after a restore)."""
+    value = msgpack.packb({"offsets": dict(offsets), "watermark": watermark_ms})
+    return ChangelogRecord(topic, partition, MARKER_KEY, value)
+
+
+def read_marker(value: bytes) -> tuple[dict[str, int], int | None]:
+    """The input offsets and the watermark of an offsets marker."""
+    marker = msgpack.unpackb(value)
+    return dict(marker["offsets"]), marker["watermark"]
 
 
 #: Packs an (event time, value) pair into stored bytes. One packer for the process:
@@ -65,8 +76,8 @@ def entry_time(data: bytes) -> int | None:
     """The event time of a stored value without decoding the value (restores read millions).
 
     msgpack writes the pair as 0x92 (an array of two), then the time: 0xc0 for None, 0xcf or
-    0xd3 and 8 big-endian bytes for the epoch milliseconds of any date after 1970-01-04;
-    anything else takes the full decode.
+    0xd3 and 8 big-endian bytes for epoch milliseconds from 2^32 on (any date after
+    1970-02-19); anything else takes the full decode.
     """
     if len(data) >= 10 and data[0] == 0x92:
         tag = data[1]
