@@ -54,7 +54,9 @@ def test_a_partition_resumes_after_what_its_state_applied() -> None:
     # the group's commit of partition 0 was lost (100 < 120); partition 2 has no state yet
     consumer = FakeGroupConsumer({("in", 0): 100, ("in", 1): 40, ("in", 2): 7})
     partitions = [TopicPartition("in", p) for p in (0, 1, 2)]
+    assert not rebalance.settled, "not ready before the group has given it its partitions"
     rebalance.on_assign(consumer, partitions)  # type: ignore[arg-type]
+    assert rebalance.settled
 
     assert state.partition("s", 0).get("k") == 1, "restored before the first batch"
     assert beats and all(beats), "the restore beats the stage's liveness, and it is not ready"

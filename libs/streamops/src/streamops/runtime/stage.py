@@ -108,9 +108,9 @@ class Stage:
 
     def ready(self) -> bool:
         """Clients created, schemas registered, transactions initialised, registry reachable,
-        state restored."""
-        restoring = self._rebalance is not None and self._rebalance.restoring
-        return self._started and self._registry_ok and not restoring
+        and with state: in the group with its partitions restored."""
+        settled = self._rebalance is None or self._rebalance.settled
+        return self._started and self._registry_ok and settled
 
     def _beat(self) -> None:
         self._heartbeat = time.monotonic()

@@ -81,6 +81,12 @@ class Rebalance:
         self.committed_timeout_s = settings.transaction_timeout_s + 10
         #: a restore is under way (the stage is not ready meanwhile)
         self.restoring = False
+        self._assigned = False  # the group gave this replica its (possibly empty) share once
+
+    @property
+    def settled(self) -> bool:
+        """In the group with its partitions restored: ready to process."""
+        return self._assigned and not self.restoring
 
     def subscribe(self, consumer: Consumer, inputs: list[str]) -> None:
         """Subscribe ``consumer`` to ``inputs`` with these callbacks."""
@@ -99,6 +105,7 @@ class Rebalance:
             seconds = self.state.assign(numbers, self.restore_config, self.on_progress)
         finally:
             self.restoring = False
+        self._assigned = True
         log.info(
             "stage %s: assigned partitions %s, state restored in %.2f s",
             self.stage,
