@@ -114,6 +114,30 @@ def wait_for(condition: Callable[[], bool], timeout_s: float, what: str, log_fil
         time.sleep(0.1)
 
 
+def kill_after(
+    stage: subprocess.Popen[bytes],
+    committed: Callable[[], int],
+    threshold: int,
+    log_file: Path,
+    timeout_s: float = 180,
+    just_before: Callable[[], None] | None = None,
+) -> None:
+    """Wait until ``threshold`` input records are committed, check the stage is still
+    alive (it did not die by itself), call ``just_before`` (e.g. wait for a batch to
+    begin), then SIGKILL the stage and reap it."""
+    wait_for(
+        lambda: committed() >= threshold or stage.poll() is not None,
+        timeout_s,
+        f"{threshold} committed records",
+        log_file,
+    )
+    assert stage.poll() is None, f"stage died by itself:\n{log_file.read_text()[-3000:]}"
+    if just_before is not None:
+        just_before()
+    stage.kill()
+    stage.wait()
+
+
 def produce_payments(bootstrap_servers: str, registry_url: str, topic: str, ids: range) -> None:
     """Produce ``payment(i)`` for each i, keyed by customer, and check every delivery.
 

@@ -14,7 +14,13 @@ from confluent_kafka.serialization import MessageField, SerializationContext
 from tests.support.confluent import avro_deserializer, registry_client
 from tests.support.kafka import read_all
 from tests.support.records import payment
-from tests.support.stage_process import PassThrough, committed_total, produce_payments, wait_for
+from tests.support.stage_process import (
+    PassThrough,
+    committed_total,
+    kill_after,
+    produce_payments,
+    wait_for,
+)
 
 TOTAL = 50_000
 PARTITIONS = 3
@@ -43,15 +49,7 @@ def test_stage_survives_three_sigkills(
     stage = start()
     committed_at_kill = []
     for threshold in KILL_AT:
-        wait_for(
-            lambda t=threshold, s=stage: progress() >= t or s.poll() is not None,
-            120,
-            f"{threshold} committed records",
-            log_file,
-        )
-        assert stage.poll() is None, f"stage died by itself:\n{log_file.read_text()[-3000:]}"
-        stage.kill()
-        stage.wait()
+        kill_after(stage, progress, threshold, log_file, timeout_s=120)
         committed_at_kill.append(progress())
         stage = start()
     assert all(c < TOTAL for c in committed_at_kill), committed_at_kill  # killed mid-stream

@@ -25,6 +25,7 @@ from tests.support.stage_process import (
     PassThrough,
     committed_offsets,
     committed_total,
+    kill_after,
     wait_for,
 )
 
@@ -124,23 +125,15 @@ def test_state_and_outputs_survive_three_kills_inside_open_batches(
     def done() -> int:
         return committed_total(kafka, wiring.group, wiring.source, PARTITIONS)
 
+    def batch_begins() -> None:  # the transform is in it now (200 ms sleep): kill there
+        seen = len(progress.read_text().splitlines())
+        wait_for(lambda: len(progress.read_text().splitlines()) > seen, 30, "a new batch", log_file)
+
     stage = start()
     open_at_kill = []
     for threshold in KILL_AT:
-        wait_for(
-            lambda t=threshold, s=stage: done() >= t or s.poll() is not None,
-            180,
-            f"{threshold} committed records",
-            log_file,
-        )
-        assert stage.poll() is None, f"stage died by itself:\n{log_file.read_text()[-3000:]}"
-        seen = len(progress.read_text().splitlines())
-        wait_for(
-            lambda n=seen: len(progress.read_text().splitlines()) > n, 30, "a new batch", log_file
-        )
-        batch = last_batch(progress)  # the transform is in this batch now (200 ms sleep)
-        stage.kill()
-        stage.wait()
+        kill_after(stage, done, threshold, log_file, just_before=batch_begins)
+        batch = last_batch(progress)
         committed = committed_offsets(kafka, wiring.group, wiring.source, PARTITIONS)
         # the kill landed in an open batch: its records were taken but not committed
         assert all(committed[p] <= last for p, last in batch), (batch, committed)

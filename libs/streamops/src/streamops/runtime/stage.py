@@ -175,7 +175,7 @@ class Stage:
                 self.settings.processing_guarantee,
             )
             while not self._stopping.is_set():
-                self._heartbeat = time.monotonic()
+                self._beat()
                 messages = consumer.consume(
                     self.settings.batch_max_records, self.settings.batch_max_wait_s
                 )
@@ -262,7 +262,7 @@ class Stage:
         def unavailable(_error: Exception, _wait: float) -> None:
             self._registry_ok = False  # /readyz says 503 meanwhile
             self.metrics.registry_retries.inc()
-            self._heartbeat = time.monotonic()  # waiting for the registry is not being stuck
+            self._beat()  # waiting for the registry is not being stuck
 
         result = retry_while_unavailable(
             attempt,
