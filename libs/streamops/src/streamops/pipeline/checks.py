@@ -94,6 +94,33 @@ def check_spec(spec: PipelineSpec, schema: dict[str, Any]) -> list[Problem]:
         for i, name in enumerate(window.unique):
             need(("expectations", "window", "unique", i), name)
 
+    if spec.features:
+        for i, aggregate in enumerate(spec.features.aggregates):
+            if aggregate.field is None:
+                continue
+            path = ("features", "aggregates", i)
+            found = need(path, aggregate.field)
+            if found is None:
+                continue
+            if aggregate.numeric and found.name not in _NUMERIC:
+                problems.append(
+                    Problem(path, f"{aggregate.function} needs a number field, not {found.name}")
+                )
+            elif found.name in ("record", "array", "map", "union", "bytes", "fixed"):
+                problems.append(
+                    Problem(path, f"distinct needs a scalar field, not {found.name}")
+                )
+        dropped = {a.field for a in spec.features.aggregates} & {
+            n for n, t in spec.pii.fields.items() if t == "drop"
+        }
+        if dropped:
+            problems.append(
+                Problem(
+                    ("features", "aggregates"),
+                    f"{sorted(dropped)} are dropped by pii: no event carries them",
+                )
+            )
+
     for name, treatment in spec.pii.fields.items():
         path = ("pii", "fields", name)
         found = need(path, name)

@@ -81,6 +81,7 @@ _SHAPES: tuple[_Shape, ...] = (
     _Shape("events.dlq", True, _delete(30), irreplaceable=False),
     _Shape("features", True, _delete(30), irreplaceable=False),
     _Shape("labels", True, _delete(30), irreplaceable=True),
+    _Shape("labels.valid", True, _delete(30), irreplaceable=False),
     _Shape("predictions", True, _delete(30), irreplaceable=False),
     _Shape(
         "alerts",
@@ -137,6 +138,11 @@ class TopicNames:
     @property
     def labels(self) -> str:
         return self._name("labels")
+
+    @property
+    def labels_valid(self) -> str:
+        """Labels that passed validation's checks: what training and monitoring read."""
+        return self._name("labels.valid")
 
     @property
     def predictions(self) -> str:
@@ -215,9 +221,9 @@ def pipeline_topics(
     replication_factor: int | None = None,
     overrides: Mapping[str, Mapping[str, str]] | None = None,
 ) -> list[TopicSpec]:
-    """The nine topics of ``pipeline``, in data-flow order.
+    """The ten topics of ``pipeline``, in data-flow order.
 
-    ``partitions`` applies to the six event topics (state topics and alerts have one).
+    ``partitions`` applies to the seven keyed topics (state topics and alerts have one).
     ``replication_factor`` of None (or -1) leaves it to the broker default; production
     passes 3. ``overrides`` maps a suffix from `TOPIC_SUFFIXES` to topic configs that
     replace or extend the catalog's, e.g. ``{"features": {"retention.ms": "..."}}``.

@@ -1,0 +1,22 @@
+"""Per-entity window features in event time, shared by the features service and serving.
+
+`feature_set` compiles a pipeline's ``features:`` section; `FeatureEngine` applies a batch
+of events to a partition's state (the service); `OnlineView` rebuilds the entities' state
+from the service's changelog and computes the vector of an event it has not seen (serving),
+both with the same `WindowComputer`.
+"""
+
+from streamops.features.compute import WindowComputer
+from streamops.features.definition import RECORD_FIELDS, Feature, FeatureSet, feature_set
+from streamops.features.engine import STORE, FeatureEngine, feature_store
+
+__all__ = [
+    "RECORD_FIELDS",
+    "STORE",
+    "Feature",
+    "FeatureEngine",
+    "FeatureSet",
+    "WindowComputer",
+    "feature_set",
+    "feature_store",
+]

@@ -1,0 +1,184 @@
+"""The one implementation of the window features: the service and the online view run it.
+
+An entity's state (its *rows*) is a list ``[times, column, column, ...]``: the event times
+of its events, sorted, and beside them the values of the fields the features read
+(`FeatureSet.fields`), as msgpack stores them. `WindowComputer.compute` places a new event
+among the rows and computes its vector; the definitions, which a brute-force test
+re-implements, are in services/features/README.md ("What a feature means").
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_right
+from collections.abc import Sequence
+from datetime import datetime
+from operator import itemgetter
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from streamops.features.definition import FeatureSet
+
+Rows = list[list[Any]]
+_HOUR_MS, _DAY_MS = 3_600_000, 86_400_000
+_EVENT = ("seconds_since_previous", "hour_of_day", "day_of_week")
+
+
+def new_rows(fields: int) -> Rows:
+    """The state of an entity with no events yet."""
+    return [[] for _ in range(fields + 1)]
+
+
+def evict(rows: Rows, before_ms: int) -> None:
+    """Drop the rows at or before ``before_ms``: no later computation can read them."""
+    cut = bisect_right(rows[0], before_ms)
+    if cut:
+        for column in rows:
+            del column[:cut]
+
+
+def numeric_stats(window: list[Any], value: Any) -> tuple[Any, ...]:
+    """(sum, mean, std, min, max, value over mean) of the non-null numbers of ``window``.
+
+    Sums are exactly rounded (fsum), so they do not depend on the order of the rows; the
+    standard deviation is the population one (divided by n), in two passes for precision.
+    """
+    if None in window:
+        window = [v for v in window if v is not None]
+    n = len(window)
+    if n == 1:
+        only = float(window[0])
+        ratio = value / only if value is not None and only else None
+        return only, only, 0.0, only, only, ratio
+    if n == 0:
+        return 0.0, None, None, None, None, None
+    total = math.fsum(window)
+    mean = total / n
+    std = math.sqrt(math.fsum([(v - mean) * (v - mean) for v in window]) / n)
+    ratio = value / mean if value is not None and mean else None
+    return total, mean, std, float(min(window)), float(max(window)), ratio
+
+
+def distinct_count(window: list[Any]) -> int:
+    """How many different non-null values ``window`` holds."""
+    found = set(window)
+    return len(found) - (None in found)
+
+
+_NUMERIC = ("sum", "mean", "std", "min", "max", "ratio_to_mean")
+
+
+class WindowComputer:
+    """Computes feature vectors of one `FeatureSet` against an entity's rows."""
+
+    def __init__(self, features: FeatureSet) -> None:
+        self.features = features
+        self.windows = features.windows_ms
+        self.grace = features.grace_ms
+        self.horizon = features.horizon_ms
+        self.columns = len(features.fields)
+        column = {name: i + 1 for i, name in enumerate(features.fields)}
+        window = {w: i for i, w in enumerate(self.windows)}
+        spec = features.spec
+        self._numeric = [column[a.field] for a in spec.aggregates if a.numeric and a.field]
+        self._numeric = list(dict.fromkeys(self._numeric))
+        self._distinct = list(
+            dict.fromkeys(column[a.field] for a in spec.aggregates if a.function == "distinct")
+        )
+        self._event = [f.function for f in features.features if f.window_ms is None]
+        # where each feature sits in the flat list compute() builds: per window, the count,
+        # then 6 numeric statistics per numeric column, then 1 per distinct column; then the
+        # per-event values
+        per_window = 1 + 6 * len(self._numeric) + len(self._distinct)
+        index = []
+        for f in features.features:
+            if f.window_ms is None:
+                index.append(per_window * len(self.windows) + self._event.index(f.function))
+                continue
+            base = per_window * window[f.window_ms]
+            if f.function == "count":
+                index.append(base)
+            elif f.function == "distinct":
+                index.append(base + 1 + 6 * len(self._numeric) + self._distinct.index(column[f.field]))
+            else:
+                offset = 1 + 6 * self._numeric.index(column[f.field or ""])
+                index.append(base + offset + _NUMERIC.index(f.function))
+        self._order = itemgetter(*index) if len(index) > 1 else (lambda flat: (flat[index[0]],))
+        zone = features.spec.timezone
+        self.zone = None if zone == "UTC" else ZoneInfo(zone)
+
+    def is_late(self, time_ms: int, watermark_ms: int | None) -> bool:
+        """Whether an event of ``time_ms`` is behind the partition's watermark by more than
+        the grace: it is then computed against the current state but not added to it."""
+        return watermark_ms is not None and time_ms < watermark_ms - self.grace
+
+    def compute(
+        self,
+        rows: Rows,
+        time_ms: int,
+        values: Sequence[Any],
+        watermark_ms: int | None,
+        add: bool = True,
+    ) -> tuple[list[Any], bool]:
+        """The vector of an event (its time, its values of `FeatureSet.fields`) and whether
+        it is late. ``watermark_ms`` is its partition's newest event time before it.
+
+        With ``add`` an event on time is added to ``rows`` (the service); a late one, or any
+        without ``add`` (the online view asking about an event it has not seen), leaves
+        them as they were.
+        """
+        late = self.is_late(time_ms, watermark_ms)
+        times = rows[0]
+        pos = bisect_right(times, time_ms)
+        if pos == len(times):
+            for column, value in zip(rows, (time_ms, *values), strict=True):
+                column.append(value)
+        else:
+            for column, value in zip(rows, (time_ms, *values), strict=True):
+                column.insert(pos, value)
+        floor = None if watermark_ms is None else watermark_ms - self.horizon
+        starts = []
+        for w in self.windows:
+            start = time_ms - w
+            if floor is not None and floor > start:
+                start = floor  # late: what is older than the horizon is gone
+            starts.append(bisect_right(times, start, 0, pos))
+        end = pos + 1
+        # One pass per (column, first row): windows that start at the same row share it (a
+        # quiet entity's windows often hold the same few events). `_order` then picks each
+        # feature from the concatenation of what the passes returned.
+        done: dict[tuple[int, int], tuple[Any, ...]] = {}
+        flat: list[Any] = []
+        for wi, start in enumerate(starts):
+            flat.append(end - start)
+            for col in self._numeric:
+                got = done.get((col, start))
+                if got is None:
+                    got = done[(col, start)] = numeric_stats(rows[col][start:end], values[col - 1])
+                flat.extend(got)
+            for col in self._distinct:
+                got = done.get((-col, start))
+                if got is None:
+                    got = done[(-col, start)] = (distinct_count(rows[col][start:end]),)
+                flat.extend(got)
+        for function in self._event:
+            flat.append(self._event_value(function, times, pos, time_ms, floor))
+        out = list(self._order(flat))
+        if late or not add:
+            for column in rows:
+                del column[pos]
+        return out, late
+
+    def _event_value(
+        self, function: str, times: list[int], pos: int, time_ms: int, floor: int | None
+    ) -> float | int | None:
+        if function == "seconds_since_previous":
+            if pos == 0 or (floor is not None and times[pos - 1] <= floor):
+                return None
+            return (time_ms - times[pos - 1]) / 1000.0
+        if self.zone is None:
+            if function == "hour_of_day":
+                return (time_ms // _HOUR_MS) % 24
+            return (time_ms // _DAY_MS + 3) % 7  # 1970-01-01 was a Thursday
+        local = datetime.fromtimestamp(time_ms / 1000, self.zone)
+        return local.hour if function == "hour_of_day" else local.weekday()
