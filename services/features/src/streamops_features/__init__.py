@@ -1,5 +1,2 @@
-"""streamops features service.
-
-Stateful per-entity windowed features from {p}.events.valid to {p}.features (faust-
-streaming).
-"""
+"""streamops features service: per-entity window features from {p}.events.valid to
+{p}.features, computed by `streamops.features` on the stateful stream runtime."""

@@ -6,9 +6,10 @@ from the service's changelog and computes the vector of an event it has not seen
 both with the same `WindowComputer`.
 """
 
-from streamops.features.compute import WindowComputer
+from streamops.features.compute import WindowComputer, event_time_ms
 from streamops.features.definition import RECORD_FIELDS, Feature, FeatureSet, feature_set
 from streamops.features.engine import STORE, FeatureEngine, feature_store
+from streamops.features.view import FeatureVector, OnlineView
 
 __all__ = [
     "RECORD_FIELDS",
@@ -16,7 +17,10 @@ __all__ = [
     "Feature",
     "FeatureEngine",
     "FeatureSet",
+    "FeatureVector",
+    "OnlineView",
     "WindowComputer",
+    "event_time_ms",
     "feature_set",
     "feature_store",
 ]

@@ -17,11 +17,20 @@ from operator import itemgetter
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from streamops.features.definition import FeatureSet
+from streamops.features.definition import Feature, FeatureSet
 
 Rows = list[list[Any]]
 _HOUR_MS, _DAY_MS = 3_600_000, 86_400_000
 _EVENT = ("seconds_since_previous", "hour_of_day", "day_of_week")
+
+
+def event_time_ms(value: Any) -> int:
+    """Epoch milliseconds of a decoded timestamp-millis (an aware datetime, or already ms)."""
+    if isinstance(value, datetime):
+        return round(value.timestamp() * 1000)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    raise TypeError(f"not an event time: {value!r}")
 
 
 def new_rows(fields: int) -> Rows:
@@ -77,35 +86,34 @@ class WindowComputer:
         self.grace = features.grace_ms
         self.horizon = features.horizon_ms
         self.columns = len(features.fields)
+        # compute() makes one flat list: per window the count, the 6 `numeric_stats` of
+        # each numeric column, the distinct count of each other column; then the per-event
+        # values. `_order` picks the features from it in output order.
         column = {name: i + 1 for i, name in enumerate(features.fields)}
-        window = {w: i for i, w in enumerate(self.windows)}
-        spec = features.spec
-        self._numeric = [column[a.field] for a in spec.aggregates if a.numeric and a.field]
-        self._numeric = list(dict.fromkeys(self._numeric))
-        self._distinct = list(
-            dict.fromkeys(column[a.field] for a in spec.aggregates if a.function == "distinct")
-        )
+        numeric = {a.field for a in features.spec.aggregates if a.numeric}
+        self._numeric = [column[f] for f in features.fields if f in numeric]
+        self._distinct = [
+            column[f]
+            for f in features.fields
+            if any(a.function == "distinct" and a.field == f for a in features.spec.aggregates)
+        ]
         self._event = [f.function for f in features.features if f.window_ms is None]
-        # where each feature sits in the flat list compute() builds: per window, the count,
-        # then 6 numeric statistics per numeric column, then 1 per distinct column; then the
-        # per-event values
-        per_window = 1 + 6 * len(self._numeric) + len(self._distinct)
-        index = []
-        for f in features.features:
-            if f.window_ms is None:
-                index.append(per_window * len(self.windows) + self._event.index(f.function))
-                continue
-            base = per_window * window[f.window_ms]
-            if f.function == "count":
-                index.append(base)
-            elif f.function == "distinct":
-                index.append(base + 1 + 6 * len(self._numeric) + self._distinct.index(column[f.field]))
-            else:
-                offset = 1 + 6 * self._numeric.index(column[f.field or ""])
-                index.append(base + offset + _NUMERIC.index(f.function))
-        self._order = itemgetter(*index) if len(index) > 1 else (lambda flat: (flat[index[0]],))
+        self._order = itemgetter(*[self._flat_index(f, column) for f in features.features])
         zone = features.spec.timezone
         self.zone = None if zone == "UTC" else ZoneInfo(zone)
+
+    def _flat_index(self, feature: Feature, column: dict[str, int]) -> int:
+        """Where ``feature`` sits in the flat list `compute` builds."""
+        per_window = 1 + 6 * len(self._numeric) + len(self._distinct)
+        if feature.window_ms is None:
+            return per_window * len(self.windows) + self._event.index(feature.function)
+        base = per_window * self.windows.index(feature.window_ms)
+        if feature.function == "count":
+            return base
+        col = column[feature.field or ""]
+        if feature.function == "distinct":
+            return base + 1 + 6 * len(self._numeric) + self._distinct.index(col)
+        return base + 1 + 6 * self._numeric.index(col) + _NUMERIC.index(feature.function)
 
     def is_late(self, time_ms: int, watermark_ms: int | None) -> bool:
         """Whether an event of ``time_ms`` is behind the partition's watermark by more than
@@ -149,7 +157,7 @@ class WindowComputer:
         # feature from the concatenation of what the passes returned.
         done: dict[tuple[int, int], tuple[Any, ...]] = {}
         flat: list[Any] = []
-        for wi, start in enumerate(starts):
+        for start in starts:
             flat.append(end - start)
             for col in self._numeric:
                 got = done.get((col, start))
@@ -163,7 +171,8 @@ class WindowComputer:
                 flat.extend(got)
         for function in self._event:
             flat.append(self._event_value(function, times, pos, time_ms, floor))
-        out = list(self._order(flat))
+        order = self._order(flat)
+        out = list(order) if isinstance(order, tuple) else [order]
         if late or not add:
             for column in rows:
                 del column[pos]
