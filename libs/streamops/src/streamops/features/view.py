@@ -195,8 +195,7 @@ class OnlineView:
         if found is None:
             partition, rows = self.partition_of(key), new_rows(len(fs.fields))
         else:
-            partition = found[0]
-            rows = decode_entry(found[1])[1]
+            partition, rows = found[0], decode_entry(found[1])[1]
         watermark = self._watermarks.get(partition)
         values = [event.get(f) for f in fs.fields]
         vector, late = self.computer.compute(rows, time_ms, values, watermark, add=False)
@@ -207,11 +206,17 @@ class OnlineView:
         found = self._entities.get(key)
         return None if found is None else decode_entry(found[1])[1]
 
+    def watermark_ms(self, partition: int) -> int | None:
+        """The newest event time of ``partition`` that the view has read (None: no event)."""
+        return self._watermarks.get(partition)
+
     def partition_of(self, key: str) -> int:
-        """The partition of an entity the view has no state of: librdkafka's default
-        partitioner (CRC32 of the key), which every streamops producer uses."""
-        count = len(self._watermarks) or 1
-        return zlib.crc32(key.encode()) % count
+        """The state partition of an entity: where the view found it, else where librdkafka's
+        default partitioner (CRC32 of the key, used by every streamops producer) puts it."""
+        found = self._entities.get(key)
+        if found is not None:
+            return found[0]
+        return zlib.crc32(key.encode()) % (len(self._watermarks) or 1)
 
     @property
     def entities(self) -> int:
