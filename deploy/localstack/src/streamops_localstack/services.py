@@ -24,7 +24,11 @@ class ServiceSpec:
 
 
 #: Started in this order (ingestion first: it is what users call), stopped in reverse.
-SERVICES = (ServiceSpec("ingestion", 8001), ServiceSpec("validation", 8002))
+SERVICES = (
+    ServiceSpec("ingestion", 8001),
+    ServiceSpec("validation", 8002),
+    ServiceSpec("features", 8003),
+)
 
 
 class ServiceNode:
