@@ -108,6 +108,48 @@ def test_the_fraud_example_loads() -> None:
             "pii.fields.event_time",
             "",
         ),
+        (
+            ("    - std: amount", "    - median: amount"),
+            "median: amount",
+            "features.aggregates.3",
+            "unknown aggregate 'median'",
+        ),
+        (
+            ("    - min: amount", "    - min: country"),
+            "min: country",
+            "features.aggregates.4",
+            "min needs a number field, not string",
+        ),
+        (
+            ("    - distinct: country", "    - distinct: contry"),
+            "distinct: contry",
+            "features.aggregates.8",
+            "no field 'contry'",
+        ),
+        (
+            ("windows: [10m, 1h, 24h]", "windows: [10m, 1h, 60m]"),
+            "windows:",
+            "features.windows",
+            "windows repeat a length",
+        ),
+        (
+            ("  timezone: UTC", "  timezone: Mars/Olympus"),
+            "timezone:",
+            "features.timezone",
+            "unknown time zone 'Mars/Olympus'",
+        ),
+        (
+            ("  grace: 5m", "  grace: a while"),
+            "grace:",
+            "features.grace",
+            "not a duration",
+        ),
+        (
+            ("  kind: binary", "  kind: ordinal"),
+            "kind: ordinal",
+            "labels.kind",
+            "Input should be 'binary', 'multiclass' or 'regression'",
+        ),
     ],
 )
 def test_a_mistake_names_its_field_and_line(

@@ -23,6 +23,7 @@ def summarize(pipeline: Pipeline) -> str:
             f"  labels   on {spec.label_topic}, joined on {spec.labels.join_key}, expected "
             f"within {format_duration(spec.labels.expected_delay)}"
             + ("; unlabelled after that = negative" if spec.labels.negative_after_delay else "")
+            + f"; kind {spec.labels.kind}"
         )
     expectations = spec.expectations
     rules = sum(len(f.rules()) for f in expectations.fields.values())
@@ -48,7 +49,17 @@ def summarize(pipeline: Pipeline) -> str:
             + ", ".join(f"{k} {v}" for k, v in spec.pii.fields.items())
             + f" (salt from ${spec.pii.salt_env})"
         )
-    reserved = [k for k in ("features", "model", "drift", "retraining") if getattr(spec, k)]
+    if spec.features:
+        f = spec.features
+        aggregates = [
+            a.function if a.field is None else f"{a.function} {a.field}" for a in f.aggregates
+        ]
+        out.append(
+            f"  features per {event.key_field} over {', '.join(format_duration(w) for w in f.windows)}"
+            f" (event time, grace {format_duration(f.grace)}): {', '.join(aggregates)}"
+            + (f"; per event {', '.join(f.event)}" if f.event else "")
+        )
+    reserved = [k for k in ("model", "drift", "retraining") if getattr(spec, k)]
     if reserved:
         out.append(f"  reserved {', '.join(reserved)} (read by the services that own them)")
     out.append("  topics   " + ", ".join(t.name for t in pipeline_topics(spec.name)))
