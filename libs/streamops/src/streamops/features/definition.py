@@ -78,7 +78,14 @@ class FeatureSet:
         """The Avro record schema of ``{p}.features``, derived from the spec."""
         namespace = "streamops." + _NOT_AVRO_NAME.sub("_", self.pipeline)
         join = (
-            [{"name": self.join_field, "type": "string", "doc": "The labels' join key."}]
+            [
+                {
+                    "name": self.join_field,
+                    "type": ["null", "string"],
+                    "default": None,
+                    "doc": "The labels' join key (null: the event cannot be labelled).",
+                }
+            ]
             if self.join_field
             else []
         )
