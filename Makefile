@@ -57,7 +57,7 @@ status:  ## health of each component, and the addresses clients should use
 
 demo: up  ## the fraud example: 30,000 transactions with a data-quality incident (about 2 min)
 	$(BIN)/streamops produce fraud --count 30000 --rate 500 --pii-salt "$$(cat var/pii-salt)" \
-	  --scenario deploy/pipelines/scenarios/quality-incident.yaml --label-time-scale 0.0001
+	  --scenario deploy/pipelines/scenarios/quality-incident.yaml --time-scale 1440
 	@echo "waiting 35 s for the last 30 s alert window to close ..."; sleep 35
 	@$(BIN)/streamops-local demo-summary
 

@@ -1,5 +1,5 @@
 """`streamops produce fraud` refuses to start, clearly and before touching Kafka, when it
-cannot do its job safely."""
+cannot do its job safely; how its rate options and time scale reach the producer."""
 
 from __future__ import annotations
 
@@ -7,13 +7,18 @@ import json
 from importlib.metadata import entry_points
 from importlib.util import find_spec
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
+import pytest
 import typer
 from typer.testing import CliRunner
 
 from streamops.cli import app as root_app
+from streamops_examples import cli
 from streamops_examples.cli import EXIT_ERROR, app
+from streamops_examples.fraud.clock import Pace
+from streamops_examples.fraud.produce import ProduceOptions, ProduceReport
 from tests.unit.examples.fraud_rules import FRAUD_SPEC
 
 # Nothing listens here: a command that got as far as Kafka would fail differently.
@@ -39,11 +44,13 @@ def test_produce_fraud_is_a_command_of_the_root_cli() -> None:
         "--pipeline-name",
         "--bootstrap-servers",
         "--registry-url",
-        "--label-time-scale",
+        "--time-scale",
+        "--event-time-rate",
         "--flush-labels",
         "--no-flush-labels",
         "--pii-salt",
     } <= options
+    assert "--label-time-scale" not in options  # superseded by the simulated clock
     assert CliRunner().invoke(root_app, ["produce", "fraud", "--help"]).exit_code == 0
 
 
@@ -107,3 +114,87 @@ def test_a_broken_spec_is_reported(tmp_path: Path) -> None:
     code, output = _run("--pipeline", str(spec))
     assert code == EXIT_ERROR
     assert "not valid YAML" in output
+
+
+class RecordingProducer:
+    """Stands in for the Kafka producer: keeps the options it was run with."""
+
+    events_topic = "fraud.events.raw"
+
+    def __init__(self) -> None:
+        self.options: ProduceOptions | None = None
+
+    def run(self, options: ProduceOptions, on_progress: Any = None) -> ProduceReport:
+        self.options = options
+        return ProduceReport(
+            "fraud.events.raw",
+            "fraud.labels",
+            events=30_000,
+            fraud=450,
+            labels_produced=450,
+            labels_flushed=300,
+            time_scale=options.pace().time_scale,
+            first_event_ms=1_767_225_600_000,
+            last_event_ms=1_767_225_600_000 + 86_400_000,
+            elapsed_s=60.0,
+        )
+
+
+@pytest.fixture
+def recording(monkeypatch: pytest.MonkeyPatch) -> RecordingProducer:
+    producer = RecordingProducer()
+    opened = (producer, SimpleNamespace(created=[], drifted=[]))
+    monkeypatch.setattr(cli, "open_fraud_producer", lambda *a, **kw: opened)
+    return producer
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        ([], Pace(0.0, 100.0, None)),
+        (["--rate", "200"], Pace(200.0, 200.0, None)),
+        (["--rate", "500", "--time-scale", "1440"], Pace(500.0, 500.0 / 1440, 1440.0)),
+        (["--event-time-rate", "0.5", "--time-scale", "1440"], Pace(720.0, 0.5, 1440.0)),
+        (
+            ["--rate", "720", "--event-time-rate", "0.5", "--time-scale", "1440"],
+            Pace(720.0, 0.5, 1440.0),
+        ),
+    ],
+)
+def test_rates_and_time_scale_reach_the_producer(
+    recording: RecordingProducer, args: list[str], expected: Pace
+) -> None:
+    code, output = _run(*args)
+    assert code == 0, output
+    assert recording.options is not None and recording.options.pace() == expected
+
+
+def test_the_summary_shows_the_simulated_span(recording: RecordingProducer) -> None:
+    code, output = _run("--rate", "500", "--time-scale", "1440")
+    assert code == 0, output
+    output = " ".join(output.replace("│", " ").split())  # table cells may wrap
+    assert "2026-01-01 00:00:00 to 2026-01-02 00:00:00 UTC (24.0 h)" in output
+    assert "1,440x: a wall-clock minute was 24.0 h of event time" in output
+    assert "450 to fraud.labels: 150 on time, 300 flushed at the end" in output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["--rate", "500", "--event-time-rate", "1", "--time-scale", "1440"],
+            "--rate 500 with --time-scale 1440 makes 0.347222 events per event-time second, "
+            "but --event-time-rate is 1 (rate = event-time rate x time scale): give two of "
+            "the three",
+        ),
+        (["--rate", "0", "--time-scale", "1440"], "--rate 0 (as fast as possible) cannot"),
+        (["--time-scale", "0"], "--time-scale must be > 0"),
+    ],
+)
+def test_rates_that_contradict_the_time_scale_are_refused(
+    recording: RecordingProducer, args: list[str], message: str
+) -> None:
+    code, output = _run(*args)
+    assert code == EXIT_ERROR
+    assert message in " ".join(output.split())
+    assert recording.options is None  # refused before the producer ran

@@ -10,6 +10,7 @@ start (bad arguments, spec or scenario, no PII salt, cluster or registry unreach
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -22,6 +23,7 @@ from rich.table import Table
 from streamops.cli.options import BootstrapServers, RegistryUrl
 from streamops.pipeline import Pipeline, SpecError, load_pipeline
 from streamops.settings import KafkaSettings, SchemaRegistrySettings
+from streamops_examples.fraud.clock import PaceError
 from streamops_examples.fraud.connect import ProduceSetupError, open_fraud_producer
 from streamops_examples.fraud.generator import EVENT_FIELDS
 from streamops_examples.fraud.produce import ProduceOptions, ProduceReport
@@ -68,11 +70,26 @@ def _load(pipeline_file: Path, scenario_file: Path | None) -> tuple[Pipeline, Sc
 def fraud(
     count: Annotated[int, typer.Option("--count", "-n", min=0, help="Events to produce.")] = 10_000,
     rate: Annotated[
-        float,
+        float | None,
         typer.Option(
-            "--rate", min=0, help="Events per second (wall clock); 0: as fast as possible."
+            "--rate",
+            min=0,
+            help="Events per second of wall clock; 0: as fast as possible (not with --time-scale).",
+            show_default="as fast as possible; with --time-scale N: event-time rate x N",
         ),
-    ] = 0.0,
+    ] = None,
+    time_scale: Annotated[
+        float | None,
+        typer.Option(
+            "--time-scale",
+            metavar="N",
+            help="Simulated clock: event time runs N times faster than the wall clock, label "
+            "delays included (1440: a day a minute); each event and label is written when it "
+            "reaches its time. --rate = --event-time-rate x N: give either, or both if they "
+            "agree.",
+            show_default="none: labels wait their real delay in wall time",
+        ),
+    ] = None,
     scenario_file: Annotated[
         Path | None,
         typer.Option(
@@ -97,20 +114,11 @@ def fraud(
     ] = None,
     bootstrap_servers: BootstrapServers = None,
     registry_url: RegistryUrl = None,
-    label_time_scale: Annotated[
-        float,
-        typer.Option(
-            "--label-time-scale",
-            min=0,
-            help="Multiplies chargeback delays (minutes to days): 1e-4 turns a day into 8.6 s, "
-            "0 writes each label right after its event.",
-        ),
-    ] = 1.0,
     flush_labels: Annotated[
         bool,
         typer.Option(
             "--flush-labels/--no-flush-labels",
-            help="At the end, write the labels whose delay has not passed yet.",
+            help="At the end, write the labels not due yet.",
         ),
     ] = True,
     event_time_rate: Annotated[
@@ -119,7 +127,7 @@ def fraud(
             "--event-time-rate",
             min=0.001,
             help="Events per second of event time.",
-            show_default="--rate, or 100 with --rate 0",
+            show_default="--rate / N; without --time-scale --rate, or 100",
         ),
     ] = None,
     pii_salt: Annotated[
@@ -135,6 +143,18 @@ def fraud(
     """Produce COUNT generated card transactions to {p}.events.raw and their chargebacks
     to {p}.labels, PII treated as the spec says."""
     pipeline, scenario = _load(pipeline_file, scenario_file)
+    try:
+        options = ProduceOptions(
+            count=count,
+            seed=seed,
+            rate=rate,
+            event_time_rate=event_time_rate,
+            time_scale=time_scale,
+            scenario=scenario,
+            flush_labels=flush_labels,
+        )
+    except PaceError as exc:
+        raise _fail(str(exc)) from exc
     try:
         kafka = (
             KafkaSettings()
@@ -159,15 +179,6 @@ def fraud(
         console.print(f"created topics: {', '.join(topics.created)}")
     for drift in topics.drifted:
         console.print(f"[yellow]warning[/]: {drift.describe()}")
-    options = ProduceOptions(
-        count=count,
-        seed=seed,
-        rate=rate,
-        scenario=scenario,
-        label_time_scale=label_time_scale,
-        flush_labels=flush_labels,
-        event_time_rate=event_time_rate,
-    )
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -204,9 +215,12 @@ def summary_table(report: ProduceReport, scenario: Scenario | None) -> Table:
         ("fraud", f"{report.fraud:,} ({fraud_rate:.2%})"),
         (
             "labels",
-            f"{report.labels_produced:,} to {report.labels_topic}, "
+            f"{report.labels_produced:,} to {report.labels_topic}: {report.labels_on_time:,} "
+            f"on time, {report.labels_flushed:,} flushed at the end; "
             f"{report.labels_pending:,} pending",
         ),
+        ("event time", _event_time_span(report)),
+        ("time scale", _time_scale(report.time_scale)),
         ("faults injected", f"{sum(report.faults.values()):,} ({faults})"),
         ("scenario", f"{scenario.name}: {phases}" if scenario else "none"),
         ("delivered", f"{report.delivered:,}, {report.delivery_failures:,} failed"),
@@ -215,3 +229,30 @@ def summary_table(report: ProduceReport, scenario: Scenario | None) -> Table:
     for name, value in rows:
         table.add_row(name, value)
     return table
+
+
+def _event_time_span(report: ProduceReport) -> str:
+    """First and last event's event time, and the span between them."""
+    if report.first_event_ms is None or report.last_event_ms is None:
+        return "no events"
+    first_ms, last_ms = report.first_event_ms, report.last_event_ms
+    first, last = (
+        datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S")
+        for ms in (first_ms, last_ms)
+    )
+    return f"{first} to {last} UTC ({_duration((last_ms - first_ms) / 1000)})"
+
+
+def _time_scale(scale: float | None) -> str:
+    """The simulated clock's speed, in event time per wall-clock minute."""
+    if scale is None:
+        return "none: labels waited their real delay in wall time"
+    return f"{scale:,g}x: a wall-clock minute was {_duration(60 * scale)} of event time"
+
+
+def _duration(seconds: float) -> str:
+    """``seconds`` in the unit that reads best: s, min, h or days."""
+    for unit, size in (("days", 86_400), ("h", 3_600), ("min", 60)):
+        if seconds >= 2 * size:
+            return f"{seconds / size:,.1f} {unit}"
+    return f"{seconds:,.1f} s"

@@ -1,4 +1,4 @@
-"""Chargeback labels waiting for their (compressed) delay to pass in wall-clock time."""
+"""Chargeback labels, and the ones waiting until they are due (on the producer's clock)."""
 
 from __future__ import annotations
 
@@ -18,11 +18,11 @@ def _timestamp(ms: int) -> datetime:
     return _EPOCH + timedelta(milliseconds=ms)
 
 
-def chargeback_label(pipeline: str, event: dict[str, Any], delay_ms: int, scale: float) -> Label:
+def chargeback_label(pipeline: str, event: dict[str, Any], delay_ms: int) -> Label:
     """The platform Label of a fraudulent ``event`` (as produced: its ids after any fault).
 
-    ``label_time`` is ``event_time`` plus the delay scaled by ``scale``, so that
-    label_time - event_time is the delay the label really arrived after.
+    ``label_time`` is ``event_time`` plus the real delay, so that label_time - event_time
+    is the delay in event time after which the chargeback arrived.
     """
     event_ms: int = event["event_time"]
     return {
@@ -31,27 +31,22 @@ def chargeback_label(pipeline: str, event: dict[str, Any], delay_ms: int, scale:
         "entity_key": event["card_id"],
         "value": 1.0,
         "event_time": _timestamp(event_ms),
-        "label_time": _timestamp(event_ms + round(delay_ms * scale)),
+        "label_time": _timestamp(event_ms + delay_ms),
         "source": LABEL_SOURCE,
     }
 
 
 class PendingLabels:
-    """Labels ordered by when they are due, on a monotonic clock in seconds."""
+    """Labels ordered by when they are due, in the caller's seconds (a monotonic clock)."""
 
-    def __init__(self, pipeline: str, scale: float) -> None:
-        if scale < 0:
-            raise ValueError(f"the label time scale must be >= 0, not {scale}")
-        self.pipeline = pipeline
-        self.scale = scale
+    def __init__(self) -> None:
         self._heap: list[tuple[float, int, Label]] = []
         self._added = 0
 
-    def add(self, event: dict[str, Any], delay_ms: int, now_s: float) -> None:
-        """Schedule the chargeback of ``event``, seen at ``now_s``, after its scaled delay."""
-        label = chargeback_label(self.pipeline, event, delay_ms, self.scale)
+    def add(self, label: Label, due_s: float) -> None:
+        """Schedule ``label`` to be written at ``due_s``."""
         self._added += 1
-        heapq.heappush(self._heap, (now_s + delay_ms * self.scale / 1000.0, self._added, label))
+        heapq.heappush(self._heap, (due_s, self._added, label))
 
     def pop_due(self, now_s: float) -> list[Label]:
         """The labels due at ``now_s``, earliest first, taken out of the schedule."""

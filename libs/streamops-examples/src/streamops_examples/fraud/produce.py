@@ -1,9 +1,11 @@
 """The Kafka side of the fraud example: generated transactions to ``{p}.events.raw``
 (PII treated, Avro, keyed by card id) and their chargebacks to ``{p}.labels``.
 
-A chargeback is written once its label delay, multiplied by ``label_time_scale``, has
-passed in wall-clock time (a demo compresses days into seconds with 1e-4); the labels
-still waiting at the end are written then (``flush_labels``) or reported as pending.
+With a time scale (`streamops_examples.fraud.clock`), events and chargebacks are written
+on a simulated clock: each when event time, running N times faster than the wall clock,
+reaches its event time or label time. Without one, events follow the wall rate and a
+chargeback is written once its delay has passed in wall-clock time. The labels still
+waiting at the end are written then (``flush_labels``) or reported as pending.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from itertools import chain
 
 from confluent_kafka import KafkaError, Message, Producer
 
@@ -19,12 +22,11 @@ from streamops.contracts.types import Label
 from streamops.pipeline.pii import PiiTreatment
 from streamops.serde import AvroEncoder
 from streamops.topics import TopicNames
+from streamops_examples.fraud.clock import Pace, SimulatedClock, resolve_pace
 from streamops_examples.fraud.generator import Generated, generate
-from streamops_examples.fraud.labels import PendingLabels
+from streamops_examples.fraud.labels import PendingLabels, chargeback_label
 from streamops_examples.fraud.scenarios import Scenario, phase_label
 
-#: Event-time rate (events per second) when events are produced as fast as possible.
-DEFAULT_EVENT_TIME_RATE = 100.0
 #: librdkafka settings for throughput: large batches, a short linger, cheap compression.
 PRODUCER_CONFIG: dict[str, str | int | float | bool] = {
     "linger.ms": 20,
@@ -39,17 +41,25 @@ _POLL_EVERY = 1024  # events between polls, due-label checks and progress report
 
 @dataclass(frozen=True)
 class ProduceOptions:
-    """What to produce and how fast."""
+    """What to produce and how fast; rates and time scale as `resolve_pace` combines them
+    (contradicting ones raise `PaceError` here, at construction)."""
 
     count: int
     seed: int = 1
-    rate: float = 0.0  # events per wall-clock second; 0: as fast as possible
+    rate: float | None = None  # events per wall-clock second; None or 0: as fast as possible
+    event_time_rate: float | None = None  # events per event-time second
+    time_scale: float | None = None  # event time runs this many times faster; None: no clock
     scenario: Scenario | None = None
-    label_time_scale: float = 1.0
     flush_labels: bool = True
-    start_ms: int | None = None  # event time of the first event; None: now
-    event_time_rate: float | None = None  # events per event-time second; None: rate or 100
+    start_ms: int | None = None  # event time the generator starts from; None: now
     flush_timeout_s: float = 60.0
+
+    def __post_init__(self) -> None:
+        self.pace()  # raises for contradicting rates: before anything is produced
+
+    def pace(self) -> Pace:
+        """The resolved wall rate, event-time rate and time scale."""
+        return resolve_pace(self.rate, self.event_time_rate, self.time_scale)
 
 
 @dataclass
@@ -61,7 +71,11 @@ class ProduceReport:
     events: int = 0
     fraud: int = 0
     labels_produced: int = 0
+    labels_flushed: int = 0  # of labels_produced: written at the end, before they were due
     labels_pending: int = 0
+    time_scale: float | None = None
+    first_event_ms: int | None = None  # event time of the first and the last event
+    last_event_ms: int | None = None
     faults: Counter[str] = field(default_factory=Counter)  # by rule
     phases: list[tuple[str, int, int]] = field(default_factory=list)  # name, [start, end)
     delivered: int = 0
@@ -69,6 +83,11 @@ class ProduceReport:
     first_error: str | None = None
     elapsed_s: float = 0.0
     interrupted: bool = False
+
+    @property
+    def labels_on_time(self) -> int:
+        """Labels written when they were due."""
+        return self.labels_produced - self.labels_flushed
 
     @property
     def events_per_second(self) -> float:
@@ -91,6 +110,7 @@ class FraudProducer:
         pii: PiiTreatment,
         *,
         labels_topic: str | None = None,
+        wall_clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.producer = producer
         self.pipeline = pipeline
@@ -100,6 +120,7 @@ class FraudProducer:
         self.events = events
         self.labels = labels
         self.pii = pii
+        self._now = wall_clock  # seconds; the waiting is done in producer.poll
         self._report = ProduceReport(self.events_topic, self.labels_topic)
 
     def run(
@@ -116,23 +137,27 @@ class FraudProducer:
                 (phase_label(p, i), *p.bounds(options.count))
                 for i, p in enumerate(options.scenario.phases)
             ]
-        pending = PendingLabels(self.pipeline, options.label_time_scale)
+        pace = options.pace()
+        report.time_scale = pace.time_scale
+        pending = PendingLabels()
         start_ms = options.start_ms if options.start_ms is not None else int(time.time() * 1000)
         events = generate(  # builds the world: before the clock starts
             options.count,
             seed=options.seed,
             scenario=options.scenario,
             start_ms=start_ms,
-            events_per_second=options.event_time_rate or options.rate or DEFAULT_EVENT_TIME_RATE,
+            events_per_second=pace.event_time_rate,
         )
-        started = time.monotonic()
+        started = self._now()
         try:
-            self._produce_events(events, options.rate, pending, started, on_progress)
+            self._produce_events(events, pace, pending, on_progress)
         except KeyboardInterrupt:
             report.interrupted = True
-        self._produce_labels(pending.pop_due(time.monotonic()))
+        self._produce_labels(pending.pop_due(self._now()))
         if options.flush_labels:
-            self._produce_labels(pending.pop_all())
+            early = pending.pop_all()
+            report.labels_flushed = len(early)
+            self._produce_labels(early)
         report.labels_pending = len(pending)
         undelivered = self.producer.flush(options.flush_timeout_s)
         if undelivered:
@@ -140,7 +165,7 @@ class FraudProducer:
             report.first_error = report.first_error or (
                 f"{undelivered} record(s) not delivered within {options.flush_timeout_s:g} s"
             )
-        report.elapsed_s = time.monotonic() - started
+        report.elapsed_s = self._now() - started
         if on_progress is not None:
             on_progress(report.events, report.labels_produced)
         return report
@@ -148,36 +173,57 @@ class FraudProducer:
     def _produce_events(
         self,
         events: Iterator[Generated],
-        rate: float,
+        pace: Pace,
         pending: PendingLabels,
-        started: float,
         on_progress: ProgressCallback | None,
     ) -> None:
+        """Produce ``events`` at ``pace``: each at its time on the simulated clock, which
+        starts at the first event, or without one ``pace.wall_rate`` a wall-clock second
+        (0: as fast as possible); and schedule their chargebacks."""
         report, topic = self._report, self.events_topic
         produce, encode, treat = self._produce, self.events.encode, self.pii.apply
-        pace = max(1, int(rate / 200)) if rate > 0 else 0  # check the pace every ~5 ms
-        for i, generated in enumerate(events):
-            if pace and i % pace == 0:
-                self._keep_pace(started + i / rate, pending)
+        first = next(events, None)  # the generator's warm-up: before the clock starts
+        if first is None:
+            return
+        started = self._now()
+        report.first_event_ms = first.event["event_time"]
+        clock = None
+        if pace.time_scale is not None:
+            clock = SimulatedClock(pace.time_scale, started, report.first_event_ms)
+        rate = pace.wall_rate
+        check = max(1, int(rate / 200)) if rate > 0 else 0  # check the pace every ~5 ms
+        for i, generated in enumerate(chain([first], events)):
+            event_ms: int = generated.event["event_time"]
+            if check and i % check == 0:
+                self._keep_pace(clock.wall_at(event_ms) if clock else started + i / rate, pending)
             event = treat(generated.event)  # PII never reaches Kafka untreated
             produce(topic, event["card_id"], encode(event))
             report.events += 1
-            if generated.is_fraud and generated.label_delay_ms is not None:
+            report.last_event_ms = event_ms
+            delay_ms = generated.label_delay_ms
+            if generated.is_fraud and delay_ms is not None:
                 report.fraud += 1
-                pending.add(event, generated.label_delay_ms, time.monotonic())
+                due = clock.wall_at(event_ms + delay_ms) if clock else self._now() + delay_ms / 1e3
+                pending.add(chargeback_label(self.pipeline, event, delay_ms), due)
             for rule, _ in generated.faults:
                 report.faults[rule] += 1
             if i % _POLL_EVERY == 0:
                 self.producer.poll(0)
-                self._produce_labels(pending.pop_due(time.monotonic()))
+                self._produce_labels(pending.pop_due(self._now()))
                 if on_progress is not None:
                     on_progress(i + 1, report.labels_produced)
 
     def _keep_pace(self, target: float, pending: PendingLabels) -> None:
-        """Wait until ``target`` (monotonic seconds), serving deliveries and due labels."""
-        while (left := target - time.monotonic()) > 0:
-            self.producer.poll(min(left, 0.05))
-            self._produce_labels(pending.pop_due(time.monotonic()))
+        """Wait until ``target`` (wall-clock seconds), serving deliveries and writing each
+        label when it comes due."""
+        now = self._now()
+        self._produce_labels(pending.pop_due(now))
+        while now < target:
+            next_label = pending.next_due()
+            until = target if next_label is None else min(target, next_label)
+            self.producer.poll(min(until - now, 0.05))
+            now = self._now()
+            self._produce_labels(pending.pop_due(now))
 
     def _produce_labels(self, labels: list[Label]) -> None:
         for label in labels:
