@@ -161,8 +161,14 @@ class WindowComputer:
         # feature from the concatenation of what the passes returned.
         done: dict[tuple[int, int], tuple[Any, ...]] = {}
         flat: list[Any] = []
+        alone: list[Any] | None = None
         for start in starts:
             flat.append(end - start)
+            if start == pos:  # the event alone in the window (the usual short window)
+                if alone is None:
+                    alone = self._alone(values)
+                flat.extend(alone)
+                continue
             for col in self._numeric:
                 got = done.get((col, start))
                 if got is None:
@@ -181,6 +187,19 @@ class WindowComputer:
             for column in rows:
                 del column[pos]
         return out, late
+
+    def _alone(self, values: Sequence[Any]) -> list[Any]:
+        """What `numeric_stats` and `distinct_count` give for a window holding one event."""
+        out: list[Any] = []
+        for col in self._numeric:
+            value = values[col - 1]
+            if value is None:
+                out += (0.0, None, None, None, None, None)
+            else:
+                only = float(value)
+                out += (only, only, 0.0, only, only, value / only if only else None)
+        out += [int(values[col - 1] is not None) for col in self._distinct]
+        return out
 
     def _event_value(
         self, function: str, times: list[int], pos: int, time_ms: int, floor: int | None

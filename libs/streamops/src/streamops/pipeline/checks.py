@@ -110,7 +110,7 @@ def check_spec(spec: PipelineSpec, schema: dict[str, Any]) -> list[Problem]:
                 problems.append(
                     Problem(path, f"distinct needs a scalar field, not {found.name}")
                 )
-        dropped = {a.field for a in spec.features.aggregates} & {
+        dropped = {a.field for a in spec.features.aggregates if a.field} & {
             n for n, t in spec.pii.fields.items() if t == "drop"
         }
         if dropped:

@@ -10,6 +10,7 @@ sees a half-done batch.
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import signal
 import threading
@@ -118,6 +119,7 @@ class Stage:
     def run(self) -> None:
         """Process batches until stopped; outputs of the last batch are committed before return."""
         self._install_signal_handlers()
+        _tune_garbage_collector()
         health = HealthServer(
             self.settings.health_host,
             self.settings.health_port,
@@ -289,3 +291,13 @@ def _offsets(messages: list[Message]) -> tuple[list[TopicPartition], list[TopicP
     commit = [TopicPartition(t, p, o + 1) for (t, p), o in last.items()]
     rewind = [TopicPartition(t, p, o) for (t, p), o in first.items()]
     return commit, rewind
+
+
+def _tune_garbage_collector() -> None:
+    """Fewer cyclic collections: a batch allocates millions of short-lived objects, none of
+    them in a cycle that matters, and Python's default (a young collection every 700
+    allocations, each older one walking every live container, e.g. a stage's state) cost
+    the features service a quarter to a half of its time. Objects of start-up (modules,
+    schemas, compiled rules) are frozen out of the collector's walk."""
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 100)
