@@ -209,13 +209,6 @@ def test_hour_and_day_are_taken_in_the_spec_time_zone() -> None:
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=IndexError,
-    reason="engine bug: FeatureEngine.apply evicts an entity's rows with the batch's final "
-    "watermark; when the partition's time moves past the entity's newest row + horizon within "
-    "the batch, no row is left and rows[0][-1] raises IndexError (engine.py, part.set)",
-)
 def test_a_batch_in_which_time_jumps_past_the_horizon() -> None:
     # a partition quiet for more than a day (24h05m) within one batch, e.g. a replay
     got = run(

@@ -56,5 +56,8 @@ class FeatureEngine:
             for key in changed:
                 rows = rows_of[key]
                 evict(rows, watermark - horizon)
-                part.set(key, rows, time_ms=rows[0][-1])
+                if rows[0]:
+                    part.set(key, rows, time_ms=rows[0][-1])
+                else:  # the partition's time passed the entity's newest event by the horizon
+                    part.delete(key)
         return out
