@@ -21,24 +21,33 @@ def _by_suffix(pipeline: str = "fraud", **kwargs: object) -> dict[str, TopicSpec
     return {spec.name.removeprefix(f"{pipeline}."): spec for spec in specs}
 
 
-def test_a_pipeline_declares_its_nine_topics_in_flow_order() -> None:
+def test_a_pipeline_declares_its_ten_topics_in_flow_order() -> None:
     assert [spec.name for spec in pipeline_topics("fraud")] == [
         "fraud.events.raw",
         "fraud.events.valid",
         "fraud.events.dlq",
         "fraud.features",
         "fraud.labels",
+        "fraud.labels.valid",
         "fraud.predictions",
         "fraud.alerts",
         "fraud.models",
         "fraud.deployments",
     ]
-    assert len(TOPIC_SUFFIXES) == 9
+    assert len(TOPIC_SUFFIXES) == 10
 
 
 def test_event_topics_take_the_partition_count_and_state_topics_have_one() -> None:
     topics = _by_suffix(partitions=12)
-    events = ["events.raw", "events.valid", "events.dlq", "features", "labels", "predictions"]
+    events = [
+        "events.raw",
+        "events.valid",
+        "events.dlq",
+        "features",
+        "labels",
+        "labels.valid",
+        "predictions",
+    ]
     assert {suffix: topics[suffix].partitions for suffix in events} == dict.fromkeys(events, 12)
     assert {s: topics[s].partitions for s in ("alerts", "models", "deployments")} == {
         "alerts": 1,
@@ -57,6 +66,8 @@ def test_state_topics_are_compacted_and_event_topics_expire() -> None:
     assert topics["alerts"].config["retention.ms"] == str(90 * 86_400_000)
     for suffix in ("events.raw", "events.valid", "events.dlq", "features", "labels"):
         assert topics[suffix].config["cleanup.policy"] == "delete", suffix
+    # valid labels outlive the label delay like the labels they come from
+    assert topics["labels.valid"].config == topics["labels"].config
     assert topics["events.raw"].config["retention.ms"] == str(7 * 86_400_000)
     assert topics["labels"].config["retention.ms"] == str(30 * 86_400_000)
 
@@ -150,7 +161,7 @@ def test_topic_spec_validates_and_copies_its_config() -> None:
         TopicSpec("..", 1)
     with pytest.raises(InvalidTopicSpecError, match="configs are strings"):
         TopicSpec("t", 1, None, {"retention.ms": 5})  # type: ignore[dict-item]
-    assert len(set(pipeline_topics("fraud")) | set(pipeline_topics("fraud"))) == 9
+    assert len(set(pipeline_topics("fraud")) | set(pipeline_topics("fraud"))) == 10
 
 
 def test_topic_names_are_the_catalogs_names() -> None:
@@ -162,6 +173,7 @@ def test_topic_names_are_the_catalogs_names() -> None:
         names.events_dlq,
         names.features,
         names.labels,
+        names.labels_valid,
         names.predictions,
         names.alerts,
         names.models,

@@ -11,10 +11,19 @@ from prometheus_client import CollectorRegistry
 from streamops.pipeline import Pipeline
 from streamops.runtime import BatchResult, InRecord
 from streamops.state import StageState, StateSettings
-from streamops_validation.validator import ValidationTopics, Validator, validation_stores
+from streamops_validation.metrics import ValidationMetrics
+from streamops_validation.validator import (
+    LabelTopics,
+    ValidationTopics,
+    Validator,
+    validation_stores,
+)
 from tests.unit.state.fakes import FakeChangelog, commit_batch
 
-TOPICS = ValidationTopics("fraud.events.raw", "fraud.events.valid", "fraud.alerts", "fraud.p")
+LABELS = LabelTopics("fraud.labels", "fraud.labels.valid")
+TOPICS = ValidationTopics(
+    "fraud.events.raw", "fraud.events.valid", "fraud.alerts", "fraud.p", LABELS
+)
 STAGE = "fraud.validation"
 
 
@@ -44,7 +53,10 @@ class Replica:
         self.state.bind(STAGE, CollectorRegistry(), name)
         self.state.assign(set(owns), {})
         self.changelog = changelog
-        self.validator = Validator(pipeline, self.state, TOPICS, partitions, STAGE, clock_ms=clock)
+        self.metrics = ValidationMetrics(CollectorRegistry(), pipeline.name)
+        self.validator = Validator(
+            pipeline, self.state, TOPICS, partitions, STAGE, self.metrics, clock_ms=clock
+        )
 
     def run(self, records: list[InRecord]) -> BatchResult:
         self.state.begin()
@@ -86,8 +98,13 @@ class Cluster:
 
     def send(self, values: list[dict[str, Any]], partition: int = 0) -> BatchResult:
         """A batch of raw events of one partition, to the replica holding it."""
+        return self.send_records([self._record(TOPICS.raw, partition, v) for v in values])
+
+    def send_records(self, records: list[InRecord]) -> BatchResult:
+        """A batch of records (of one partition) to the replica holding that partition."""
+        partition = records[0].partition
         replica = next(r for r in self.replicas if partition in r.state.assigned)
-        result = replica.run([self._record(TOPICS.raw, partition, v) for v in values])
+        result = replica.run(records)
         self._deliver(result)
         return result
 
@@ -104,7 +121,8 @@ class Cluster:
         if reports:
             self._deliver(self.owner().run([self._record(TOPICS.partials, 0, r) for r in reports]))
 
-    def _record(self, topic: str, partition: int, value: Any) -> InRecord:
+    def _record(self, topic: str, partition: int, value: Any, key: bytes | None = None) -> InRecord:
         offset = self._offsets.get((topic, partition), 0)
         self._offsets[(topic, partition)] = offset + 1
-        return InRecord(topic, partition, offset, None, None, b"raw", dict(value))
+        value = dict(value) if isinstance(value, dict) else value
+        return InRecord(topic, partition, offset, None, key, b"raw", value)

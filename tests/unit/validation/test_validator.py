@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from streamops.pipeline import Pipeline, load_pipeline
-from tests.unit.validation.harness import TOPICS, Cluster
+from streamops.runtime import InRecord
+from tests.unit.validation.harness import LABELS, TOPICS, Cluster
 
 FRAUD = Path(__file__).resolve().parents[3] / "deploy" / "pipelines" / "fraud.yaml"
 RATE_WINDOW_MS = 30_000  # fraud.yaml: alerts.window 30s, failure_rate 2%, resolve 0.5%
@@ -232,3 +234,71 @@ def test_a_report_after_its_windows_were_judged_is_dropped(fraud: Pipeline) -> N
     assert [owner.validator.owner.combine(state, dict(r)) for r in reports] == [False] * len(
         reports
     )
+
+
+def chargeback(i: int, **changes: Any) -> dict[str, Any]:
+    """A good binary Label of clean(i), as it reads back from fraud.labels."""
+    event = clean(i)
+    return {
+        "pipeline": "fraud",
+        "event_id": event["transaction_id"],
+        "entity_key": event["card_id"],
+        "value": 1.0,
+        "event_time": event["event_time"],
+        "label_time": event["event_time"] + 60_000,
+        "source": "chargebacks",
+    } | changes
+
+
+def label_record(cluster: Cluster, value: dict[str, Any], partition: int = 0) -> InRecord:
+    return cluster._record(LABELS.source, partition, value, value["entity_key"].encode())
+
+
+def test_good_labels_go_to_labels_valid_unchanged_and_bad_ones_are_rejected(
+    fraud: Pipeline,
+) -> None:
+    cluster = Cluster(fraud)
+    good, wrong_kind, early = (
+        chargeback(1),
+        chargeback(2, value=0.5),
+        chargeback(3, label_time=clean(3)["event_time"] - 1),
+    )
+    records = [label_record(cluster, v) for v in (good, wrong_kind, early)]
+    result = cluster.send_records([cluster._record(TOPICS.raw, 0, clean(0)), *records])
+    [valid_label] = [o for o in result.outputs if o.topic == LABELS.valid]
+    assert valid_label.value == good and valid_label.key == good["entity_key"].encode()
+    assert valid_label.source is records[0]
+    assert [o.value["transaction_id"] for o in result.outputs if o.topic == TOPICS.valid] == [
+        clean(0)["transaction_id"]
+    ]
+    assert [(r.record.offset, r.kind, [x.rule for x in r.reasons]) for r in result.rejected] == [
+        (1, "VALIDATION", ["label_value"]),
+        (2, "VALIDATION", ["label_time"]),
+    ]
+    assert all(r.record.topic == LABELS.source for r in result.rejected)
+    metrics = cluster.replicas[0].metrics
+    assert metrics.labels.labels("fraud", "valid")._value.get() == 1
+    assert metrics.labels.labels("fraud", "invalid")._value.get() == 2
+    assert metrics.records.labels("fraud", "valid")._value.get() == 1  # the one event
+
+
+def test_labels_count_in_no_quality_window_report_or_alert(fraud: Pipeline) -> None:
+    cluster = Cluster(fraud)
+    cluster.tick()  # the partition starts at a window's start
+    cluster.send([clean(i) | {"device_id": "d-1"} for i in range(300)])  # no alert of their own
+    bad_labels = [chargeback(i, pipeline="other", value=2.0) for i in range(500)]
+    result = cluster.send_records([label_record(cluster, v) for v in bad_labels])
+    assert len(result.rejected) == 500
+    cluster.clock.ms += 61_000
+    cluster.tick()
+    assert sum(r["window"]["record_count"] for r in cluster.reports) == 300  # the events only
+    assert all(r["invalid_count"] == 0 for r in cluster.reports)
+    assert all(not rule["rule"].startswith("label") for r in cluster.reports for rule in r["rules"])
+    assert cluster.alerts == []
+
+
+def test_without_a_labels_section_label_records_are_left_alone(fraud: Pipeline) -> None:
+    unlabelled = dataclasses.replace(fraud, spec=fraud.spec.model_copy(update={"labels": None}))
+    cluster = Cluster(unlabelled)
+    result = cluster.send_records([label_record(cluster, chargeback(1, value=0.5))])
+    assert result.outputs == [] and result.rejected == []

@@ -6,7 +6,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge
 
 
 class ValidationMetrics:
-    """Outcomes per record, failures per rule and field, open alerts per subject."""
+    """Outcomes per record and per label, failures per rule and field, open alerts."""
 
     def __init__(self, registry: CollectorRegistry, pipeline: str) -> None:
         self.records = Counter(
@@ -37,6 +37,12 @@ class ValidationMetrics:
             "streamops_validation_late_reports_total",
             "Partial reports that reached the owner after their windows were judged.",
             ["pipeline"],
+            registry=registry,
+        )
+        self.labels = Counter(
+            "streamops_validation_labels_total",
+            "Labels checked, by outcome (valid: to labels.valid; invalid: dead-lettered).",
+            ["pipeline", "outcome"],
             registry=registry,
         )
         self.pipeline = pipeline

@@ -134,3 +134,11 @@ def evaluate(
         for i in failing:
             failures.setdefault(i, []).append((rule, column[i]))
     return failures, counts
+
+
+def value_text(value: Any) -> str | None:
+    """A value as DeadLetter.Reason.value text (None stays None, long text is cut)."""
+    if value is None:
+        return None
+    text = str(value)
+    return text if len(text) <= 200 else text[:197] + "..."

@@ -24,7 +24,12 @@ from streamops.topics import (
 )
 from streamops_validation.metrics import ValidationMetrics
 from streamops_validation.settings import ValidationSettings
-from streamops_validation.validator import ValidationTopics, Validator, validation_stores
+from streamops_validation.validator import (
+    LabelTopics,
+    ValidationTopics,
+    Validator,
+    validation_stores,
+)
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +42,9 @@ def build_stage(
     registry: SchemaRegistrySettings,
     state_settings: StateSettings | None = None,
 ) -> Stage:
-    """The validation Stage of ``pipeline``: raw events and partial reports in; valid events,
-    DLQ, partial reports and alerts out."""
+    """The validation Stage of ``pipeline``: raw events, labels (if the spec has a ``labels``
+    section) and partial reports in; valid events, valid labels, DLQ, partial reports and
+    alerts out."""
     names = TopicNames(pipeline.name)
     group = settings.group_id or names.stage("validation")
     partials = partials_topic(group)
@@ -47,7 +53,13 @@ def build_stage(
     if not report.ok:
         log.warning("the partials topic differs from the catalog:\n%s", report.render())
     partitions = _partitions(admin, names.events_raw)
-    topics = ValidationTopics(names.events_raw, names.events_valid, names.alerts, partials.name)
+    labels = None
+    if pipeline.spec.labels is not None:
+        labels = LabelTopics(pipeline.spec.label_topic, names.labels_valid)
+        _check_label_partitions(admin, labels.source, names.events_raw, partitions)
+    topics = ValidationTopics(
+        names.events_raw, names.events_valid, names.alerts, partials.name, labels
+    )
     metrics_registry = CollectorRegistry()
     state = StageState(validation_stores(pipeline), state_settings)
     validator = Validator(
@@ -59,15 +71,19 @@ def build_stage(
         ValidationMetrics(metrics_registry, pipeline.name),
         grace_ms=int(settings.partial_grace_s * 1000),
     )
-    report_schema = load_schema("DataQualityReport")
+    outputs = {
+        names.events_valid: pipeline.event_schema,
+        names.alerts: load_schema("Alert"),
+        partials.name: load_schema("DataQualityReport"),
+    }
+    inputs = [names.events_raw, partials.name]
+    if labels is not None:
+        inputs.append(labels.source)
+        outputs[labels.valid] = load_schema("Label")
     return Stage(
         group,
-        inputs=[names.events_raw, partials.name],
-        outputs={
-            names.events_valid: pipeline.event_schema,
-            names.alerts: load_schema("Alert"),
-            partials.name: report_schema,
-        },
+        inputs=inputs,
+        outputs=outputs,
         transform=validator.validate_batch,
         on_tick=validator.tick,
         dlq_topic=names.events_dlq,
@@ -89,6 +105,29 @@ def _partitions(admin: AdminClient, topic: str) -> int:
     if found is None or found.error is not None or not found.partitions:
         raise TopicError(f"topic {topic} does not exist; create it (streamops topics ensure)")
     return len(found.partitions)
+
+
+def _check_label_partitions(admin: AdminClient, labels: str, raw: str, partitions: int) -> None:
+    """Refuse a label topic that is not co-partitioned with the events, saying which to fix.
+
+    The stage's state is per partition of all its inputs together, and labels join their
+    entity's events by partition number; the runtime's own check would also pass a
+    one-partition topic, and would ask to repartition the events when labels have more.
+    """
+    try:
+        found = _partitions(admin, labels)
+    except TopicError as exc:
+        raise TopicError(
+            f"the label topic {labels} (the spec's labels.topic, default {{pipeline}}.labels) "
+            f"does not exist; create it with {partitions} partitions, as {raw} has"
+        ) from exc
+    if found != partitions:
+        raise TopicError(
+            f"the label topic {labels} has {found} partitions but {raw} has {partitions}: "
+            "labels must share partition numbers with their entity's events (same count, "
+            f"keyed by entity key); recreate {labels} with {partitions} partitions or point "
+            "the spec's labels.topic at a topic that has them"
+        )
 
 
 def run(pipeline_file: Path) -> None:

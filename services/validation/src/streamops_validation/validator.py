@@ -1,5 +1,9 @@
 """The validation transform: raw events in; valid events, rejections, reports and alerts out.
 
+Labels, when the spec has a ``labels`` section, come in too: good ones go to labels.valid
+unchanged, bad ones are rejected with their reasons (`labels.py`). They are not events:
+they count in no quality window, report or alert.
+
 Everything it remembers between batches is in the stage's state (`streamops.state`), so
 a batch redone after an abort, a restart or a rebalance sees exactly what it should:
 - store ``seen`` (per partition, expiring): values of the spec's unique fields in the
@@ -20,15 +24,24 @@ from streamops.runtime import BatchResult, InRecord, OutRecord, Reason, Rejectio
 from streamops.state import StageState, StoreSpec
 from streamops_validation.alerts import open_count
 from streamops_validation.intervals import Batch, IntervalCounter
+from streamops_validation.labels import LabelChecks, label_checks
 from streamops_validation.metrics import ValidationMetrics
 from streamops_validation.owner import OWNER_PARTITION, Judged, Owner
-from streamops_validation.rules import compile_rules, evaluate
+from streamops_validation.rules import compile_rules, evaluate, value_text
 
 SEEN, WINDOWS = "seen", "windows"
 
 
 def _now_ms() -> int:
     return int(time.time() * 1000)
+
+
+@dataclass(frozen=True)
+class LabelTopics:
+    """Where labels come in (the spec's label topic) and where good ones go (labels.valid)."""
+
+    source: str
+    valid: str
 
 
 @dataclass(frozen=True)
@@ -39,6 +52,7 @@ class ValidationTopics:
     valid: str
     alerts: str
     partials: str
+    labels: LabelTopics | None = None  # None: labels are not consumed
 
 
 def validation_stores(pipeline: Pipeline) -> list[StoreSpec]:
@@ -76,6 +90,7 @@ class Validator:
         self.unique_window_ms = int(window.size.total_seconds() * 1000) if window else 60_000
         self.counter = IntervalCounter(spec.name, stage, expectations, partitions)
         self.owner = Owner(spec.name, expectations, grace_ms)
+        self.label_checks = label_checks(spec)
         self.subjects = sorted(
             {f"{r.rule}:{r.field}" for r in self.rules}
             | {f"unique:{name}" for name in self.unique}
@@ -84,10 +99,15 @@ class Validator:
         )
 
     def validate_batch(self, records: Sequence[InRecord]) -> BatchResult:
-        """Valid records to events.valid; every failing record rejected with all its reasons."""
+        """Valid events to events.valid and good labels to labels.valid; every failing record
+        rejected with all its reasons; partial reports combined by the owner."""
         now = self.clock_ms()
         result = BatchResult()
         events = [r for r in records if r.topic == self.topics.raw]
+        label_topics = self.topics.labels
+        if label_topics is not None and self.label_checks is not None:
+            labels = [r for r in records if r.topic == label_topics.source]
+            self._check_labels(labels, self.label_checks, label_topics.valid, result)
         owner_state = None
         for r in records:
             if r.topic == self.topics.partials:
@@ -124,7 +144,7 @@ class Validator:
         failures, counts = evaluate(self.rules, values)
         reasons: dict[int, list[Reason]] = {
             i: [
-                Reason(rule.rule, rule.explain(v), field=rule.field, value=_text(v))
+                Reason(rule.rule, rule.explain(v), field=rule.field, value=value_text(v))
                 for rule, v in failed
             ]
             for i, failed in failures.items()
@@ -135,7 +155,7 @@ class Validator:
                     "unique",
                     f"{name} {value!r} was already seen in this window",
                     field=name,
-                    value=_text(value),
+                    value=value_text(value),
                 )
             )
             counts[("unique", name)] = counts.get(("unique", name), 0) + 1
@@ -154,6 +174,23 @@ class Validator:
             for report in self.counter.add(self.state.partition(WINDOWS, p), now, batch):
                 result.outputs.append(OutRecord(self.topics.partials, report, key=str(p)))
         self._count(len(events) - len(reasons), len(reasons), counts)
+
+    def _check_labels(
+        self, labels: list[InRecord], checks: LabelChecks, valid: str, result: BatchResult
+    ) -> None:
+        """Good labels to ``valid``, unchanged and under their key; bad ones rejected."""
+        invalid = 0
+        for record in labels:
+            reasons = checks.check(record.value, record.key)
+            if reasons:
+                result.rejected.append(Rejection(record, "VALIDATION", reasons))
+                invalid += 1
+            else:
+                result.outputs.append(OutRecord(valid, record.value, record.key, source=record))
+        if self.metrics is not None and labels:
+            m = self.metrics
+            m.labels.labels(m.pipeline, "valid").inc(len(labels) - invalid)
+            m.labels.labels(m.pipeline, "invalid").inc(invalid)
 
     def _repeats(self, events: list[InRecord], now: int) -> list[tuple[int, str, Any]]:
         """(index, field, value) of every unique-field value already seen in this window."""
@@ -215,11 +252,3 @@ class Validator:
         for (rule, field), n in counts.items():
             if n:
                 m.failures.labels(m.pipeline, rule, field).inc(n)
-
-
-def _text(value: Any) -> str | None:
-    """A value as DeadLetter.Reason.value text (None stays None, long text is cut)."""
-    if value is None:
-        return None
-    text = str(value)
-    return text if len(text) <= 200 else text[:197] + "..."

@@ -1,6 +1,6 @@
 """The topic catalog of a pipeline, and creating / checking those topics on a cluster.
 
-`pipeline_topics` declares the nine topics of a pipeline (the why of every number is in
+`pipeline_topics` declares the ten topics of a pipeline (the why of every number is in
 `streamops.topics.catalog`); `ensure_topics` creates the missing ones and reports drift.
 """
 
