@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from streamops.cli import schemas, spec, topics
+from streamops.cli import dataset, schemas, spec, topics
 
 app = typer.Typer(
     name="streamops",
@@ -24,6 +24,7 @@ app = typer.Typer(
 app.add_typer(schemas.app, name="schemas")
 app.add_typer(topics.app, name="topics")
 app.add_typer(spec.app, name="spec")
+app.add_typer(dataset.app, name="dataset")
 
 
 @app.command("run")
