@@ -22,13 +22,13 @@ def test_ensure_creates_then_reports_unchanged(
 ) -> None:
     code, output = _ensure(kafka, pipeline)
     assert code == 0, output
-    assert "9 topics: 9 created, 0 unchanged, 0 fixed, 0 drifted" in output
-    assert len(pipeline_topic_names(admin, pipeline)) == 9
+    assert "10 topics: 10 created, 0 unchanged, 0 fixed, 0 drifted" in output
+    assert len(pipeline_topic_names(admin, pipeline)) == 10
     assert partitions(admin, f"{pipeline}.events.raw") == 2
 
     code, output = _ensure(kafka, pipeline)
     assert code == 0, output
-    assert "9 topics: 0 created, 9 unchanged, 0 fixed, 0 drifted" in output
+    assert "10 topics: 0 created, 10 unchanged, 0 fixed, 0 drifted" in output
 
 
 def test_ensure_exits_1_on_drift_and_0_once_applied(

@@ -92,7 +92,7 @@ def test_drift_is_reported_and_left_alone(admin: AdminClient, pipeline: str) -> 
         Drift(f"{pipeline}.features", "retention.ms", str(30 * 86_400_000), "86400000"),
     }
     assert not report.ok
-    assert len(report.created) == 7
+    assert len(report.created) == 8
     assert pipeline_topic_names(admin, pipeline) == {spec.name for spec in specs}
 
 
@@ -115,7 +115,7 @@ def test_apply_fixes_config_and_adds_partitions(admin: AdminClient, pipeline: st
         (f"{pipeline}.features", "retention.ms"),
     }
     again = ensure_topics(admin, specs)
-    assert again.drifted == () and len(again.unchanged) == 9
+    assert again.drifted == () and len(again.unchanged) == 10
 
 
 def test_apply_never_removes_partitions(admin: AdminClient, pipeline: str) -> None:
@@ -171,7 +171,7 @@ def test_topic_created_concurrently_is_compared_not_failed(kafka: str, pipeline:
     report = ensure_topics(admin, pipeline_topics(pipeline, partitions=3))
 
     assert raced not in report.created
-    assert len(report.created) == 8
+    assert len(report.created) == 9
     assert Drift(raced, PARTITIONS, "3", "1") in report.drifted
     assert partitions(admin, raced) == 1
 

@@ -1,10 +1,10 @@
 """The topic catalog: every topic of a pipeline, declared in one place.
 
-A pipeline ``p`` owns nine topics (docs/architecture.md). Two shapes:
+A pipeline ``p`` owns ten topics (docs/architecture.md). Two shapes:
 
 **Event topics** (``p.events.raw``, ``p.events.valid``, ``p.events.dlq``, ``p.features``,
-``p.labels``, ``p.predictions``): keyed by the entity key, ``partitions`` partitions each
-(default 6), ``cleanup.policy=delete``.
+``p.labels``, ``p.labels.valid``, ``p.predictions``): keyed by the entity key,
+``partitions`` partitions each (default 6), ``cleanup.policy=delete``.
 
 - *One partition count for all of them*, because partitions are the unit of parallelism
   and the stages join by entity key (features with labels, predictions with labels):
@@ -13,7 +13,7 @@ A pipeline ``p`` owns nine topics (docs/architecture.md). Two shapes:
   partitions later moves keys to other partitions, which breaks per-entity windows in
   the feature service, so start with headroom rather than grow.
 - *Retention*: ``events.raw`` and ``events.valid`` keep 7 days (enough to replay after an
-  outage or a bad deploy). ``features``, ``labels`` and ``predictions`` keep 30 days:
+  outage or a bad deploy). ``features``, both label topics and ``predictions`` keep 30 days:
   training rebuilds its window from these topics and monitoring joins predictions with
   labels that arrive late (chargebacks), so they must outlive the label delay. The DLQ
   keeps 30 days so that a human has time to look at rejected events and replay them.
