@@ -53,6 +53,9 @@ def run(pipeline_file: Path) -> None:
     entry = start_service("features")
     settings = entry.settings(FeaturesSettings)
     stream = entry.stream_settings(settings)
+    if "processing_guarantee" not in stream.model_fields_set:
+        # one record per event, even through a crash: at-least-once could write two
+        stream = stream.model_copy(update={"processing_guarantee": "exactly_once"})
     kafka, registry = entry.settings(KafkaSettings), entry.settings(SchemaRegistrySettings)
     pipeline = entry.pipeline(pipeline_file)
     if pipeline.spec.features is None:
