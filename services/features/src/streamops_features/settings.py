@@ -1,7 +1,8 @@
 """Settings of the features service (env prefix ``STREAMOPS_FEATURES_``).
 
 Batching, guarantees and timeouts are the stream runtime's (``STREAMOPS_STREAM_*``; the
-service runs exactly-once unless ``STREAMOPS_STREAM_PROCESSING_GUARANTEE`` says otherwise), the state
+service runs exactly-once unless ``STREAMOPS_STREAM_PROCESSING_GUARANTEE`` says
+otherwise), the state
 store's are ``STREAMOPS_STATE_*``, Kafka and the registry ``STREAMOPS_KAFKA_*`` and
 ``STREAMOPS_SCHEMA_REGISTRY_*``, logging ``STREAMOPS_LOG_*``.
 """

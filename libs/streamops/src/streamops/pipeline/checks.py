@@ -107,9 +107,7 @@ def check_spec(spec: PipelineSpec, schema: dict[str, Any]) -> list[Problem]:
                     Problem(path, f"{aggregate.function} needs a number field, not {found.name}")
                 )
             elif found.name in ("record", "array", "map", "union", "bytes", "fixed"):
-                problems.append(
-                    Problem(path, f"distinct needs a scalar field, not {found.name}")
-                )
+                problems.append(Problem(path, f"distinct needs a scalar field, not {found.name}"))
         dropped = {a.field for a in spec.features.aggregates if a.field} & {
             n for n, t in spec.pii.fields.items() if t == "drop"
         }

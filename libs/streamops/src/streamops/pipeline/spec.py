@@ -185,9 +185,7 @@ class Aggregate(_Strict):
         if isinstance(value, dict) and len(value) == 1 and "function" not in value:
             ((function, field),) = value.items()
             return {"function": function, "field": field}
-        raise ValueError(
-            "write an aggregate as count, or as {function: field}, e.g. {sum: amount}"
-        )
+        raise ValueError("write an aggregate as count, or as {function: field}, e.g. {sum: amount}")
 
     @model_validator(mode="after")
     def _known(self) -> Aggregate:
@@ -263,7 +261,9 @@ class FeatureSpec(_Strict):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r} (an IANA name, e.g. Europe/Paris)") from exc
+            raise ValueError(
+                f"unknown time zone {value!r} (an IANA name, e.g. Europe/Paris)"
+            ) from exc
         return value
 
 

@@ -54,8 +54,9 @@ def summarize(pipeline: Pipeline) -> str:
         aggregates = [
             a.function if a.field is None else f"{a.function} {a.field}" for a in f.aggregates
         ]
+        windows = ", ".join(format_duration(w) for w in f.windows)
         out.append(
-            f"  features per {event.key_field} over {', '.join(format_duration(w) for w in f.windows)}"
+            f"  features per {event.key_field} over {windows}"
             f" (event time, grace {format_duration(f.grace)}): {', '.join(aggregates)}"
             + (f"; per event {', '.join(f.event)}" if f.event else "")
         )
