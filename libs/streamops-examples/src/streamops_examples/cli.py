@@ -20,9 +20,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from streamops.cli.options import BootstrapServers, RegistryUrl
+from streamops.cli.options import BootstrapServers, RegistryUrl, kafka_settings, registry_settings
 from streamops.pipeline import Pipeline, SpecError, load_pipeline
-from streamops.settings import KafkaSettings, SchemaRegistrySettings
 from streamops_examples.fraud.clock import PaceError
 from streamops_examples.fraud.connect import ProduceSetupError, open_fraud_producer
 from streamops_examples.fraud.generator import EVENT_FIELDS
@@ -156,16 +155,8 @@ def fraud(
     except PaceError as exc:
         raise _fail(str(exc)) from exc
     try:
-        kafka = (
-            KafkaSettings()
-            if bootstrap_servers is None
-            else KafkaSettings(bootstrap_servers=bootstrap_servers)
-        )
-        registry = (
-            SchemaRegistrySettings()
-            if registry_url is None
-            else SchemaRegistrySettings(url=registry_url)
-        )
+        kafka = kafka_settings(bootstrap_servers)
+        registry = registry_settings(registry_url)
     except ValidationError as exc:
         raise _fail(f"invalid settings: {exc}") from exc
     try:

@@ -18,13 +18,12 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from streamops.cli.options import BootstrapServers, RegistryUrl
+from streamops.cli.options import BootstrapServers, RegistryUrl, kafka_settings, registry_settings
 from streamops.dataset import Dataset, DatasetError, DatasetIdentity, build_dataset
 from streamops.dataset.errors import ClusterUnavailable
 from streamops.dataset.identity import EPOCH, TopicRange
 from streamops.dataset.parquet import read_identity, require_pyarrow, write_parquet
 from streamops.pipeline import SpecError, load_pipeline
-from streamops.settings import KafkaSettings, SchemaRegistrySettings
 
 EXIT_DIFFERS = 1
 EXIT_ERROR = 2
@@ -117,16 +116,8 @@ def build(
         until_ms = parse_cutoff(until) if until is not None else None
         if old is not None:
             until_ms = old.cutoff_ms
-        kafka = (
-            KafkaSettings()
-            if bootstrap_servers is None
-            else KafkaSettings(bootstrap_servers=bootstrap_servers)
-        )
-        registry = (
-            SchemaRegistrySettings()
-            if registry_url is None
-            else SchemaRegistrySettings(url=registry_url)
-        )
+        kafka = kafka_settings(bootstrap_servers)
+        registry = registry_settings(registry_url)
     except (SpecError, DatasetError, ValueError) as exc:  # ValidationError is a ValueError
         raise _fail(_settings_message(exc)) from exc
     if old is not None and old.pipeline != spec.name:

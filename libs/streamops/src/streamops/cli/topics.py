@@ -13,8 +13,7 @@ import typer
 from confluent_kafka.admin import AdminClient
 from pydantic import ValidationError
 
-from streamops.cli.options import BootstrapServers
-from streamops.settings import KafkaSettings
+from streamops.cli.options import BootstrapServers, kafka_settings
 from streamops.topics import (
     DEFAULT_EVENT_PARTITIONS,
     TopicError,
@@ -106,11 +105,7 @@ def ensure(
     """
     specs = _catalog(pipeline, partitions, replication_factor)
     try:
-        settings = (
-            KafkaSettings()
-            if bootstrap_servers is None
-            else KafkaSettings(bootstrap_servers=bootstrap_servers)
-        )
+        settings = kafka_settings(bootstrap_servers)
     except ValidationError as exc:
         raise _fail(f"invalid Kafka settings: {exc}") from exc
     # AdminClient's stub wants dict[str, str | int | float | bool]; dict is invariant.
