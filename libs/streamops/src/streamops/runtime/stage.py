@@ -294,10 +294,8 @@ def _offsets(messages: list[Message]) -> tuple[list[TopicPartition], list[TopicP
 
 
 def _tune_garbage_collector() -> None:
-    """Fewer cyclic collections: a batch allocates millions of short-lived objects, none of
-    them in a cycle that matters, and Python's default (a young collection every 700
-    allocations, each older one walking every live container, e.g. a stage's state) cost
-    the features service a quarter to a half of its time. Objects of start-up (modules,
-    schemas, compiled rules) are frozen out of the collector's walk."""
+    """Fewer cyclic collections: a batch allocates millions of short-lived objects, and the
+    default (a collection every 700 allocations, older ones walking every live container)
+    cost the features step a quarter to a half of its time. Start-up's objects are frozen."""
     gc.freeze()
     gc.set_threshold(50_000, 20, 100)
