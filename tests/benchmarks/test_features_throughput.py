@@ -33,7 +33,6 @@ import signal
 import statistics
 import subprocess
 import sys
-import time
 import urllib.request
 from collections import Counter
 from collections.abc import Sequence
@@ -66,7 +65,7 @@ from tests.support.confluent import registry_client
 from tests.support.feature_streams import HOUR_MS, landing, transaction_stream
 from tests.support.kafka import create_topic, free_port, unique_name
 from tests.support.pipelines import STREAMOPS, create_topics, private_pipeline
-from tests.support.stage_process import REPO, committed_total
+from tests.support.stage_process import REPO, committed_rate
 
 EVENTS = int(os.environ.get("BENCH_FEATURES_EVENTS", "200000"))
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))
@@ -122,29 +121,17 @@ def _measure(
     Returns the process still running (the caller scrapes it, then stops it)."""
     with open(log, "ab") as out:
         proc = subprocess.Popen(command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
-    first: tuple[float, int] | None = None
-    deadline = time.monotonic() + 120 + EVENTS / 100
     try:
-        while True:
-            if proc.poll() is not None:
-                raise AssertionError(f"{command[:4]} exited {proc.returncode}; see {log}")
-            if time.monotonic() > deadline:
-                raise AssertionError(f"{command[:4]} did not finish in time; see {log}")
-            done = committed_total(kafka, group, topic, PARTITIONS)
-            now = time.monotonic()
-            if first is None and done > 0:
-                first = (now, done)
-            if done >= EVENTS:
-                break
-            time.sleep(0.05)
+        rate, first_commit = committed_rate(
+            proc, kafka, group, topic, PARTITIONS, EVENTS, 120 + EVENTS / 100, log
+        )
     except BaseException:
         _stop(proc)
         raise
-    assert first is not None
-    if first[1] >= EVENTS:
+    if first_commit >= EVENTS:
         _stop(proc)
         raise AssertionError(f"one commit took all {EVENTS:,} events: raise BENCH_FEATURES_EVENTS")
-    return proc, (EVENTS - first[1]) / (now - first[0])
+    return proc, rate
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> int:

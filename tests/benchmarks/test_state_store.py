@@ -47,7 +47,7 @@ from tests.benchmarks.feature_stage import STORE
 from tests.benchmarks.state_restore import write_changelog
 from tests.support.kafka import free_port, unique_name
 from tests.support.records import PAYMENT_SCHEMA, payment
-from tests.support.stage_process import REPO, committed_total
+from tests.support.stage_process import REPO, committed_rate
 
 EVENTS = int(os.environ.get("BENCH_STATE_EVENTS", "200000"))
 EVENT_KEYS = int(os.environ.get("BENCH_STATE_EVENT_KEYS", "10000"))
@@ -156,21 +156,7 @@ def _run_stage(
     with open(log, "ab") as out:
         proc = subprocess.Popen(command, cwd=REPO, stdout=out, stderr=subprocess.STDOUT)
     try:
-        first: tuple[float, int] | None = None
-        deadline = time.monotonic() + 600
-        while True:
-            if proc.poll() is not None:
-                raise AssertionError(f"the stage exited {proc.returncode}; see {log}")
-            if time.monotonic() > deadline:
-                raise AssertionError(f"the stage did not finish in 600 s; see {log}")
-            done = committed_total(kafka, group, src, PARTITIONS)
-            now = time.monotonic()
-            if first is None and done > 0:
-                first = (now, done)
-            if done >= EVENTS:
-                break
-            time.sleep(0.05)
-        assert first is not None
+        rate, _ = committed_rate(proc, kafka, group, src, PARTITIONS, EVENTS, 600, log)
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as page:
             text = page.read().decode()
         counters = {
@@ -179,7 +165,7 @@ def _run_stage(
             for sample in family.samples
             if sample.name.startswith("streamops_state_") and sample.labels.get("store") == STORE
         }
-        return (EVENTS - first[1]) / (now - first[0]), counters
+        return rate, counters
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(60) == 0, f"graceful shutdown exits 0; see {log}"

@@ -114,6 +114,40 @@ def wait_for(condition: Callable[[], bool], timeout_s: float, what: str, log_fil
         time.sleep(0.1)
 
 
+def committed_rate(
+    proc: subprocess.Popen[bytes],
+    bootstrap_servers: str,
+    group: str,
+    topic: str,
+    partitions: int,
+    total: int,
+    timeout_s: float,
+    log_file: Path,
+) -> tuple[float, int]:
+    """Records/s between the group's first commit on ``topic`` and the one reaching
+    ``total``, and how many records that first commit held (all of them: no rate).
+
+    Fails, naming ``log_file``, if ``proc`` exits or ``timeout_s`` passes first.
+    """
+    first: tuple[float, int] | None = None
+    deadline = time.monotonic() + timeout_s
+    while True:
+        if proc.poll() is not None:
+            raise AssertionError(f"{proc.args!r:.120} exited {proc.returncode}; see {log_file}")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not done in {timeout_s:.0f} s; see {log_file}")
+        done = committed_total(bootstrap_servers, group, topic, partitions)
+        now = time.monotonic()
+        if first is None and done > 0:
+            first = (now, done)
+        if done >= total:
+            break
+        time.sleep(0.05)
+    assert first is not None
+    elapsed = now - first[0]
+    return ((total - first[1]) / elapsed if elapsed > 0 else float("inf")), first[1]
+
+
 def kill_after(
     stage: subprocess.Popen[bytes],
     committed: Callable[[], int],
