@@ -21,7 +21,6 @@ from streamops.features.definition import Feature, FeatureSet
 
 Rows = list[list[Any]]
 _HOUR_MS, _DAY_MS = 3_600_000, 86_400_000
-_EVENT = ("seconds_since_previous", "hour_of_day", "day_of_week")
 
 
 def event_time_ms(value: Any) -> int:
