@@ -15,8 +15,10 @@ from streamops.contracts.types import (
     Deployment,
     FeatureProfile,
     Label,
+    ModelChunk,
     ModelVersion,
     Prediction,
+    TrainingRun,
 )
 
 T0 = datetime.datetime(2026, 3, 1, 12, 0, tzinfo=datetime.UTC)
@@ -130,6 +132,59 @@ MODEL_VERSION: ModelVersion = {
         "spec_hash": hashlib.sha256(b"spec").hexdigest(),
         "trigger_alert_ids": ["fraud:DATA_DRIFT:amount:psi:3:20260301T1200"],
     },
+    "onnx_chunks": 0,
+    "onnx_size_bytes": len(ONNX),
+    "run_id": "0190a3c2-5b7e-7000-8000-000000000003",
+    "schema_ids": {"fraud.features": [12], "fraud.labels.valid": [7, 9]},
+}
+
+MODEL_CHUNK: ModelChunk = {
+    "pipeline": "fraud",
+    "model_name": "fraud-gbm",
+    "version": 4,
+    "onnx_sha256": hashlib.sha256(ONNX).hexdigest(),
+    "index": 0,
+    "count": 1,
+    "data": ONNX,
+}
+
+TRAINING_RUN: TrainingRun = {
+    "run_id": "0190a3c2-5b7e-7000-8000-000000000003",
+    "pipeline": "fraud",
+    "model_name": "fraud-gbm",
+    "trigger": {
+        "kind": "ALERT",
+        "alert_ids": ["fraud:DATA_DRIFT:amount:psi:3:20260301T1200"],
+        "detail": None,
+    },
+    "started_at": T0,
+    "finished_at": T1,
+    "outcome": "REJECTED",
+    "reason": "pr_auc 0.801 does not beat the champion's 0.805 by the margin 0.005",
+    "params": {"algorithm": "hist_gradient_boosting", "max_iter": "200", "seed": "7"},
+    "metrics": {"train": {"pr_auc": 0.9}, "holdout": {"pr_auc": 0.801, "roc_auc": 0.97}},
+    "dataset": {
+        "ranges": [
+            {"topic": "fraud.features", "partition": 0, "start_offset": 0, "end_offset": 50000}
+        ],
+        "schema_ids": {"fraud.features": [12]},
+        "content_hash": hashlib.sha256(b"rows").hexdigest(),
+        "cutoff": T1,
+        "counts": {"rows": 50000, "holdout": 10000},
+    },
+    "code_version": "streamops-training 0.1.0",
+    "spec_hash": hashlib.sha256(b"spec").hexdigest(),
+    "durations_seconds": {"dataset": 3.2, "fit": 11.5, "export": 0.8, "evaluate": 1.1},
+    "model_version": 5,
+    "gates": [
+        {
+            "gate": "beats_champion_pr_auc",
+            "passed": False,
+            "value": 0.801,
+            "threshold": 0.81,
+            "detail": "short of the margin",
+        }
+    ],
 }
 
 DEPLOYMENT: Deployment = {
@@ -153,6 +208,8 @@ DEPLOYMENT: Deployment = {
     ],
     "actor": "training",
     "decided_at": T1,
+    "canary_weight": None,
+    "run_id": "0190a3c2-5b7e-7000-8000-000000000003",
 }
 
 DATA_QUALITY_REPORT: DataQualityReport = {
@@ -208,6 +265,8 @@ EXAMPLES: dict[str, object] = {
     "DeadLetter": DEAD_LETTER,
     "Deployment": DEPLOYMENT,
     "Label": LABEL,
+    "ModelChunk": MODEL_CHUNK,
     "ModelVersion": MODEL_VERSION,
     "Prediction": PREDICTION,
+    "TrainingRun": TRAINING_RUN,
 }

@@ -18,8 +18,10 @@ PLATFORM = [
     "DeadLetter",
     "Deployment",
     "Label",
+    "ModelChunk",
     "ModelVersion",
     "Prediction",
+    "TrainingRun",
 ]
 
 
@@ -69,7 +71,7 @@ def test_file_name_is_the_record_name_in_the_platform_namespace(name: str) -> No
 @pytest.mark.parametrize("name", PLATFORM)
 def test_enums_have_a_default_symbol_so_new_symbols_stay_readable(name: str) -> None:
     enums = [t for t in _named_types(load_schema(name)) if t["type"] == "enum"]
-    assert enums or name in ("Label", "DataQualityReport")
+    assert enums or name in ("Label", "DataQualityReport", "ModelChunk")
     for enum in enums:
         assert enum.get("default") in enum["symbols"], enum["name"]
         assert enum.get("doc"), f"enum {enum['name']} needs a doc saying what its symbols mean"
@@ -98,6 +100,8 @@ def test_shared_named_types_have_one_definition() -> None:
         for named in _named_types(load_schema(name)):
             assert seen.setdefault(named["name"], named) == named, named["name"]
     assert "Window" in seen  # shared by Alert and DataQualityReport
+    assert "GateResult" in seen  # shared by Deployment and TrainingRun
+    assert "OffsetRange" in seen  # shared by ModelVersion and TrainingRun
 
 
 @pytest.mark.parametrize("name", PLATFORM)
@@ -134,3 +138,23 @@ def test_unknown_enum_symbol_from_a_newer_writer_reads_as_the_default() -> None:
     buffer.seek(0)
     read = fastavro.schemaless_reader(buffer, fastavro.parse_schema(newer), parsed_schema("Alert"))
     assert read["kind"] == "UNKNOWN"
+
+
+def test_model_version_written_before_chunking_reads_with_its_bytes_inline() -> None:
+    """The shape of ModelVersion before run ids and chunks: bytes required, no new fields."""
+    old = load_schema("ModelVersion")
+    new_fields = {"onnx_chunks", "onnx_size_bytes", "run_id", "schema_ids"}
+    old["fields"] = [f for f in old["fields"] if f["name"] not in new_fields]
+    onnx_model = next(f for f in old["fields"] if f["name"] == "onnx_model")
+    onnx_model["type"] = "bytes"
+    del onnx_model["default"]
+    record = {k: v for k, v in EXAMPLES["ModelVersion"].items() if k not in new_fields}  # type: ignore[attr-defined]
+    buffer = io.BytesIO()
+    fastavro.schemaless_writer(buffer, fastavro.parse_schema(old), record)
+    buffer.seek(0)
+    read = fastavro.schemaless_reader(
+        buffer, fastavro.parse_schema(old), parsed_schema("ModelVersion")
+    )
+    assert read["onnx_model"] == record["onnx_model"]
+    assert (read["onnx_chunks"], read["onnx_size_bytes"]) == (0, 0)
+    assert (read["run_id"], read["schema_ids"]) == (None, {})

@@ -194,12 +194,14 @@ class DeadLetter(TypedDict):
 #: PROMOTE: the version becomes the champion and the previous champion is retired. ROLLBACK: an
 #: earlier version becomes the champion again, replacing a bad one. RETIRE: the version stops
 #: serving. SHADOW: the version is scored next to the champion as a challenger, its answers only
-#: logged. UNKNOWN: an action this reader does not know yet.
-DeploymentAction = Literal["PROMOTE", "ROLLBACK", "RETIRE", "SHADOW", "UNKNOWN"]
+#: logged. CANARY: the version answers a share of the traffic (canary_weight), the champion the
+#: rest. UNKNOWN: an action this reader does not know yet.
+DeploymentAction = Literal["PROMOTE", "ROLLBACK", "RETIRE", "SHADOW", "UNKNOWN", "CANARY"]
 
 
-#: The version's role after the action. UNKNOWN: a role this reader does not know yet.
-ModelRole = Literal["CHAMPION", "CHALLENGER", "RETIRED", "UNKNOWN"]
+#: The version's role after the action: CHAMPION (PROMOTE, ROLLBACK), CHALLENGER (SHADOW), CANARY
+#: (CANARY) or RETIRED (RETIRE). UNKNOWN: a role this reader does not know yet.
+ModelRole = Literal["CHAMPION", "CHALLENGER", "RETIRED", "UNKNOWN", "CANARY"]
 
 
 class GateResult(TypedDict):
@@ -217,12 +219,15 @@ class GateResult(TypedDict):
 
 
 class Deployment(TypedDict):
-    """An audited change of the role of one model version, written to {pipeline}.deployments (key:
-    model_name) by training after its gates, or by an operator. Serving applies the events in
-    order to know its champion and challengers.
+    """An audited change of the role of one model version, written to {pipeline}.deployments
+    (append-only, never compacted, kept forever; key: model_name) by training after its gates, or
+    by an operator. Serving applies the events in order to know its champion, challenger and
+    canary.
     """
 
-    #: Unique id of this event (a UUID); consumers deduplicate on it.
+    #: Id of this event, a UUID derived from what it is about (pipeline, model, version, action and
+    #: the number of events of the model before it), so a retried write carries the same id;
+    #: consumers deduplicate on it.
     deployment_id: str
     #: The pipeline, e.g. fraud.
     pipeline: str
@@ -241,6 +246,11 @@ class Deployment(TypedDict):
     actor: str
     #: When the action was decided.
     decided_at: datetime.datetime
+    #: CANARY: the share of the traffic the version answers, in (0, 1); null for the other actions.
+    canary_weight: NotRequired[float | None]
+    #: The training run whose gates led to the action (TrainingRun.run_id); null for an operator's
+    #: action.
+    run_id: NotRequired[str | None]
 
 
 class Label(TypedDict):
@@ -267,6 +277,31 @@ class Label(TypedDict):
     label_time: datetime.datetime
     #: Who produced the label, e.g. chargebacks or manual_review.
     source: NotRequired[str | None]
+
+
+class ModelChunk(TypedDict):
+    """One piece of a model version's ONNX artifact, written by training to {pipeline}.models
+    (compacted, key: {model_name}:{version}:chunk:{index, five digits}) before the version's
+    ModelVersion record, in the same transaction, so a read_committed reader sees all chunks of a
+    version or none. Chunks keep every record under the broker's message limit whatever the
+    model's size; the data of chunks 0 .. count-1 concatenated is the artifact, whose SHA-256 the
+    ModelVersion carries.
+    """
+
+    #: The pipeline, e.g. fraud.
+    pipeline: str
+    model_name: str
+    #: The ModelVersion.version the chunk belongs to.
+    version: int
+    #: Hex SHA-256 of the whole artifact the chunk belongs to (ModelVersion.onnx_sha256), so that a
+    #: chunk left by another publication of the same version is never mixed in.
+    onnx_sha256: str
+    #: 0 for the first chunk, then increasing by one.
+    index: int
+    #: How many chunks the artifact has (ModelVersion.onnx_chunks).
+    count: int
+    #: This chunk's bytes of the artifact.
+    data: bytes
 
 
 #: What the model predicts; tells how to read Prediction.score, probabilities and predicted_label.
@@ -402,9 +437,11 @@ class Lineage(TypedDict):
 
 class ModelVersion(TypedDict):
     """One trained model version, written by training to {pipeline}.models (compacted, key:
-    {model_name}:{version}): the ONNX artifact itself, its signature and metrics, the reference
-    profile monitoring compares live data with, and its lineage. This topic is the model
-    registry; whether a version serves is decided by {pipeline}.deployments.
+    {model_name}:{version}): its signature and metrics, the reference profile monitoring compares
+    live data with, its lineage, and the SHA-256 and size of its ONNX artifact, whose bytes
+    follow as onnx_chunks ModelChunk records on the same topic, written before this record in the
+    same transaction. This topic is the model registry; whether a version serves is decided by
+    {pipeline}.deployments.
     """
 
     #: The pipeline, e.g. fraud.
@@ -419,10 +456,11 @@ class ModelVersion(TypedDict):
     algorithm: str
     #: The library that trained it, with its version, e.g. scikit-learn==1.7.2.
     framework: str
-    #: The serialized ONNX ModelProto, stateless transforms included; at most 32 MiB so that it fits
-    #: one Kafka record.
-    onnx_model: bytes
-    #: Hex SHA-256 of onnx_model; serving refuses bytes that do not match.
+    #: The serialized ONNX ModelProto inline, as records written before artifacts were chunked carry
+    #: it; null when the bytes are in onnx_chunks ModelChunk records.
+    onnx_model: NotRequired[bytes | None]
+    #: Hex SHA-256 of the whole ONNX artifact (onnx_model, or the chunks' data concatenated in index
+    #: order); readers refuse bytes that do not match.
     onnx_sha256: str
     signature: ModelSignature
     #: The features the model consumes, in input order; serving looks them up by these names.
@@ -436,6 +474,18 @@ class ModelVersion(TypedDict):
     training_window: TrainingWindow
     reference_profile: ReferenceProfile
     lineage: Lineage
+    #: How many ModelChunk records (keys {model_name}:{version}:chunk:00000 ...) hold the ONNX
+    #: artifact; 0 when it is inline in onnx_model.
+    onnx_chunks: NotRequired[int]
+    #: Size of the whole ONNX artifact in bytes; 0 on records written before chunking (then
+    #: len(onnx_model)).
+    onnx_size_bytes: NotRequired[int]
+    #: The training run that produced the version: its TrainingRun record on {pipeline}.runs and its
+    #: OpenLineage run on {pipeline}.lineage; null when unknown.
+    run_id: NotRequired[str | None]
+    #: The registry schema ids of the records the training set was read from, by topic, e.g.
+    #: {"fraud.features": [12], "fraud.labels.valid": [7]}, as the dataset identity records them.
+    schema_ids: NotRequired[dict[str, list[int]]]
 
 
 #: CHAMPION: the answer returned to the caller. CHALLENGER: a challenger whose answer was returned
@@ -492,6 +542,82 @@ class Prediction(TypedDict):
     feature_ref: NotRequired[RecordRef | None]
 
 
+#: NO_CHAMPION: the model has no champion yet and enough labels are known. ALERT: an alert of a kind
+#: the retraining policy reacts to. LABEL_VOLUME: enough new labels since the last run. SCHEDULE:
+#: the retraining schedule. MANUAL: a person asked (streamops train). UNKNOWN: a trigger this reader
+#: does not know yet.
+TriggerKind = Literal["NO_CHAMPION", "ALERT", "LABEL_VOLUME", "SCHEDULE", "MANUAL", "UNKNOWN"]
+
+
+class RunTrigger(TypedDict):
+    """Why the run started."""
+
+    kind: TriggerKind
+    #: ALERT: the alert_ids that started the run; empty otherwise.
+    alert_ids: NotRequired[list[str]]
+    #: More about the trigger, e.g. the label count or who asked.
+    detail: NotRequired[str | None]
+
+
+#: PROMOTED: the candidate became the champion. CHALLENGER: it passed and waits as challenger
+#: (manual approval, shadow or canary). REJECTED: a gate refused it (see gates and reason). FAILED:
+#: the run broke before a verdict (see reason). UNKNOWN: an outcome this reader does not know yet.
+RunOutcome = Literal["PROMOTED", "CHALLENGER", "REJECTED", "FAILED", "UNKNOWN"]
+
+
+class TrainingDataset(TypedDict):
+    """The identity of the point-in-time training set: enough to rebuild it from the log."""
+
+    #: The offsets read from the features and label topics.
+    ranges: list[OffsetRange]
+    #: The registry schema ids of the records read, by topic.
+    schema_ids: NotRequired[dict[str, list[int]]]
+    #: Hex SHA-256 of the training set's content, as the dataset identity computes it.
+    content_hash: str
+    #: The event-time cut-off: nothing known after it was used.
+    cutoff: datetime.datetime
+    #: Row counts by name, e.g. rows, positives, train, validation, holdout.
+    counts: NotRequired[dict[str, int]]
+
+
+class TrainingRun(TypedDict):
+    """One training run, whatever its outcome (rejected and failed runs too), written by training to
+    {pipeline}.runs (append-only, kept forever; key: run_id) when the run ends: why it started,
+    what it read, what it measured, how long each step took and what became of the candidate.
+    """
+
+    #: Unique id of the run, a UUID; also the runId of its OpenLineage events on {pipeline}.lineage
+    #: and ModelVersion.run_id of the version it produced.
+    run_id: str
+    #: The pipeline, e.g. fraud.
+    pipeline: str
+    model_name: str
+    trigger: RunTrigger
+    started_at: datetime.datetime
+    finished_at: datetime.datetime
+    outcome: RunOutcome
+    #: The outcome in one sentence: the deciding gate, or the error of a failed run.
+    reason: str
+    #: The parameters of the run as text: the algorithm and its hyperparameters, the seed, the
+    #: training-data policy.
+    params: NotRequired[dict[str, str]]
+    #: Metrics by split (train, validation, holdout), then by name, e.g. {"holdout": {"pr_auc":
+    #: 0.81}}.
+    metrics: NotRequired[dict[str, dict[str, float]]]
+    #: What the run trained on; null when it failed before the dataset was built.
+    dataset: NotRequired[TrainingDataset | None]
+    #: The version of the training code, e.g. a package version or git commit.
+    code_version: str
+    #: Hex SHA-256 of the pipeline spec the run used.
+    spec_hash: str
+    #: Wall time of each step in seconds, e.g. dataset, fit, export, evaluate, publish.
+    durations_seconds: NotRequired[dict[str, float]]
+    #: The ModelVersion.version the run published; null when it published none.
+    model_version: NotRequired[int | None]
+    #: Every gate evaluated, passed or not; empty when the run failed before the gates.
+    gates: NotRequired[list[GateResult]]
+
+
 __all__ = [
     "Alert",
     "AlertKind",
@@ -509,6 +635,7 @@ __all__ = [
     "GateResult",
     "Label",
     "Lineage",
+    "ModelChunk",
     "ModelRole",
     "ModelSignature",
     "ModelTask",
@@ -521,8 +648,13 @@ __all__ = [
     "RecordRef",
     "ReferenceProfile",
     "RuleStats",
+    "RunOutcome",
+    "RunTrigger",
     "ServingRole",
     "TensorSpec",
+    "TrainingDataset",
+    "TrainingRun",
     "TrainingWindow",
+    "TriggerKind",
     "Window",
 ]
