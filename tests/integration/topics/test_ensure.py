@@ -36,10 +36,10 @@ def test_ensure_creates_every_declared_topic_as_declared(admin: AdminClient, pip
         assert replicas(admin, spec.name) == {1}, spec.name
         actual = configs(admin, spec.name)
         assert {key: actual[key] for key in spec.config} == dict(spec.config), spec.name
-    models = configs(admin, f"{pipeline}.models")
-    assert models["cleanup.policy"] == "compact"
-    assert models["max.message.bytes"] == "33554432"
-    assert configs(admin, f"{pipeline}.deployments")["cleanup.policy"] == "compact"
+    assert configs(admin, f"{pipeline}.models")["cleanup.policy"] == "compact"
+    for audit_log in ("deployments", "runs", "lineage"):
+        kept = configs(admin, f"{pipeline}.{audit_log}")
+        assert (kept["cleanup.policy"], kept["retention.ms"]) == ("delete", "-1"), audit_log
     assert configs(admin, f"{pipeline}.alerts")["cleanup.policy"] == "compact,delete"
     assert partitions(admin, f"{pipeline}.features") == 3
     assert partitions(admin, f"{pipeline}.models") == 1
@@ -65,13 +65,10 @@ def test_second_call_creates_nothing_and_reports_unchanged(
 
 
 def _precreate_drift(admin: AdminClient, pipeline: str) -> None:
-    """Two topics someone created by hand, differing from the catalog in four ways."""
-    precreate(
-        admin,
-        f"{pipeline}.models",
-        1,
-        {"cleanup.policy": "delete", "max.message.bytes": "1048588"},
-    )
+    """Topics someone created by hand or an older catalog made, differing in five ways."""
+    precreate(admin, f"{pipeline}.models", 1, {"cleanup.policy": "delete"})
+    # the deployments log as the catalog declared it before it became append-only
+    precreate(admin, f"{pipeline}.deployments", 1, {"cleanup.policy": "compact"})
     precreate(admin, f"{pipeline}.features", 2, {"retention.ms": "86400000"})
 
 
@@ -81,18 +78,20 @@ def test_drift_is_reported_and_left_alone(admin: AdminClient, pipeline: str) -> 
 
     report = ensure_topics(admin, specs)
 
-    models = configs(admin, f"{pipeline}.models")
-    assert (models["cleanup.policy"], models["max.message.bytes"]) == ("delete", "1048588")
+    assert configs(admin, f"{pipeline}.models")["cleanup.policy"] == "delete"
+    assert configs(admin, f"{pipeline}.deployments")["cleanup.policy"] == "compact"
     assert partitions(admin, f"{pipeline}.features") == 2
     assert configs(admin, f"{pipeline}.features")["retention.ms"] == "86400000"
+    broker_retention = configs(admin, f"{pipeline}.deployments")["retention.ms"]
     assert set(report.drifted) == {
         Drift(f"{pipeline}.models", "cleanup.policy", "compact", "delete"),
-        Drift(f"{pipeline}.models", "max.message.bytes", "33554432", "1048588"),
+        Drift(f"{pipeline}.deployments", "cleanup.policy", "delete", "compact"),
+        Drift(f"{pipeline}.deployments", "retention.ms", "-1", broker_retention),
         Drift(f"{pipeline}.features", PARTITIONS, "4", "2"),
         Drift(f"{pipeline}.features", "retention.ms", str(30 * 86_400_000), "86400000"),
     }
     assert not report.ok
-    assert len(report.created) == 8
+    assert len(report.created) == 9
     assert pipeline_topic_names(admin, pipeline) == {spec.name for spec in specs}
 
 
@@ -102,20 +101,22 @@ def test_apply_fixes_config_and_adds_partitions(admin: AdminClient, pipeline: st
 
     report = ensure_topics(admin, specs, apply=True)
 
-    models = configs(admin, f"{pipeline}.models")
-    assert (models["cleanup.policy"], models["max.message.bytes"]) == ("compact", "33554432")
+    assert configs(admin, f"{pipeline}.models")["cleanup.policy"] == "compact"
+    deployments = configs(admin, f"{pipeline}.deployments")
+    assert (deployments["cleanup.policy"], deployments["retention.ms"]) == ("delete", "-1")
     features = configs(admin, f"{pipeline}.features")
     assert features["retention.ms"] == str(30 * 86_400_000)
     assert partitions(admin, f"{pipeline}.features") == 4
     assert report.ok
     assert {(d.topic, d.key) for d in report.fixed} == {
         (f"{pipeline}.models", "cleanup.policy"),
-        (f"{pipeline}.models", "max.message.bytes"),
+        (f"{pipeline}.deployments", "cleanup.policy"),
+        (f"{pipeline}.deployments", "retention.ms"),
         (f"{pipeline}.features", PARTITIONS),
         (f"{pipeline}.features", "retention.ms"),
     }
     again = ensure_topics(admin, specs)
-    assert again.drifted == () and len(again.unchanged) == 10
+    assert again.drifted == () and len(again.unchanged) == 12
 
 
 def test_apply_never_removes_partitions(admin: AdminClient, pipeline: str) -> None:
@@ -171,7 +172,7 @@ def test_topic_created_concurrently_is_compared_not_failed(kafka: str, pipeline:
     report = ensure_topics(admin, pipeline_topics(pipeline, partitions=3))
 
     assert raced not in report.created
-    assert len(report.created) == 9
+    assert len(report.created) == 11
     assert Drift(raced, PARTITIONS, "3", "1") in report.drifted
     assert partitions(admin, raced) == 1
 

@@ -1,11 +1,10 @@
-"""The topic catalog: names, partitions, compaction, message size, durability, validation."""
+"""The topic catalog: names, partitions, compaction, retention, durability, validation."""
 
 from __future__ import annotations
 
 import pytest
 
 from streamops.topics import (
-    MODEL_MAX_MESSAGE_BYTES,
     TOPIC_SUFFIXES,
     InvalidTopicSpecError,
     TopicNames,
@@ -21,7 +20,7 @@ def _by_suffix(pipeline: str = "fraud", **kwargs: object) -> dict[str, TopicSpec
     return {spec.name.removeprefix(f"{pipeline}."): spec for spec in specs}
 
 
-def test_a_pipeline_declares_its_ten_topics_in_flow_order() -> None:
+def test_a_pipeline_declares_its_twelve_topics_in_flow_order() -> None:
     assert [spec.name for spec in pipeline_topics("fraud")] == [
         "fraud.events.raw",
         "fraud.events.valid",
@@ -33,8 +32,10 @@ def test_a_pipeline_declares_its_ten_topics_in_flow_order() -> None:
         "fraud.alerts",
         "fraud.models",
         "fraud.deployments",
+        "fraud.runs",
+        "fraud.lineage",
     ]
-    assert len(TOPIC_SUFFIXES) == 10
+    assert len(TOPIC_SUFFIXES) == 12
 
 
 def test_event_topics_take_the_partition_count_and_state_topics_have_one() -> None:
@@ -49,19 +50,17 @@ def test_event_topics_take_the_partition_count_and_state_topics_have_one() -> No
         "predictions",
     ]
     assert {suffix: topics[suffix].partitions for suffix in events} == dict.fromkeys(events, 12)
-    assert {s: topics[s].partitions for s in ("alerts", "models", "deployments")} == {
-        "alerts": 1,
-        "models": 1,
-        "deployments": 1,
-    }
+    single = ("alerts", "models", "deployments", "runs", "lineage")
+    assert {s: topics[s].partitions for s in single} == dict.fromkeys(single, 1)
     assert _by_suffix()["features"].partitions == 6  # the default
 
 
-def test_state_topics_are_compacted_and_event_topics_expire() -> None:
+def test_the_registry_is_compacted_audit_logs_are_kept_forever_events_expire() -> None:
     topics = _by_suffix()
-    assert topics["models"].config["cleanup.policy"] == "compact"
-    assert topics["deployments"].config["cleanup.policy"] == "compact"
-    assert "retention.ms" not in topics["models"].config
+    assert topics["models"].config == {"cleanup.policy": "compact"}
+    # history that must not be compacted away: every decision, run and lineage event
+    for suffix in ("deployments", "runs", "lineage"):
+        assert topics[suffix].config == {"cleanup.policy": "delete", "retention.ms": "-1"}
     assert topics["alerts"].config["cleanup.policy"] == "compact,delete"
     assert topics["alerts"].config["retention.ms"] == str(90 * 86_400_000)
     for suffix in ("events.raw", "events.valid", "events.dlq", "features", "labels"):
@@ -72,13 +71,9 @@ def test_state_topics_are_compacted_and_event_topics_expire() -> None:
     assert topics["labels"].config["retention.ms"] == str(30 * 86_400_000)
 
 
-def test_only_the_models_topic_raises_the_message_size() -> None:
-    topics = _by_suffix()
-    assert (
-        topics["models"].config["max.message.bytes"] == "33554432" == str(MODEL_MAX_MESSAGE_BYTES)
-    )
-    others = [s for s, spec in topics.items() if "max.message.bytes" in spec.config]
-    assert others == ["models"]
+def test_no_topic_raises_the_message_size() -> None:
+    # model artifacts are chunked under the broker's default limit (streamops.registry)
+    assert not any("max.message.bytes" in spec.config for spec in _by_suffix().values())
 
 
 def test_min_insync_replicas_only_on_irreplaceable_topics_when_replicated() -> None:
@@ -88,6 +83,7 @@ def test_min_insync_replicas_only_on_irreplaceable_topics_when_replicated() -> N
         "labels",
         "models",
         "deployments",
+        "runs",
     }
     assert replicated["models"].config["min.insync.replicas"] == "2"
     assert all(spec.replication_factor == 3 for spec in replicated.values())
@@ -161,7 +157,7 @@ def test_topic_spec_validates_and_copies_its_config() -> None:
         TopicSpec("..", 1)
     with pytest.raises(InvalidTopicSpecError, match="configs are strings"):
         TopicSpec("t", 1, None, {"retention.ms": 5})  # type: ignore[dict-item]
-    assert len(set(pipeline_topics("fraud")) | set(pipeline_topics("fraud"))) == 10
+    assert len(set(pipeline_topics("fraud")) | set(pipeline_topics("fraud"))) == 12
 
 
 def test_topic_names_are_the_catalogs_names() -> None:
@@ -178,6 +174,8 @@ def test_topic_names_are_the_catalogs_names() -> None:
         names.alerts,
         names.models,
         names.deployments,
+        names.runs,
+        names.lineage,
     }
     assert asked == declared
     assert names.stage("validation") == "fraud.validation"

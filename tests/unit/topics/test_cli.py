@@ -15,10 +15,12 @@ def test_list_prints_the_catalog_as_a_table() -> None:
     assert result.exit_code == 0, result.output
     header, *rows = result.output.splitlines()
     assert header.split() == ["topic", "partitions", "replicas", "config"]
-    assert len(rows) == 10
+    assert len(rows) == 12
     models = next(row for row in rows if row.startswith("fraud.models "))
     assert models.split()[:3] == ["fraud.models", "1", "3"]
-    assert "cleanup.policy=compact" in models and "max.message.bytes=33554432" in models
+    assert "cleanup.policy=compact" in models and "max.message.bytes" not in models
+    deployments = next(row for row in rows if row.startswith("fraud.deployments "))
+    assert "cleanup.policy=delete" in deployments and "retention.ms=-1" in deployments
     raw = next(row for row in rows if row.startswith("fraud.events.raw "))
     assert raw.split()[:3] == ["fraud.events.raw", "4", "3"]
 

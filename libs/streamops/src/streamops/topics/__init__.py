@@ -1,12 +1,11 @@
 """The topic catalog of a pipeline, and creating / checking those topics on a cluster.
 
-`pipeline_topics` declares the ten topics of a pipeline (the why of every number is in
+`pipeline_topics` declares the twelve topics of a pipeline (the why of every number is in
 `streamops.topics.catalog`); `ensure_topics` creates the missing ones and reports drift.
 """
 
 from streamops.topics.catalog import (
     DEFAULT_EVENT_PARTITIONS,
-    MODEL_MAX_MESSAGE_BYTES,
     TOPIC_SUFFIXES,
     TopicNames,
     changelog_topic,
@@ -26,7 +25,6 @@ from streamops.topics.spec import TopicSpec
 
 __all__ = [
     "DEFAULT_EVENT_PARTITIONS",
-    "MODEL_MAX_MESSAGE_BYTES",
     "PARTITIONS",
     "REPLICATION_FACTOR",
     "TOPIC_SUFFIXES",

@@ -1,6 +1,6 @@
 """The topic catalog: every topic of a pipeline, declared in one place.
 
-A pipeline ``p`` owns ten topics (docs/architecture.md). Two shapes:
+A pipeline ``p`` owns twelve topics (docs/architecture.md). Four shapes:
 
 **Event topics** (``p.events.raw``, ``p.events.valid``, ``p.events.dlq``, ``p.features``,
 ``p.labels``, ``p.labels.valid``, ``p.predictions``): keyed by the entity key,
@@ -20,13 +20,26 @@ A pipeline ``p`` owns ten topics (docs/architecture.md). Two shapes:
   A pipeline with a longer label delay raises ``retention.ms`` on features, labels and
   predictions together through ``overrides``.
 
-**State topics** (``p.models``, ``p.deployments``): one partition, ``cleanup.policy=compact``.
-They are small (a record per model version or deployment change), every consumer reads
-all of them at start-up, and the order of promotions and rollbacks matters globally,
-which only a single partition guarantees. Compaction keeps the latest record per key
-forever, so a serving replica started a year later still finds its champion.
-``p.models`` carries ONNX bytes, so it sets ``max.message.bytes=33554432`` (32 MiB);
-producers and consumers of that topic must raise their own limits to match.
+**The model registry** (``p.models``): one partition, ``cleanup.policy=compact``. It is
+state: a ModelVersion record per version (key ``{model}:{version}``) and the ONNX artifact
+in ModelChunk records (key ``{model}:{version}:chunk:{i:05d}``), so compaction keeps every
+version forever and a serving replica started a year later still finds its champion.
+Artifacts are chunked (``streamops.registry``) so every record stays under the broker's
+default message limit (1 MiB) whatever the model's size: no producer, consumer or broker
+limit has to be raised (it once set ``max.message.bytes`` to 32 MiB; a cluster that still
+has it keeps it, and nothing compares it).
+
+**Audit logs** (``p.deployments``, ``p.runs``, ``p.lineage``): one partition,
+``cleanup.policy=delete`` with ``retention.ms=-1``: append-only, never compacted, never
+deleted. Every promotion, rollback, retirement, shadow and canary is an event whose
+history matters (compaction would keep only a model's last one), every training run is
+recorded whatever its outcome, and the lineage of a version must outlive the version's
+service. They are small (a record per decision or run). One partition, because the order
+of deployments matters globally and every consumer reads them all at start-up.
+``p.deployments`` was compacted before; on such a cluster `ensure_topics` reports the
+``cleanup.policy`` and ``retention.ms`` drift and ``apply=True`` (``streamops topics ensure
+--apply``) sets both in one alter of the topic, so no moment has ``delete`` with the broker's
+7-day default retention. Records compaction already removed do not come back.
 
 **Alerts** (``p.alerts``): one partition, ``cleanup.policy=compact,delete``, 90 days,
 keyed by alert id. Alerts are events, not state, so they must age out (``delete``); but
@@ -37,14 +50,15 @@ producers must therefore always set a key: Kafka rejects null keys on compacted 
 One partition because alerts are rare and training reacts to them in order.
 
 **Durability**: ``min.insync.replicas=2`` is set on the topics that cannot be rebuilt from
-another topic (``events.raw``, ``labels``, ``models``, ``deployments``) when the replication
-factor is at least 3, so an acknowledged write survives the loss of a broker. Derived
-topics can be recomputed by replaying, so they keep the broker default. With a smaller
+another topic (``events.raw``, ``labels``, ``models``, ``deployments``, ``runs``) when the
+replication factor is at least 3, so an acknowledged write survives the loss of a broker.
+Derived topics (``lineage`` repeats what ``runs`` and ``models`` hold) can be recomputed,
+so they keep the broker default. With a smaller
 or unknown (broker default) replication factor the key is not set, because a
 ``min.insync.replicas`` above the replica count makes every ``acks=all`` write fail.
 
-All other topic configs (``max.message.bytes`` included, except on ``models``) keep the
-broker defaults and are not compared by `ensure_topics`.
+All other topic configs (``max.message.bytes`` included) keep the broker defaults and are
+not compared by `ensure_topics`.
 """
 
 from __future__ import annotations
@@ -57,8 +71,9 @@ from streamops.topics.errors import InvalidTopicSpecError
 from streamops.topics.spec import MAX_TOPIC_NAME_LENGTH, TopicSpec
 
 DEFAULT_EVENT_PARTITIONS = 6
-MODEL_MAX_MESSAGE_BYTES = 32 * 1024 * 1024
 _DAY_MS = 24 * 60 * 60 * 1000
+# Append-only and kept forever: delete never runs, and compaction is off.
+_FOREVER = {"cleanup.policy": "delete", "retention.ms": "-1"}
 
 
 @dataclass(frozen=True)
@@ -89,13 +104,10 @@ _SHAPES: tuple[_Shape, ...] = (
         {"cleanup.policy": "compact,delete", "retention.ms": str(90 * _DAY_MS)},
         irreplaceable=False,
     ),
-    _Shape(
-        "models",
-        False,
-        {"cleanup.policy": "compact", "max.message.bytes": str(MODEL_MAX_MESSAGE_BYTES)},
-        irreplaceable=True,
-    ),
-    _Shape("deployments", False, {"cleanup.policy": "compact"}, irreplaceable=True),
+    _Shape("models", False, {"cleanup.policy": "compact"}, irreplaceable=True),
+    _Shape("deployments", False, _FOREVER, irreplaceable=True),
+    _Shape("runs", False, _FOREVER, irreplaceable=True),
+    _Shape("lineage", False, _FOREVER, irreplaceable=False),
 )
 
 #: The topic suffixes of a pipeline, in data-flow order; ``overrides`` is keyed by these.
@@ -160,6 +172,16 @@ class TopicNames:
     def deployments(self) -> str:
         return self._name("deployments")
 
+    @property
+    def runs(self) -> str:
+        """Training runs (TrainingRun records), whatever their outcome."""
+        return self._name("runs")
+
+    @property
+    def lineage(self) -> str:
+        """OpenLineage RunEvents of the training runs, in JSON."""
+        return self._name("lineage")
+
     def stage(self, service: str) -> str:
         """The default consumer group (and stage name) of ``service``, e.g. ``p.validation``."""
         return self._name(service)
@@ -221,9 +243,9 @@ def pipeline_topics(
     replication_factor: int | None = None,
     overrides: Mapping[str, Mapping[str, str]] | None = None,
 ) -> list[TopicSpec]:
-    """The ten topics of ``pipeline``, in data-flow order.
+    """The twelve topics of ``pipeline``, in data-flow order.
 
-    ``partitions`` applies to the seven keyed topics (state topics and alerts have one).
+    ``partitions`` applies to the seven keyed topics (the others have one).
     ``replication_factor`` of None (or -1) leaves it to the broker default; production
     passes 3. ``overrides`` maps a suffix from `TOPIC_SUFFIXES` to topic configs that
     replace or extend the catalog's, e.g. ``{"features": {"retention.ms": "..."}}``.
