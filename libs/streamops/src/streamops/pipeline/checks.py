@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from streamops.pipeline.model_spec import check_model
 from streamops.pipeline.spec import PipelineSpec
 
 Path = tuple[str | int, ...]
@@ -142,7 +143,23 @@ def check_spec(spec: PipelineSpec, schema: dict[str, Any]) -> list[Problem]:
                 "key or time: they cannot be treated as PII",
             )
         )
+    if not problems:  # feature names can only be derived from a spec that fits its schema
+        names = _feature_names(spec, schema)
+        problems += [Problem(path, message) for path, message in check_model(spec, names)]
     return problems
+
+
+def _feature_names(spec: PipelineSpec, schema: dict[str, Any]) -> list[str] | None:
+    """The names of the spec's features, None without a features section."""
+    if spec.features is None:
+        return None
+    # the features package imports this one, and loading imports checks
+    from pathlib import Path as FilePath
+
+    from streamops.features.definition import feature_set
+    from streamops.pipeline.loading import Pipeline
+
+    return feature_set(Pipeline(spec, schema, FilePath())).names
 
 
 def _check_rules(path: Path, found: FieldType, rules: dict[str, Any]) -> list[Problem]:

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from streamops.pipeline.durations import Duration
+from streamops.pipeline.model_spec import ModelSpec, RetrainingSpec
 from streamops.topics import TopicNames, check_pipeline_name
 
 PiiTreatment = Literal["drop", "salted_hash", "mask"]
@@ -268,8 +269,8 @@ class FeatureSpec(_Strict):
 
 
 class PipelineSpec(_Strict):
-    """A whole pipeline. model, drift and retraining are reserved for the services that
-    read them (training, monitoring) and are not checked yet."""
+    """A whole pipeline. drift is reserved for the service that reads it (monitoring) and
+    is not checked yet."""
 
     name: str
     description: str = ""
@@ -278,9 +279,9 @@ class PipelineSpec(_Strict):
     expectations: Expectations = Field(default_factory=Expectations)
     pii: PiiSpec = Field(default_factory=PiiSpec)
     features: FeatureSpec | None = None
-    model: dict[str, Any] | None = None
+    model: ModelSpec | None = None
     drift: dict[str, Any] | None = None
-    retraining: dict[str, Any] | None = None
+    retraining: RetrainingSpec | None = None
 
     @field_validator("name")
     @classmethod

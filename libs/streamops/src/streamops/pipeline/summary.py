@@ -5,6 +5,8 @@ from __future__ import annotations
 from streamops.pipeline.checks import field_types
 from streamops.pipeline.durations import format_duration
 from streamops.pipeline.loading import Pipeline
+from streamops.pipeline.model_spec import METRICS
+from streamops.pipeline.spec import PipelineSpec
 from streamops.topics import pipeline_topics
 
 
@@ -60,8 +62,60 @@ def summarize(pipeline: Pipeline) -> str:
             f" (event time, grace {format_duration(f.grace)}): {', '.join(aggregates)}"
             + (f"; per event {', '.join(f.event)}" if f.event else "")
         )
-    reserved = [k for k in ("model", "drift", "retraining") if getattr(spec, k)]
-    if reserved:
-        out.append(f"  reserved {', '.join(reserved)} (read by the services that own them)")
+    out += model_lines(spec)
+    if spec.drift:
+        out.append("  reserved drift (read by the service that owns it)")
     out.append("  topics   " + ", ".join(t.name for t in pipeline_topics(spec.name)))
     return "\n".join(out)
+
+
+def model_lines(spec: PipelineSpec) -> list[str]:
+    """What training fits, how it is gated, and when it retrains."""
+    model, out = spec.model, []
+    if model is not None and spec.labels is not None:
+        task = model.task_for(spec.labels.kind)
+        metric = model.metric_for(task)
+        params = ", ".join(f"{k}={v}" for k, v in model.params.items())
+        features = "all features" if model.features == "all" else ", ".join(model.features)
+        direction = "higher" if METRICS[metric][1] else "lower"
+        threshold = model.threshold.rule if model.threshold else "max_f1"
+        out.append(
+            f"  model    {model.name or spec.name}: {task} {model.algorithm}"
+            + (f" ({params})" if params else "")
+            + f" on {features}; {metric} ({direction} is better)"
+            + (f", threshold {threshold}" if task == "binary" else "")
+            + f"; seed {model.seed}"
+        )
+        d, s, g = model.data, model.split, model.gates
+        data = [f"last {format_duration(d.lookback)}"] if d.lookback else ["all rows"]
+        if d.negative_sample is not None:
+            data.append(
+                f"negatives kept {d.negative_sample:.0%} (weight {1 / d.negative_sample:g})"
+            )
+        if d.recent_weight:
+            w = d.recent_weight
+            data.append(f"after drift the last {format_duration(w.window)} weighs {w.factor:g}x")
+        train = 1 - s.validation - s.holdout
+        out.append(
+            f"           data: {', '.join(data)}; split {train:.0%} train, {s.validation:.0%} "
+            f"validation, {s.holdout:.0%} holdout (newest rows whose label delay has passed)"
+        )
+        out.append(
+            f"           gates: >= {g.min_labels} labels, >= {g.min_positives} per class; ONNX "
+            f"parity within {g.parity_tolerance:g}; beat the champion's {metric} by > "
+            f"{g.margin:g} in {g.confidence:.0%} of {g.bootstrap} paired bootstrap resamples"
+        )
+    r = spec.retraining
+    if r is not None:
+        when = [f"first model at {r.min_labels} labels"]
+        if r.every_labels:
+            when.append(f"every {r.every_labels} new labels")
+        if r.schedule:
+            when.append(f"every {format_duration(r.schedule)} of event time")
+        if r.on_alert:
+            when.append(f"on {', '.join(r.on_alert)} alerts")
+        out.append(
+            f"  retrain  {'; '.join(when)}; at most one job per {format_duration(r.cooldown)}; "
+            f"approval {r.approval}"
+        )
+    return out
