@@ -28,6 +28,10 @@ def metric(
 ) -> float:
     """One metric (`streamops.pipeline.model_spec.METRICS`) of predictions against labels."""
     w = weights
+    if name in ("pr_auc", "roc_auc"):
+        present = y if w is None else y[w > 0]
+        if len(np.unique(present)) < 2:
+            raise ValueError(f"{name} needs both classes among the rows")
     if name == "pr_auc":
         return float(skm.average_precision_score(y, predictions, sample_weight=w))
     if name == "roc_auc":
@@ -78,9 +82,11 @@ def task_metrics(
     for name, (tasks, _) in METRICS.items():
         if task in tasks:
             try:
-                out[name] = metric(name, task, y, predictions, threshold, classes)
+                value = metric(name, task, y, predictions, threshold, classes)
             except ValueError:
                 continue
+            if np.isfinite(value):
+                out[name] = value
     return out
 
 

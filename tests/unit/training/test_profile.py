@@ -1,0 +1,71 @@
+"""The reference profile: ModelVersion.ReferenceProfile's shape, and numbers that add up."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from fastavro import parse_schema
+from fastavro.validation import validate
+
+from streamops_training.frame import Frame
+from streamops_training.profile import categorical_profile, numeric_profile, reference_profile
+from tests.support.pipelines import REPO
+
+
+def _reference_profile_schema() -> Any:
+    model_version = json.loads((REPO / "schemas" / "platform" / "ModelVersion.avsc").read_text())
+    field = next(f for f in model_version["fields"] if f["name"] == "reference_profile")
+    return parse_schema({**field["type"], "namespace": "streamops.platform"})
+
+
+def _frame() -> Frame:
+    rng = np.random.default_rng(0)
+    amount = rng.lognormal(3, 1, 1000).astype(np.float32)
+    amount[:100] = np.nan
+    channel = rng.choice(
+        np.array(["web", "pos", "atm", ""], dtype=object), 1000, p=[0.5, 0.3, 0.1, 0.1]
+    )
+    data = pd.DataFrame(
+        {"amount": amount, "count_1h": np.zeros(1000, np.float32), "channel": channel}
+    )
+    return Frame(data, ("amount", "count_1h"), ("channel",))
+
+
+def test_the_profile_is_a_valid_reference_profile_record() -> None:
+    frame = _frame()
+    prediction = numeric_profile("prediction", np.linspace(0, 1, 500))
+    profile = reference_profile(frame, prediction)
+    assert validate(profile, _reference_profile_schema(), raise_errors=True)
+    assert [f["name"] for f in profile["features"]] == ["amount", "count_1h", "channel"]
+    assert profile["record_count"] == 1000
+
+
+def test_numbers_have_counts_quantiles_and_a_histogram_that_add_up() -> None:
+    amount = numeric_profile("amount", _frame().data["amount"].to_numpy())
+    assert (amount["count"], amount["null_count"]) == (900, 100)
+    stats = amount["numeric"]
+    assert sum(stats["bin_counts"]) == 900
+    assert len(stats["bin_edges"]) == len(stats["bin_counts"]) + 1 == 11
+    assert stats["bin_edges"] == sorted(stats["bin_edges"])
+    levels = [q["level"] for q in stats["quantiles"]]
+    values = [q["value"] for q in stats["quantiles"]]
+    assert 0.5 in levels and values == sorted(values)
+    assert stats["min"] <= values[0] and values[-1] <= stats["max"]
+    # a constant feature still has two edges; an all-null one has no statistics
+    constant = numeric_profile("c", np.zeros(10))["numeric"]
+    assert constant["bin_edges"] == [0.0, 1.0] and constant["bin_counts"] == [10]
+    assert numeric_profile("n", np.full(3, np.nan))["numeric"] is None
+
+
+def test_categories_count_the_top_values_and_the_rest() -> None:
+    values = np.array(
+        ["web"] * 5 + ["pos"] * 3 + [f"rare{i}" for i in range(60)] + [""] * 2, dtype=object
+    )
+    channel = categorical_profile("channel", values)
+    assert (channel["count"], channel["null_count"]) == (68, 2)
+    frequencies = channel["categorical"]["frequencies"]
+    assert list(frequencies)[:2] == ["web", "pos"] and len(frequencies) == 50
+    assert sum(frequencies.values()) + channel["categorical"]["other_count"] == 68
