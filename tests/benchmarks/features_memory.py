@@ -21,8 +21,12 @@ from prometheus_client import CollectorRegistry
 
 from streamops.features import STORE, FeatureEngine, FeatureSet, OnlineView, feature_store
 from streamops.features.compute import evict, new_rows
+from streamops.features.running import RunningWindows
 from streamops.state import StageState, StateSettings
 from tests.unit.state.fakes import FakeChangelog, commit_batch
+
+#: Events between evictions of rows (and fresh running aggregates), as a service batch
+_BATCH = 1_000
 
 #: One event as it landed: (partition, offset, event)
 Landed = tuple[int, int, Mapping[str, Any]]
@@ -70,7 +74,15 @@ def _compute_alone(features: FeatureSet, landed: Sequence[Landed], batch: int) -
     engine = FeatureEngine(features)
     fs, fields = features, features.fields
     # the events as the service hands them to the engine (decoding is not compute)
-    as_engine = [(e[fs.key_field], e[fs.time_field], [e[f] for f in fields]) for _, _, e in landed]
+    as_engine = [
+        (
+            e[fs.key_field],
+            e[fs.time_field],
+            [e[f] for f in fields],
+            [e[f] for f in fs.spec.passthrough],
+        )
+        for _, _, e in landed
+    ]
     apply_s = commit_s = 0.0
     records: Reference = {}
     for i in range(0, len(landed), batch):
@@ -114,20 +126,40 @@ def _busy_share(features: FeatureSet, landed: Sequence[Landed], busy: Collection
     engine = FeatureEngine(features)
     fs = features
     as_engine = [
-        (e[fs.key_field], e[fs.time_field], [e[f] for f in fs.fields]) for _, _, e in landed
+        (
+            e[fs.key_field],
+            e[fs.time_field],
+            [e[f] for f in fs.fields],
+            [e[f] for f in fs.spec.passthrough],
+        )
+        for _, _, e in landed
     ]
-    compute, horizon = engine.computer.compute, features.horizon_ms
+    computer, horizon = engine.computer, features.horizon_ms
     rows_of: dict[str, list[list[Any]]] = {}
+    running: dict[str, RunningWindows] = {}
+    partition_of: dict[str, int] = {}
     marks: dict[int, int | None] = {}
     spent = busy_spent = 0.0
     count = 0
-    for (p, _, _), (key, t, values) in zip(landed, as_engine, strict=True):
+    for n, ((p, _, _), (key, t, values, passthrough)) in enumerate(
+        zip(landed, as_engine, strict=True)
+    ):
+        if n % _BATCH == 0:  # as the engine does at the end of each batch (no kept entities)
+            for k, rows in rows_of.items():
+                mark = marks.get(partition_of[k])
+                if mark is not None:
+                    evict(rows, mark - horizon)
+            running.clear()
         rows = rows_of.get(key)
         if rows is None:
             rows = rows_of[key] = new_rows(len(values))
+            partition_of[key] = p
+        kept = running.get(key)
+        if kept is None:
+            kept = running[key] = computer.running()
         mark = marks.get(p)
         started = time.perf_counter()
-        _, late = compute(rows, t, values, mark)
+        _, late = computer.compute(rows, t, values, mark, True, kept, passthrough)
         took = time.perf_counter() - started
         spent += took
         if key in busy:
@@ -135,8 +167,6 @@ def _busy_share(features: FeatureSet, landed: Sequence[Landed], busy: Collection
             count += 1
         if not late and (mark is None or t > mark):
             marks[p] = mark = t
-        if mark is not None:
-            evict(rows, mark - horizon)  # as the engine does at the end of each batch
     return BusyShare(spent, busy_spent, count)
 
 

@@ -45,6 +45,7 @@ class Definitions:
     id_field: str
     key_field: str
     time_field: str
+    passthrough: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, pipeline: Pipeline) -> Definitions:
@@ -64,6 +65,7 @@ class Definitions:
             id_field=spec.event.id_field,
             key_field=spec.event.key_field,
             time_field=spec.event.time_field,
+            passthrough=tuple(features.passthrough),
         )
 
     @property
@@ -82,7 +84,7 @@ class Definitions:
                     out.append(f"{field}_over_mean_{label}")
                 else:
                     out.append(f"{function}_{field}_{label}")
-        return out + list(self.event)
+        return out + list(self.event) + list(self.passthrough)
 
 
 def expected_features(
@@ -126,7 +128,9 @@ def expected_features(
             columns[field] = (value - first).fillna(-1).to_numpy(np.int64)
         elif function != "count":
             columns[field] = frame[field].to_numpy(np.float64, na_value=np.nan)
-    out = {name: np.full(len(frame), np.nan) for name in d.names()}
+    out: dict[str, Any] = {
+        name: np.full(len(frame), np.nan) for name in d.names() if name not in d.passthrough
+    }
     pairs_per_event = rank + 1
     ends = np.cumsum(pairs_per_event)
     start = 0
@@ -142,7 +146,11 @@ def expected_features(
     for name in out:
         if column_kind(name) == "int":
             out[name] = out[name].astype(np.int64)
+    by_id = {e[d.id_field]: e for e in events}
+    for name in d.passthrough:  # the event's own value, as it came (None: null)
+        out[name] = pd.Series([by_id[i].get(name) for i in frame["event_id"]], dtype=object)
     result = frame[["event_id", *CONTEXT]].assign(**out)
+    result.attrs["passthrough"] = d.passthrough
     return result.set_index("event_id")
 
 
@@ -313,6 +321,8 @@ def feature_mismatches(
 def _agrees(column: str, got: list[Any], expected: pd.DataFrame) -> np.ndarray:
     """Per row, whether the written value ``got`` is the expected one (see `column_kind`)."""
     want = expected[column].to_numpy()
+    if column in expected.attrs.get("passthrough", ()):  # copied: equal, or both null
+        return np.array([g == w for g, w in zip(got, want.tolist(), strict=True)], dtype=bool)
     kind = column_kind(column)
     types = set(map(type, got))
     if kind != "float":

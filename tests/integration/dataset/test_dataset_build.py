@@ -77,6 +77,8 @@ class Writer:
                 record[f.name] = n % 24
             elif f.avro_type == "double":
                 record[f.name] = n * 1.5
+            elif f.text:  # a passed-through string field
+                record[f.name] = None if n % 11 == 0 else f"v{n % 3}"
             else:  # nullable double
                 record[f.name] = None if n % 7 == 0 else n / 3
         return record

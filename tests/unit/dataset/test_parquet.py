@@ -35,6 +35,9 @@ def small_dataset() -> Dataset:
             "label": label,
             "label_source": "labelled" if label_time else "negative_after_delay",
             "label_time": label_time,
+            "channel": "web",  # passed through from the event
+            "country": "FR",
+            "merchant_category": None,
         }
         return tuple(
             base.get(name, 1 if name.startswith(("count", "distinct")) else 0.5) for name in names

@@ -56,7 +56,13 @@ class EngineRun:
         for p in sorted({p for p, _, _ in landed}):
             mine = [(o, e) for q, o, e in landed if q == p]
             events = [
-                (e[fs.key_field], e[fs.time_field], [e[f] for f in fs.fields]) for _, e in mine
+                (
+                    e[fs.key_field],
+                    e[fs.time_field],
+                    [e[f] for f in fs.fields],
+                    [e.get(f) for f in fs.spec.passthrough],
+                )
+                for _, e in mine
             ]
             vectors = self.engine.apply(self.state.partition(STORE, p), events)
             for (offset, e), (vector, late) in zip(mine, vectors, strict=True):

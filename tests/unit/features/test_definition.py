@@ -12,7 +12,7 @@ from streamops.pipeline import load_pipeline
 from tests.support.pipelines import FRAUD
 
 
-def test_the_fraud_features_are_named_per_window_then_per_event() -> None:
+def test_the_fraud_features_are_named_per_window_then_per_event_then_passed_through() -> None:
     fs = feature_set(load_pipeline(FRAUD))
     assert fs.names[:9] == [
         "count_10m",
@@ -26,8 +26,9 @@ def test_the_fraud_features_are_named_per_window_then_per_event() -> None:
         "distinct_country_10m",
     ]
     assert fs.names[18] == "count_1d"
-    assert fs.names[-3:] == ["seconds_since_previous", "hour_of_day", "day_of_week"]
-    assert len(fs.names) == 3 * 9 + 3
+    assert fs.names[27:30] == ["seconds_since_previous", "hour_of_day", "day_of_week"]
+    assert fs.names[30:] == ["amount", "channel", "country", "merchant_category"]
+    assert len(fs.names) == 3 * 9 + 3 + 4
     assert fs.fields == ("amount", "merchant_id", "country")
     assert fs.horizon_ms == 86_400_000 + 300_000  # the longest window plus the grace
 
@@ -43,6 +44,8 @@ def test_the_schema_is_valid_avro_and_types_each_feature() -> None:
     assert fields["sum_amount_1h"] == "double"
     assert fields["mean_amount_1h"] == ["null", "double"]
     assert fields["hour_of_day"] == "int"
+    assert fields["amount"] == ["null", "double"]  # passed through: a number ...
+    assert fields["channel"] == ["null", "string"]  # ... or a string, as in the event
     assert schema["namespace"] == "streamops.fraud"
     record = {
         "event_id": "tx-1",
@@ -53,6 +56,9 @@ def test_the_schema_is_valid_avro_and_types_each_feature() -> None:
         "source_offset": 0,
         "late": False,
         **{name: (1 if fields[name] in ("long", "int") else 1.0) for name in fs.names},
+        "channel": "web",
+        "country": "FR",
+        "merchant_category": None,
     }
     assert validate(record, parse_schema(schema))
 

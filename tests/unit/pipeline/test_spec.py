@@ -145,6 +145,18 @@ def test_the_fraud_example_loads() -> None:
             "not a duration",
         ),
         (
+            ("passthrough: [amount, channel,", "passthrough: [amount, chanel,"),
+            "passthrough:",
+            "features.passthrough.1",
+            "no field 'chanel'",
+        ),
+        (
+            ("passthrough: [amount, channel,", "passthrough: [amount, event_time,"),
+            "passthrough:",
+            "features.passthrough.1",
+            "every features record has a field 'event_time'",
+        ),
+        (
             ("  kind: binary", "  kind: ordinal"),
             "kind: ordinal",
             "labels.kind",

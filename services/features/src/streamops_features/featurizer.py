@@ -37,6 +37,10 @@ class Featurizer:
             itemgetter(*fields) if len(fields) > 1 else (lambda v: tuple(v[f] for f in fields))
         )
         self._names = features.names
+        extra = features.spec.passthrough
+        self._passthrough = (
+            itemgetter(*extra) if len(extra) > 1 else (lambda v: tuple(v.get(f) for f in extra))
+        )
 
     def featurize_batch(self, records: Sequence[InRecord]) -> BatchResult:
         """One features record per event, in each partition's order."""
@@ -72,12 +76,12 @@ class Featurizer:
                     Rejection(r, "VALIDATION", [Reason("event_time", str(exc), field=time_field)])
                 )
                 continue
-            events.append((key, time_ms, self._values(v)))
+            events.append((key, time_ms, self._values(v), self._passthrough(v)))
             kept.append(r)
         part = self.state.partition(STORE, p)
         late = 0
         outputs, names = result.outputs, self._names
-        for r, (key, time_ms, _), (vector, is_late) in zip(
+        for r, (key, time_ms, _, _), (vector, is_late) in zip(
             kept, events, self.engine.apply(part, events), strict=True
         ):
             record = {

@@ -9,7 +9,6 @@ re-implements, are in services/features/README.md ("What a feature means").
 
 from __future__ import annotations
 
-import math
 from bisect import bisect_right
 from collections.abc import Sequence
 from datetime import datetime
@@ -18,6 +17,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from streamops.features.definition import Feature, FeatureSet
+from streamops.features.running import RunningWindows
+from streamops.features.stats import LONG, distinct_count, numeric_stats
 
 Rows = list[list[Any]]
 _HOUR_MS, _DAY_MS = 3_600_000, 86_400_000
@@ -45,38 +46,6 @@ def evict(rows: Rows, before_ms: int) -> None:
             del column[:cut]
 
 
-def numeric_stats(window: list[Any], value: Any) -> tuple[Any, ...]:
-    """(sum, mean, std, min, max, value over mean) of the non-null numbers of ``window``.
-
-    Sums are exactly rounded (fsum), so they do not depend on the order of the rows; the
-    standard deviation is the population one (divided by n), from the deviations from
-    the mean (the two-pass formula: no cancellation when the values are close together).
-    """
-    try:
-        total = math.fsum(window)  # raises on a null: cheaper than looking for one first
-    except TypeError:
-        window = [v for v in window if v is not None]
-        total = math.fsum(window)
-    n = len(window)
-    if n == 1:
-        only = float(window[0])
-        ratio = value / only if value is not None and only else None
-        return only, only, 0.0, only, only, ratio
-    if n == 0:
-        return 0.0, None, None, None, None, None
-    mean = total / n
-    # sqrt(sum((v - mean)^2)) in C, to within about an ulp: the two-pass formula, fast
-    std = math.dist(window, [mean] * n) / math.sqrt(n)
-    ratio = value / mean if value is not None and mean else None
-    return total, mean, std, float(min(window)), float(max(window)), ratio
-
-
-def distinct_count(window: list[Any]) -> int:
-    """How many different non-null values ``window`` holds."""
-    found = set(window)
-    return len(found) - (None in found)
-
-
 _NUMERIC = ("sum", "mean", "std", "min", "max", "ratio_to_mean")
 
 
@@ -100,7 +69,12 @@ class WindowComputer:
             for f in features.fields
             if any(a.function == "distinct" and a.field == f for a in features.spec.aggregates)
         ]
-        self._event = [f.function for f in features.features if f.window_ms is None]
+        self._event = [
+            f.function
+            for f in features.features
+            if f.window_ms is None and f.function != "passthrough"
+        ]
+        self._passthrough = list(features.spec.passthrough)
         self._order = itemgetter(*[self._flat_index(f, column) for f in features.features])
         zone = features.spec.timezone
         self.zone = None if zone == "UTC" else ZoneInfo(zone)
@@ -108,6 +82,12 @@ class WindowComputer:
     def _flat_index(self, feature: Feature, column: dict[str, int]) -> int:
         """Where ``feature`` sits in the flat list `compute` builds."""
         per_window = 1 + 6 * len(self._numeric) + len(self._distinct)
+        if feature.function == "passthrough":
+            return (
+                per_window * len(self.windows)
+                + len(self._event)
+                + self._passthrough.index(feature.name)
+            )
         if feature.window_ms is None:
             return per_window * len(self.windows) + self._event.index(feature.function)
         base = per_window * self.windows.index(feature.window_ms)
@@ -123,6 +103,10 @@ class WindowComputer:
         the grace: it is then computed against the current state but not added to it."""
         return watermark_ms is not None and time_ms < watermark_ms - self.grace
 
+    def running(self) -> RunningWindows:
+        """Empty running aggregates for one entity's rows, to pass to `compute`."""
+        return RunningWindows(self.windows, self._numeric, self._distinct)
+
     def compute(
         self,
         rows: Rows,
@@ -130,18 +114,23 @@ class WindowComputer:
         values: Sequence[Any],
         watermark_ms: int | None,
         add: bool = True,
+        running: RunningWindows | None = None,
+        passthrough: Sequence[Any] = (),
     ) -> tuple[list[Any], bool]:
-        """The vector of an event (its time, its values of `FeatureSet.fields`) and whether
-        it is late. ``watermark_ms`` is its partition's newest event time before it.
+        """The vector of an event (its time, its values of `FeatureSet.fields`, and of the
+        passthrough fields) and whether it is late. ``watermark_ms`` is its partition's
+        newest event time before it.
 
         With ``add`` an event on time is added to ``rows`` (the service); a late one, or any
         without ``add`` (the online view asking about an event it has not seen), leaves
-        them as they were.
+        them as they were. ``running`` (from `running`, kept with the rows while they change
+        only through this method) makes a busy entity's long windows cheap.
         """
         late = self.is_late(time_ms, watermark_ms)
         times = rows[0]
         pos = bisect_right(times, time_ms)
-        if pos == len(times):
+        newest = pos == len(times)
+        if newest:
             for column, value in zip(rows, (time_ms, *values), strict=True):
                 column.append(value)
         else:
@@ -158,15 +147,20 @@ class WindowComputer:
         # One pass per (column, first row): windows that start at the same row share it (a
         # quiet entity's windows often hold the same few events). `_order` then picks each
         # feature from the concatenation of what the passes returned.
+        fast = running is not None and newest and not late
         done: dict[tuple[int, int], tuple[Any, ...]] = {}
         flat: list[Any] = []
         alone: list[Any] | None = None
-        for start in starts:
+        for i, start in enumerate(starts):
             flat.append(end - start)
             if start == pos:  # the event alone in the window (the usual short window)
                 if alone is None:
                     alone = self._alone(values)
                 flat.extend(alone)
+                continue
+            if fast and pos - start > LONG:
+                assert running is not None
+                flat.extend(running.stats(i, rows, start, pos, time_ms - self.windows[i], values))
                 continue
             for col in self._numeric:
                 got = done.get((col, start))
@@ -180,11 +174,14 @@ class WindowComputer:
                 flat.extend(got)
         for function in self._event:
             flat.append(self._event_value(function, times, pos, time_ms, floor))
+        flat.extend(passthrough)
         order = self._order(flat)
         out = list(order) if isinstance(order, tuple) else [order]
         if late or not add:
             for column in rows:
                 del column[pos]
+        elif running is not None:
+            running.added(rows, pos, time_ms, starts, newest)
         return out, late
 
     def _alone(self, values: Sequence[Any]) -> list[Any]:

@@ -1,10 +1,11 @@
 """What a pipeline's ``features:`` section computes: names, types and the output schema.
 
 Names, in output order: for every window (spec order), every aggregate (spec order), then
-the per-event values. ``count_10m``; ``sum_amount_1h`` (likewise mean, std, min, max);
-``distinct_country_1d``; ``amount_over_mean_10m`` (ratio_to_mean); then
-``seconds_since_previous``, ``hour_of_day``, ``day_of_week``. Window lengths are spelled by
-`format_duration` (24h is ``1d``).
+the per-event values, then the passthrough fields. ``count_10m``; ``sum_amount_1h``
+(likewise mean, std, min, max); ``distinct_country_1d``; ``amount_over_mean_10m``
+(ratio_to_mean); then ``seconds_since_previous``, ``hour_of_day``, ``day_of_week``; then
+e.g. ``amount``, ``channel`` (passthrough keeps the field's name). Window lengths are
+spelled by `format_duration` (24h is ``1d``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from datetime import timedelta
 from typing import Any
 
 from streamops.pipeline import Pipeline, format_duration
+from streamops.pipeline.checks import field_types
 from streamops.pipeline.spec import FeatureSpec
 
 #: The fields every features record carries before the feature values.
@@ -28,6 +30,7 @@ RECORD_FIELDS: tuple[str, ...] = (
     "late",
 )
 _LONG = ("count", "distinct")
+_NUMBERS = {"int", "long", "float", "double"}
 _NOT_AVRO_NAME = re.compile(r"[^A-Za-z0-9_]")
 
 
@@ -36,13 +39,17 @@ class Feature:
     """One output value: its name, its Avro type, and how it is computed."""
 
     name: str
-    function: str  # count, sum, mean, std, min, max, distinct, ratio_to_mean, or an event value
+    # count, sum, mean, std, min, max, distinct, ratio_to_mean, an event value, passthrough
+    function: str
     field: str | None
     window_ms: int | None
     doc: str
+    text: bool = False  # a passthrough of a string field
 
     @property
     def avro_type(self) -> Any:
+        if self.function == "passthrough":
+            return ["null", "string" if self.text else "double"]
         if self.function in _LONG:
             return "long"
         if self.function in ("hour_of_day", "day_of_week"):
@@ -164,6 +171,18 @@ def feature_set(pipeline: Pipeline) -> FeatureSet:
         "day_of_week": f"Day of the week of the event time in {fs.timezone}, 0 = Monday.",
     }
     features += [Feature(name, name, None, None, docs[name]) for name in fs.event]
+    types = field_types(pipeline.event_schema)
+    features += [
+        Feature(
+            name,
+            "passthrough",
+            name,
+            None,
+            f"The event's {name}, as it came.",
+            text=types[name].name not in _NUMBERS,
+        )
+        for name in fs.passthrough
+    ]
     numeric = [a.field for a in fs.aggregates if a.numeric and a.field]
     other = [a.field for a in fs.aggregates if not a.numeric and a.field]
     fields = tuple(dict.fromkeys([*numeric, *other]))

@@ -25,6 +25,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge
 from streamops.features.compute import Rows, WindowComputer, event_time_ms, new_rows
 from streamops.features.definition import FeatureSet
 from streamops.features.engine import STORE
+from streamops.features.running import RunningWindows
 from streamops.settings import KafkaSettings
 from streamops.state.records import DATA_PREFIX, MARKER_KEY, decode_entry, read_marker
 from streamops.topics import TopicNames, changelog_topic
@@ -69,9 +70,10 @@ class OnlineView:
         self._consumer_factory = consumer_factory
         #: entity key -> (state partition, stored bytes); decoded only when asked about
         self._entities: dict[str, tuple[int, bytes]] = {}
-        #: entity key -> (the stored bytes it was decoded from, its rows): an entity asked
-        #: about again is not decoded again (a busy one's day of rows costs ~0.5 ms)
-        self._decoded: dict[str, tuple[bytes, Rows]] = {}
+        #: entity key -> (the stored bytes it was decoded from, its rows, their running
+        #: aggregates): an entity asked about again is not decoded again (a busy one's day of
+        #: rows costs ~0.5 ms) and its long windows are not summed again
+        self._decoded: dict[str, tuple[bytes, Rows, RunningWindows]] = {}
         self._asking = threading.Lock()  # compute() moves rows about, then puts them back
         self._watermarks: dict[int, int | None] = {}
         self._at_end: dict[int, bool] = {}
@@ -199,26 +201,33 @@ class OnlineView:
         except TypeError as exc:
             raise ValueError(f"the event's {fs.time_field}: {exc}") from exc
         values = [event.get(f) for f in fs.fields]
+        passthrough = [event.get(f) for f in fs.spec.passthrough]
         with self._asking:
             found = self._entities.get(key)
             if found is None:
                 partition, rows = self.partition_of(key), new_rows(len(fs.fields))
+                running = None
             else:
-                partition, rows = found[0], self._rows_of(key, found[1])
+                partition = found[0]
+                rows, running = self._rows_of(key, found[1])
             watermark = self._watermarks.get(partition)
-            vector, late = self.computer.compute(rows, time_ms, values, watermark, add=False)
+            vector, late = self.computer.compute(
+                rows, time_ms, values, watermark, False, running, passthrough
+            )
         return FeatureVector(fs.names, vector, late, partition, watermark)
 
-    def _rows_of(self, key: str, stored: bytes) -> Rows:
-        """The decoded rows of ``stored``, from the cache while the entity is unchanged."""
+    def _rows_of(self, key: str, stored: bytes) -> tuple[Rows, RunningWindows]:
+        """The decoded rows of ``stored`` and their running aggregates, from the cache while
+        the entity is unchanged."""
         cached = self._decoded.get(key)
         if cached is not None and cached[0] is stored:
-            return cached[1]
+            return cached[1], cached[2]
         if len(self._decoded) >= _DECODED_MAX:
             self._decoded.clear()
         rows: Rows = decode_entry(stored)[1]
-        self._decoded[key] = (stored, rows)
-        return rows
+        running = self.computer.running()
+        self._decoded[key] = (stored, rows, running)
+        return rows, running
 
     def rows(self, key: str) -> Rows | None:
         """The stored rows of one entity, or None when the view holds none."""

@@ -109,13 +109,23 @@ def check_spec(spec: PipelineSpec, schema: dict[str, Any]) -> list[Problem]:
                 )
             elif found.name in ("record", "array", "map", "union", "bytes", "fixed"):
                 problems.append(Problem(path, f"distinct needs a scalar field, not {found.name}"))
-        dropped = {a.field for a in spec.features.aggregates if a.field} & {
+        for i, name in enumerate(spec.features.passthrough):
+            path = ("features", "passthrough", i)
+            found = need(path, name)
+            if found is not None and found.name not in _NUMERIC | _TEXT | {"enum"}:
+                problems.append(
+                    Problem(path, f"passthrough takes number or string fields, not {found.name}")
+                )
+            if name in _features_record_fields(spec):
+                problems.append(Problem(path, f"every features record has a field {name!r}"))
+        read = [a.field for a in spec.features.aggregates if a.field]
+        dropped = {*read, *spec.features.passthrough} & {
             n for n, t in spec.pii.fields.items() if t == "drop"
         }
         if dropped:
             problems.append(
                 Problem(
-                    ("features", "aggregates"),
+                    ("features",),
                     f"{sorted(dropped)} are dropped by pii: no event carries them",
                 )
             )
@@ -192,3 +202,11 @@ def _fits(found: FieldType, value: Any) -> bool:
     if found.name in _NUMERIC:
         return isinstance(value, int | float) and not isinstance(value, bool)
     return True
+
+
+def _features_record_fields(spec: PipelineSpec) -> set[str]:
+    """The fields a features record carries besides the feature values."""
+    from streamops.features.definition import RECORD_FIELDS  # the features package imports us
+
+    join = spec.labels.join_key if spec.labels else None
+    return {*RECORD_FIELDS, *([join] if join and join != spec.event.id_field else [])}

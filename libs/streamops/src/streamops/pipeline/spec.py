@@ -228,6 +228,12 @@ class FeatureSpec(_Strict):
         "and flagged late.",
     )
     timezone: str = Field("UTC", description="IANA zone of hour_of_day and day_of_week.")
+    passthrough: list[str] = Field(
+        default_factory=list,
+        description="Event fields copied into every features record as they are (numbers "
+        "and strings, e.g. amount, channel): models read them beside the aggregates, and "
+        "encode or scale them in their ONNX graph.",
+    )
 
     @field_validator("windows")
     @classmethod
@@ -247,6 +253,13 @@ class FeatureSpec(_Strict):
             if (a.function, a.field) in seen:
                 raise ValueError(f"aggregate {a.function} of {a.field or 'events'} is repeated")
             seen.add((a.function, a.field))
+        return value
+
+    @field_validator("passthrough")
+    @classmethod
+    def _passthrough(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError("passthrough repeats a field")
         return value
 
     @field_validator("grace")

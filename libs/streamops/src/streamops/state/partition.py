@@ -42,6 +42,9 @@ class PartitionState:
         self.watermark_ms: int | None = None
         self._committed_watermark_ms: int | None = None
         self._savepoint_watermark_ms: int | None = None
+        #: changes whenever buffered writes are dropped or the store is restored: a value a
+        #: transform kept from an earlier batch may then no longer be the stored one
+        self.generation = 0
 
     # -- the transform's side ----------------------------------------------------------
 
@@ -114,6 +117,8 @@ class PartitionState:
 
     def rollback_to_savepoint(self) -> None:
         """Undo the writes since `savepoint` (a record's, when a batch is redone one by one)."""
+        if self._journal:
+            self.generation += 1
         for k, previous in reversed(self._journal or []):
             if previous is _MISSING:
                 self._writes.pop(k, None)
@@ -128,12 +133,15 @@ class PartitionState:
             self._committed_watermark_ms = self.watermark_ms
         else:
             self.watermark_ms = self._committed_watermark_ms
+            if self._writes:
+                self.generation += 1
         self._writes = {}
         self._journal = None
 
     def restored(self, watermark_ms: int | None) -> None:
         """The store was rebuilt from the changelog, whose highest event time was this."""
         self.watermark_ms = self._committed_watermark_ms = watermark_ms
+        self.generation += 1
 
     def _remember(self, k: bytes) -> None:
         if self._journal is not None:
