@@ -91,7 +91,7 @@ class ArtifactIndex:
                     raise ClusterUnavailableError(
                         f"reading the artifact from {self.topic} took over {self._timeout_s:g} s"
                     )
-                for m in consumer.consume(100, 0.5):
+                for m in consumer.consume(100, 0.05):
                     p, offset = int(m.partition() or 0), int(m.offset() or 0)
                     if p not in last:
                         continue

@@ -35,6 +35,9 @@ def registry_consumer(kafka: KafkaSettings) -> Consumer:
             "enable.partition.eof": True,
             "isolation.level": "read_committed",
             "auto.offset.reset": "earliest",
+            # a fetch waiting for data holds up the end-offset queries behind it on the
+            # connection: short waits keep a catch-up quick (the topics are small)
+            "fetch.wait.max.ms": 50,
             "logger": log,
         }
     )
@@ -58,7 +61,8 @@ class LogFollower:
         open_ = {tp for tp, end in ends.items() if self._next[tp] < end}
         count, last_seen = 0, time.monotonic()
         while open_:
-            messages = self._consumer.consume(500, 0.5)
+            # consume() waits its whole timeout unless the batch fills: keep it short
+            messages = self._consumer.consume(500, 0.05)
             for m in messages:
                 tp = (str(m.topic()), int(m.partition() or 0))
                 if self._handle(m, handle):

@@ -100,7 +100,7 @@ class RegistryPublisher:
             _abort(producer, self._timeout_s)
             raise ClusterUnavailableError(
                 f"publishing {model} v{number} to {topic} failed, nothing of it is visible: "
-                f"{exc.args[0].str() if exc.args else exc}"
+                f"{_describe(exc)}"
             ) from exc
         return record
 
@@ -200,6 +200,11 @@ def _abort(producer: Producer, timeout_s: float) -> None:
     # fatal or fenced: nothing of the transaction becomes visible either way
     with contextlib.suppress(KafkaException):
         producer.abort_transaction(timeout_s)
+
+
+def _describe(exc: KafkaException) -> str:
+    error = exc.args[0] if exc.args else None
+    return error.str() if isinstance(error, KafkaError) else str(exc)
 
 
 def _check_size(what: str, value: bytes) -> None:
