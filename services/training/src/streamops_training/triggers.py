@@ -1,0 +1,154 @@
+"""When to train: the spec's ``retraining:`` section applied to what the log says, in event time.
+
+`Triggers` is told what the service reads (features records' event times, labels, alerts,
+operators' requests, whether a champion exists) and answers `due`: the job to start now,
+or None. Time is event time (the newest features record's), so a stream played N times
+faster retrains N times sooner, as everything else in the loop.
+
+- **first model**: no champion yet and ``min_labels`` labels known;
+- **alert**: an open alert whose kind is in ``on_alert``;
+- **labels**: ``every_labels`` labels known since the last job's;
+- **schedule**: ``schedule`` of event time since the last job;
+- **manual**: ``streamops train P`` (an operator's request: neither paused nor cooled down).
+
+A **cooldown** follows each job (a manual one too; manual requests themselves are never
+held by it): what comes during it waits, and the alerts that
+came start one job when it ends. So an alert storm starts one job, not fifty, and a drift
+that goes on during the cooldown is not forgotten. While paused (``streamops retraining
+pause P``) only manual requests start jobs; what waits is taken up on resume.
+
+*Labels known* is what a dataset built now would label: with ``negative_after_delay`` the
+features records at least the label delay old (each is labelled, by its label or as a
+negative), plus the labels of younger events; without it, the labels.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right, insort
+from collections import Counter
+from dataclasses import dataclass, field
+
+from streamops.pipeline.model_spec import RetrainingSpec
+
+_MINUTE_MS = 60_000
+#: Alert kinds after which the job weighs recent rows more (the spec's recent_weight).
+DRIFT_KINDS = frozenset({"DATA_DRIFT", "CONCEPT_DRIFT"})
+
+
+@dataclass(frozen=True)
+class Trigger:
+    """Why a job starts: its kind, a sentence, the alerts or the request behind it."""
+
+    kind: str  # first_model, alert, labels, schedule, manual
+    reason: str
+    alert_ids: tuple[str, ...] = ()
+    request_id: str | None = None
+    after_drift: bool = False
+
+
+@dataclass
+class _Counts:
+    """Features records per minute of event time, and the labels' event times."""
+
+    features: Counter[int] = field(default_factory=Counter)
+    labels: list[int] = field(default_factory=list)
+    newest_ms: int | None = None
+
+
+class Triggers:
+    """The retraining policy of one pipeline, fed with what the service reads."""
+
+    def __init__(self, spec: RetrainingSpec, delay_ms: int, negative_after_delay: bool) -> None:
+        self.spec = spec
+        self.delay_ms = delay_ms
+        self.negative_after_delay = negative_after_delay
+        self.has_champion = False
+        self.paused = False
+        self._counts = _Counts()
+        self._alerts: dict[str, str] = {}  # open alert id -> kind, waiting for a job
+        self._requests: list[str] = []  # manual requests, oldest first
+        self._last_job_ms: int | None = None
+        self._labels_at_last_job = 0
+
+    # -- what the service reads ---------------------------------------------------------
+
+    def features_record(self, event_time_ms: int) -> None:
+        self._counts.features[event_time_ms // _MINUTE_MS] += 1
+        newest = self._counts.newest_ms
+        if newest is None or event_time_ms > newest:
+            self._counts.newest_ms = event_time_ms
+
+    def label(self, event_time_ms: int) -> None:
+        insort(self._counts.labels, event_time_ms)
+
+    def alert(self, alert_id: str, kind: str, open_: bool) -> None:
+        """An alert's record: open ones of the listed kinds wait for a job, closed ones go."""
+        if not open_:
+            self._alerts.pop(alert_id, None)
+        elif kind in self.spec.on_alert:
+            self._alerts[alert_id] = kind
+
+    def request(self, request_id: str) -> None:
+        self._requests.append(request_id)
+
+    # -- deciding -----------------------------------------------------------------------
+
+    @property
+    def now_ms(self) -> int | None:
+        """The newest event time read (features records)."""
+        return self._counts.newest_ms
+
+    def labels_known(self) -> int:
+        """How many rows a dataset built now would have labelled (see the module doc)."""
+        labels = self._counts.labels
+        now = self._counts.newest_ms
+        if not self.negative_after_delay or now is None:
+            return len(labels)
+        matured_before = (now - self.delay_ms) // _MINUTE_MS  # whole minutes: a lower bound
+        matured = sum(n for minute, n in self._counts.features.items() if minute < matured_before)
+        younger_labels = len(labels) - bisect_right(labels, matured_before * _MINUTE_MS - 1)
+        return matured + younger_labels
+
+    def due(self) -> Trigger | None:
+        """The job to start now, if any (manual requests first)."""
+        if self._requests:
+            request = self._requests[0]
+            return Trigger("manual", f"requested by an operator ({request})", request_id=request)
+        now = self.now_ms
+        if self.paused or now is None or self._cooling(now):
+            return None
+        known = self.labels_known()
+        if not self.has_champion:
+            if known >= self.spec.min_labels:
+                return Trigger("first_model", f"no champion yet and {known:,} labels known")
+            return None
+        if self._alerts:
+            ids = tuple(sorted(self._alerts))
+            kinds = sorted(set(self._alerts.values()))
+            return Trigger(
+                "alert",
+                f"{len(ids)} open {'/'.join(kinds)} alert(s)",
+                alert_ids=ids,
+                after_drift=bool(DRIFT_KINDS & set(kinds)),
+            )
+        every = self.spec.every_labels
+        new = known - self._labels_at_last_job
+        if every is not None and new >= every:
+            return Trigger("labels", f"{new:,} labels since the last job")
+        schedule, last = self.spec.schedule, self._last_job_ms
+        if schedule and last is not None and now - last >= schedule.total_seconds() * 1000:
+            return Trigger("schedule", f"{schedule} of event time since the last job")
+        return None
+
+    def started(self, trigger: Trigger) -> None:
+        """A job started for ``trigger``: what it answers is done, the cooldown begins."""
+        if trigger.request_id is not None:
+            self._requests.remove(trigger.request_id)
+        for alert_id in trigger.alert_ids:
+            self._alerts.pop(alert_id, None)
+        self._last_job_ms = self.now_ms
+        self._labels_at_last_job = self.labels_known()
+
+    def _cooling(self, now_ms: int) -> bool:
+        last = self._last_job_ms
+        return last is not None and now_ms - last < self.spec.cooldown.total_seconds() * 1000

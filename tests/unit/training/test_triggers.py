@@ -1,0 +1,118 @@
+"""When the training service starts a job: the retraining policy in event time."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from streamops.pipeline.model_spec import RetrainingSpec
+from streamops_training.triggers import Triggers
+
+MIN = 60_000
+DAY = 24 * 60 * MIN
+T0 = 1_767_225_600_000
+
+
+def _fill(t: Triggers, events: int, start_ms: int, step_ms: int = MIN) -> int:
+    """``events`` features records from ``start_ms``; returns the last event time."""
+    for i in range(events):
+        t.features_record(start_ms + i * step_ms)
+    return start_ms + (events - 1) * step_ms
+
+
+def _policy(**spec: object) -> Triggers:
+    values = {"min_labels": 100, "cooldown": timedelta(minutes=30), **spec}
+    return Triggers(RetrainingSpec(**values), delay_ms=DAY, negative_after_delay=True)  # type: ignore[arg-type]
+
+
+def test_the_first_model_waits_for_enough_matured_or_explicit_labels() -> None:
+    t = _policy(min_labels=90)
+    _fill(t, 90, T0)  # 90 events, none a day old yet
+    assert t.labels_known() == 0 and t.due() is None
+    for i in range(5):
+        t.label(T0 + i * MIN)  # chargebacks of young events count at once
+    assert t.labels_known() == 5
+    t.features_record(T0 + DAY + 30 * MIN)  # a day on: the first 30 whole minutes matured
+    assert t.labels_known() == 30  # their labels are in the matured count, not twice
+    assert t.due() is None
+    _fill(t, 80, T0 + DAY + 31 * MIN)  # 80 minutes later all 90 first events have matured
+    due = t.due()
+    assert due is not None and due.kind == "first_model"
+    assert "labels known" in due.reason
+
+
+def test_without_negative_after_delay_only_labels_count() -> None:
+    t = Triggers(RetrainingSpec(min_labels=3), delay_ms=DAY, negative_after_delay=False)
+    _fill(t, 500, T0, step_ms=10 * MIN)
+    assert t.labels_known() == 0
+    for i in range(3):
+        t.label(T0 + i)
+    assert t.due() is not None
+
+
+def test_an_alert_storm_starts_one_job_and_what_comes_in_the_cooldown_waits() -> None:
+    t = _policy(on_alert=["DATA_DRIFT", "CONCEPT_DRIFT"])
+    t.has_champion = True
+    now = _fill(t, 10, T0)
+    for i in range(50):
+        t.alert(f"a{i}", "CONCEPT_DRIFT", True)
+    due = t.due()
+    assert due is not None and due.kind == "alert" and len(due.alert_ids) == 50
+    assert due.after_drift
+    t.started(due)
+    assert t.due() is None
+    t.alert("late", "DATA_DRIFT", True)  # during the cooldown: it waits
+    _fill(t, 29, now + MIN)
+    assert t.due() is None  # 29 minutes: still cooling down
+    t.features_record(now + 30 * MIN)
+    due = t.due()
+    assert due is not None and due.alert_ids == ("late",)
+
+
+def test_closed_and_unlisted_alerts_start_nothing() -> None:
+    t = _policy(on_alert=["CONCEPT_DRIFT"])
+    t.has_champion = True
+    _fill(t, 10, T0)
+    t.alert("a", "DATA_QUALITY", True)
+    t.alert("b", "CONCEPT_DRIFT", True)
+    t.alert("b", "CONCEPT_DRIFT", False)  # resolved before a job took it
+    assert t.due() is None
+
+
+def test_every_labels_and_schedule_count_from_the_last_job() -> None:
+    t = _policy(every_labels=50, schedule=timedelta(hours=6), cooldown=timedelta(0))
+    t.has_champion = True
+    _fill(t, 10, T0)
+    t.started(t.due() or _manual(t))
+    for i in range(49):
+        t.label(T0 + i)
+    assert t.due() is None
+    t.label(T0 + 99)
+    due = t.due()
+    assert due is not None and due.kind == "labels"
+    t.started(due)
+    t.features_record(T0 + 6 * 60 * MIN + 9 * MIN)
+    due = t.due()
+    assert due is not None and due.kind == "schedule"
+
+
+def test_pause_holds_automatic_jobs_but_not_an_operator() -> None:
+    t = _policy(on_alert=["CONCEPT_DRIFT"])
+    t.has_champion = True
+    _fill(t, 10, T0)
+    t.paused = True
+    t.alert("a", "CONCEPT_DRIFT", True)
+    assert t.due() is None
+    t.request("req-1")
+    due = t.due()
+    assert due is not None and (due.kind, due.request_id) == ("manual", "req-1")
+    t.started(due)
+    t.paused = False
+    assert t.due() is None  # the manual job's cooldown
+    t.features_record(T0 + 40 * MIN)
+    due = t.due()  # the alert waited through the pause and the cooldown
+    assert due is not None and due.kind == "alert"
+
+
+def _manual(t: Triggers) -> object:
+    t.request("bootstrap")
+    return t.due()
