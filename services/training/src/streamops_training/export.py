@@ -8,8 +8,9 @@ subset of the features. Classifiers return ``label`` (int64, or string class nam
 ``probabilities`` ``[N, classes]`` in the classes' sorted order, with no ZipMap;
 regressors return ``variable`` ``[N, 1]``.
 
-The bytes are reproducible: opsets are pinned, and the graph is named after the model
-(skl2onnx would draw a random name).
+The bytes are reproducible: opsets are pinned and listed in a fixed order, and the graph
+is named after the model (skl2onnx would draw a random name and list the opsets in set
+order, which changes with PYTHONHASHSEED).
 """
 
 from __future__ import annotations
@@ -63,6 +64,10 @@ def to_onnx(
     proto = convert_sklearn(
         pipeline, name=name, initial_types=inputs, options=options, target_opset=OPSETS
     )
+    # skl2onnx lists the opsets in set order, which PYTHONHASHSEED changes: sort them
+    opsets = sorted((o.domain, o.version) for o in proto.opset_import)
+    del proto.opset_import[:]
+    proto.opset_import.extend(onnx.helper.make_opsetid(d, v) for d, v in opsets)
     data: bytes = proto.SerializeToString(deterministic=True)
     return data
 

@@ -28,10 +28,15 @@ class GateResult:
 
 
 def data_checks(
-    train: Frame, evaluated: Sequence[Frame], task: Task, gates: Gates, current: Collection[str]
+    train: Frame,
+    evaluated: Sequence[Frame],
+    task: Task,
+    gates: Gates,
+    current: Collection[str],
+    classes: Sequence[object] = (),
 ) -> list[GateResult]:
-    """Enough labels, every class in every part, no feature entirely null in training, and
-    every feature in the current features schema."""
+    """Enough labels, every class (``classes``, and any other found) in every part, no
+    feature entirely null in training, and every feature in the current features schema."""
     y = train.data["label"].to_numpy()
     labelled = len(y) + sum(len(f.data) for f in evaluated)
     out = [
@@ -47,7 +52,8 @@ def data_checks(
             n: dict(zip(*np.unique(f.data["label"], return_counts=True), strict=True))
             for n, f in parts
         }
-        classes = sorted({c for per in counts.values() for c in per}, key=str)
+        found = {c for per in counts.values() for c in per}
+        classes = sorted(found | set(classes), key=str)
         short = [
             f"{n} has {per.get(c, 0)} of class {c}"
             for n, per in counts.items()
@@ -55,7 +61,7 @@ def data_checks(
             if per.get(c, 0) < (gates.min_positives if n == "train" else 1)
         ]
         if len(classes) < 2:
-            short.insert(0, f"only class {classes} in the data")
+            short.insert(0, f"only class {', '.join(map(str, classes))} in the data")
         out.append(
             GateResult(
                 "every_class_present",

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import sklearn
+from threadpoolctl import threadpool_limits
 
 from streamops.dataset import Dataset
 from streamops.dataset.join import LabelRules
@@ -33,6 +34,9 @@ from streamops_training.parity import Parity, check_parity, onnx_predictions, sk
 from streamops_training.policy import training_rows, within_lookback
 from streamops_training.profile import categorical_profile, numeric_profile, reference_profile
 from streamops_training.split import split_by_time
+
+#: OpenMP threads of a fit; changing it may change the bytes a spec and dataset give.
+FIT_THREADS = 2
 
 
 class DataCheckFailed(Exception):
@@ -122,7 +126,10 @@ def train(
     split = split_by_time(
         within_lookback(frame, model.data, cutoff), model.split, cutoff, rules.expected_delay_ms
     )
-    checks = data_checks(split.train, (split.validation, split.holdout), task, model.gates, current)
+    expected = (0, 1) if task == "binary" else (spec.labels.classes or ()) if spec.labels else ()
+    checks = data_checks(
+        split.train, (split.validation, split.holdout), task, model.gates, current, expected
+    )
     if not all(g.passed for g in checks):
         raise DataCheckFailed(checks)
 
@@ -131,7 +138,10 @@ def train(
         split.train, model.data, task == "binary", model.seed, after_drift
     )
     fitted = build_pipeline(model, task, frame)
-    fitted.fit(fit_rows.data, fit_rows.data["label"].to_numpy(), model__sample_weight=weights)
+    # OpenMP reductions (gradient sums) add in an order set by the thread count: a fixed
+    # count, whatever OMP_NUM_THREADS says, keeps the fit and so the ONNX bytes the same
+    with threadpool_limits(limits=FIT_THREADS, user_api="openmp"):
+        fitted.fit(fit_rows.data, fit_rows.data["label"].to_numpy(), model__sample_weight=weights)
     timer.lap("fit")
 
     name = model.name or spec.name
