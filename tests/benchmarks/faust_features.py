@@ -72,6 +72,10 @@ class _Msgpack(codecs.Codec):
         return msgpack.unpackb(s)
 
 
+#: The fraud spec's passthrough fields, copied into each record after the features
+PASSTHROUGH = ("amount", "channel", "country", "merchant_category")
+
+
 def feature_names() -> list[str]:
     """The features in the order `window_features` returns them (the spec's record order)."""
     names = []
@@ -83,7 +87,7 @@ def feature_names() -> list[str]:
             f"distinct_merchant_id_{label}",
             f"distinct_country_{label}",
         ]
-    return [*names, "seconds_since_previous", "hour_of_day", "day_of_week"]
+    return [*names, "seconds_since_previous", "hour_of_day", "day_of_week", *PASSTHROUGH]
 
 
 def window_features(
@@ -196,6 +200,7 @@ def build_app(args: argparse.Namespace, datadir: str) -> faust.App:
     schema = feature_set(load_pipeline(Path(args.pipeline))).schema()
     names = [f["name"] for f in schema["fields"]][7:]
     assert names == feature_names(), "the peer computes the spec's features, in its order"
+    names = names[: -len(PASSTHROUGH)]  # what window_features returns
     avro = AvroIO(SchemaRegistryClient({"url": args.registry_url}), args.output, schema)
     source = app.topic(args.input, key_serializer="raw", value_serializer="raw")
     sink = app.topic(args.output, key_serializer="raw", value_serializer="raw")
@@ -234,6 +239,7 @@ def build_app(args: argparse.Namespace, datadir: str) -> faust.App:
                     "source_offset": message.offset,
                     "late": late,
                     **dict(zip(names, vector, strict=True)),
+                    **{name: v[name] for name in PASSTHROUGH},  # as the event carries them
                 }
                 await sink.send(key=event.key, value=avro.encode(record))
             for key, p in changed.items():

@@ -12,6 +12,7 @@ from __future__ import annotations
 import gc
 import statistics
 import time
+from bisect import bisect_right
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from prometheus_client import CollectorRegistry
 from streamops.features import STORE, FeatureEngine, FeatureSet, OnlineView, feature_store
 from streamops.features.compute import evict, new_rows
 from streamops.features.running import RunningWindows
+from streamops.features.stats import LONG
 from streamops.state import StageState, StateSettings
 from tests.unit.state.fakes import FakeChangelog, commit_batch
 
@@ -144,16 +146,20 @@ def _busy_share(features: FeatureSet, landed: Sequence[Landed], busy: Collection
     for n, ((p, _, _), (key, t, values, passthrough)) in enumerate(
         zip(landed, as_engine, strict=True)
     ):
-        if n % _BATCH == 0:  # as the engine does at the end of each batch (no kept entities)
-            for k, rows in rows_of.items():
+        if n % _BATCH == 0:  # as the engine does at the end of each batch
+            for k, entity in rows_of.items():
                 mark = marks.get(partition_of[k])
                 if mark is not None:
-                    evict(rows, mark - horizon)
-            running.clear()
-        rows = rows_of.get(key)
-        if rows is None:
-            rows = rows_of[key] = new_rows(len(values))
+                    cut = bisect_right(entity[0], mark - horizon)
+                    running[k].evicting(entity, cut)
+                    evict(entity, mark - horizon)
+                if len(entity[0]) <= LONG:  # the engine keeps only long entities' aggregates
+                    running[k] = computer.running()
+        found = rows_of.get(key)
+        if found is None:
+            found = rows_of[key] = new_rows(len(values))
             partition_of[key] = p
+        rows = found
         kept = running.get(key)
         if kept is None:
             kept = running[key] = computer.running()
