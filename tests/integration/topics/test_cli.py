@@ -24,13 +24,13 @@ def test_ensure_creates_then_reports_unchanged(
 ) -> None:
     code, output = _ensure(kafka, pipeline)
     assert code == 0, output
-    assert "12 topics: 12 created, 0 unchanged, 0 fixed, 0 drifted" in output
-    assert len(pipeline_topic_names(admin, pipeline)) == 12
+    assert "13 topics: 13 created, 0 unchanged, 0 fixed, 0 drifted" in output
+    assert len(pipeline_topic_names(admin, pipeline)) == 13
     assert partitions(admin, f"{pipeline}.events.raw") == 2
 
     code, output = _ensure(kafka, pipeline)
     assert code == 0, output
-    assert "12 topics: 0 created, 12 unchanged, 0 fixed, 0 drifted" in output
+    assert "13 topics: 0 created, 13 unchanged, 0 fixed, 0 drifted" in output
 
 
 def test_ensure_exits_1_on_drift_and_0_once_applied(

@@ -116,7 +116,7 @@ def test_apply_fixes_config_and_adds_partitions(admin: AdminClient, pipeline: st
         (f"{pipeline}.features", "retention.ms"),
     }
     again = ensure_topics(admin, specs)
-    assert again.drifted == () and len(again.unchanged) == 12
+    assert again.drifted == () and len(again.unchanged) == 13
 
 
 def test_apply_never_removes_partitions(admin: AdminClient, pipeline: str) -> None:

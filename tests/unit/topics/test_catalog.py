@@ -20,7 +20,7 @@ def _by_suffix(pipeline: str = "fraud", **kwargs: object) -> dict[str, TopicSpec
     return {spec.name.removeprefix(f"{pipeline}."): spec for spec in specs}
 
 
-def test_a_pipeline_declares_its_twelve_topics_in_flow_order() -> None:
+def test_a_pipeline_declares_its_thirteen_topics_in_flow_order() -> None:
     assert [spec.name for spec in pipeline_topics("fraud")] == [
         "fraud.events.raw",
         "fraud.events.valid",
@@ -34,8 +34,9 @@ def test_a_pipeline_declares_its_twelve_topics_in_flow_order() -> None:
         "fraud.deployments",
         "fraud.runs",
         "fraud.lineage",
+        "fraud.control",
     ]
-    assert len(TOPIC_SUFFIXES) == 12
+    assert len(TOPIC_SUFFIXES) == 13
 
 
 def test_event_topics_take_the_partition_count_and_state_topics_have_one() -> None:
@@ -50,7 +51,7 @@ def test_event_topics_take_the_partition_count_and_state_topics_have_one() -> No
         "predictions",
     ]
     assert {suffix: topics[suffix].partitions for suffix in events} == dict.fromkeys(events, 12)
-    single = ("alerts", "models", "deployments", "runs", "lineage")
+    single = ("alerts", "models", "deployments", "runs", "lineage", "control")
     assert {s: topics[s].partitions for s in single} == dict.fromkeys(single, 1)
     assert _by_suffix()["features"].partitions == 6  # the default
 
@@ -58,8 +59,8 @@ def test_event_topics_take_the_partition_count_and_state_topics_have_one() -> No
 def test_the_registry_is_compacted_audit_logs_are_kept_forever_events_expire() -> None:
     topics = _by_suffix()
     assert topics["models"].config == {"cleanup.policy": "compact"}
-    # history that must not be compacted away: every decision, run and lineage event
-    for suffix in ("deployments", "runs", "lineage"):
+    # history that must not be compacted away: every decision, run, lineage event, request
+    for suffix in ("deployments", "runs", "lineage", "control"):
         assert topics[suffix].config == {"cleanup.policy": "delete", "retention.ms": "-1"}
     assert topics["alerts"].config["cleanup.policy"] == "compact,delete"
     assert topics["alerts"].config["retention.ms"] == str(90 * 86_400_000)
@@ -157,7 +158,7 @@ def test_topic_spec_validates_and_copies_its_config() -> None:
         TopicSpec("..", 1)
     with pytest.raises(InvalidTopicSpecError, match="configs are strings"):
         TopicSpec("t", 1, None, {"retention.ms": 5})  # type: ignore[dict-item]
-    assert len(set(pipeline_topics("fraud")) | set(pipeline_topics("fraud"))) == 12
+    assert len(set(pipeline_topics("fraud")) | set(pipeline_topics("fraud"))) == 13
 
 
 def test_topic_names_are_the_catalogs_names() -> None:
@@ -176,6 +177,7 @@ def test_topic_names_are_the_catalogs_names() -> None:
         names.deployments,
         names.runs,
         names.lineage,
+        names.control,
     }
     assert asked == declared
     assert names.stage("validation") == "fraud.validation"

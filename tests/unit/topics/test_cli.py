@@ -15,7 +15,7 @@ def test_list_prints_the_catalog_as_a_table() -> None:
     assert result.exit_code == 0, result.output
     header, *rows = result.output.splitlines()
     assert header.split() == ["topic", "partitions", "replicas", "config"]
-    assert len(rows) == 12
+    assert len(rows) == 13
     models = next(row for row in rows if row.startswith("fraud.models "))
     assert models.split()[:3] == ["fraud.models", "1", "3"]
     assert "cleanup.policy=compact" in models and "max.message.bytes" not in models

@@ -158,6 +158,7 @@ def run_record(
     dataset: contract.TrainingDataset | None = None
     if identity is not None:
         counts = {k: int(v) for k, v in identity.counts.items() if v is not None}
+        counts["labels_known"] = trigger.labels_known  # what the trigger saw (`Triggers.ran`)
         if trained is not None:
             counts.update({k: int(v) for k, v in trained.rows.items()})
         dataset = {

@@ -44,6 +44,7 @@ class Trigger:
     alert_ids: tuple[str, ...] = ()
     request_id: str | None = None
     after_drift: bool = False
+    labels_known: int = 0  # when it was decided
 
 
 @dataclass
@@ -66,7 +67,9 @@ class Triggers:
         self.paused = False
         self._counts = _Counts()
         self._alerts: dict[str, str] = {}  # open alert id -> kind, waiting for a job
+        self._answered: set[str] = set()  # alert ids a job has taken already
         self._requests: list[str] = []  # manual requests, oldest first
+        self._served: set[str] = set()  # requests a job has answered
         self._last_job_ms: int | None = None
         self._labels_at_last_job = 0
 
@@ -85,11 +88,27 @@ class Triggers:
         """An alert's record: open ones of the listed kinds wait for a job, closed ones go."""
         if not open_:
             self._alerts.pop(alert_id, None)
-        elif kind in self.spec.on_alert:
+        elif kind in self.spec.on_alert and alert_id not in self._answered:
             self._alerts[alert_id] = kind
 
     def request(self, request_id: str) -> None:
-        self._requests.append(request_id)
+        if request_id not in self._requests and request_id not in self._served:
+            self._requests.append(request_id)
+
+    def ran(
+        self, alert_ids: tuple[str, ...], request_id: str | None, at_ms: int | None, labels: int
+    ) -> None:
+        """A job ran before (read back from ``{p}.runs`` at start-up): what it answered is
+        answered, and the cooldown and label counts go from its cut-off ``at_ms``."""
+        self._answered.update(alert_ids)
+        for alert_id in alert_ids:
+            self._alerts.pop(alert_id, None)
+        if request_id is not None:
+            self._served.add(request_id)
+            if request_id in self._requests:
+                self._requests.remove(request_id)
+        if at_ms is not None and (self._last_job_ms is None or at_ms >= self._last_job_ms):
+            self._last_job_ms, self._labels_at_last_job = at_ms, labels
 
     # -- deciding -----------------------------------------------------------------------
 
@@ -111,16 +130,17 @@ class Triggers:
 
     def due(self) -> Trigger | None:
         """The job to start now, if any (manual requests first)."""
+        known = self.labels_known()
         if self._requests:
             request = self._requests[0]
-            return Trigger("manual", f"requested by an operator ({request})", request_id=request)
+            return Trigger("manual", f"request {request}", request_id=request, labels_known=known)
         now = self.now_ms
         if self.paused or now is None or self._cooling(now):
             return None
-        known = self.labels_known()
         if not self.has_champion:
             if known >= self.spec.min_labels:
-                return Trigger("first_model", f"no champion yet and {known:,} labels known")
+                reason = f"no champion yet and {known:,} labels known"
+                return Trigger("first_model", reason, labels_known=known)
             return None
         if self._alerts:
             ids = tuple(sorted(self._alerts))
@@ -130,24 +150,28 @@ class Triggers:
                 f"{len(ids)} open {'/'.join(kinds)} alert(s)",
                 alert_ids=ids,
                 after_drift=bool(DRIFT_KINDS & set(kinds)),
+                labels_known=known,
             )
         every = self.spec.every_labels
         new = known - self._labels_at_last_job
         if every is not None and new >= every:
-            return Trigger("labels", f"{new:,} labels since the last job")
+            return Trigger("labels", f"{new:,} labels since the last job", labels_known=known)
         schedule, last = self.spec.schedule, self._last_job_ms
         if schedule and last is not None and now - last >= schedule.total_seconds() * 1000:
-            return Trigger("schedule", f"{schedule} of event time since the last job")
+            reason = f"{schedule} of event time since the last job"
+            return Trigger("schedule", reason, labels_known=known)
         return None
 
     def started(self, trigger: Trigger) -> None:
         """A job started for ``trigger``: what it answers is done, the cooldown begins."""
         if trigger.request_id is not None:
             self._requests.remove(trigger.request_id)
+            self._served.add(trigger.request_id)
         for alert_id in trigger.alert_ids:
             self._alerts.pop(alert_id, None)
+        self._answered.update(trigger.alert_ids)
         self._last_job_ms = self.now_ms
-        self._labels_at_last_job = self.labels_known()
+        self._labels_at_last_job = trigger.labels_known
 
     def _cooling(self, now_ms: int) -> bool:
         last = self._last_job_ms

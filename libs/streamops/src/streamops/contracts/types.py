@@ -85,6 +85,32 @@ class Alert(TypedDict):
     emitted_at: datetime.datetime
 
 
+#: TRAIN: start a training job now (neither a pause nor the cooldown holds it). PAUSE_RETRAINING:
+#: start no automatic job until resumed. RESUME_RETRAINING: automatic jobs again. UNKNOWN: an action
+#: this reader does not know yet.
+ControlAction = Literal["TRAIN", "PAUSE_RETRAINING", "RESUME_RETRAINING", "UNKNOWN"]
+
+
+class ControlRequest(TypedDict):
+    """An operator's request to a pipeline's services, written to {pipeline}.control (append-only,
+    kept forever: the audit of who asked what; key: request_id) by the CLI, e.g. streamops train
+    or streamops retraining pause. The service the action is for reads the whole topic at start-
+    up and follows it.
+    """
+
+    #: Unique id of the request (a UUID); the run it starts names it in its trigger.
+    request_id: str
+    #: The pipeline, e.g. fraud.
+    pipeline: str
+    action: ControlAction
+    #: Who asked.
+    actor: str
+    #: Why, in one sentence.
+    reason: str
+    #: When the request was made.
+    requested_at: datetime.datetime
+
+
 class RuleStats(TypedDict):
     """How one rule of the pipeline's expectations fared in the window."""
 
@@ -624,6 +650,8 @@ __all__ = [
     "AlertSeverity",
     "AlertState",
     "CategoricalStats",
+    "ControlAction",
+    "ControlRequest",
     "DataQualityReport",
     "DeadLetter",
     "Deployment",

@@ -1,6 +1,6 @@
 """The topic catalog: every topic of a pipeline, declared in one place.
 
-A pipeline ``p`` owns twelve topics (docs/architecture.md). Four shapes:
+A pipeline ``p`` owns thirteen topics (docs/architecture.md). Four shapes:
 
 **Event topics** (``p.events.raw``, ``p.events.valid``, ``p.events.dlq``, ``p.features``,
 ``p.labels``, ``p.labels.valid``, ``p.predictions``): keyed by the entity key,
@@ -29,13 +29,15 @@ default message limit (1 MiB) whatever the model's size: no producer, consumer o
 limit has to be raised (it once set ``max.message.bytes`` to 32 MiB; a cluster that still
 has it keeps it, and nothing compares it).
 
-**Audit logs** (``p.deployments``, ``p.runs``, ``p.lineage``): one partition,
+**Audit logs** (``p.deployments``, ``p.runs``, ``p.lineage``, ``p.control``): one partition,
 ``cleanup.policy=delete`` with ``retention.ms=-1``: append-only, never compacted, never
 deleted. Every promotion, rollback, retirement, shadow and canary is an event whose
 history matters (compaction would keep only a model's last one), every training run is
-recorded whatever its outcome, and the lineage of a version must outlive the version's
-service. They are small (a record per decision or run). One partition, because the order
-of deployments matters globally and every consumer reads them all at start-up.
+recorded whatever its outcome, the lineage of a version must outlive the version's
+service, and an operator's request (``p.control``: train now, pause or resume retraining)
+is both an instruction to a service and the record of who asked. They are small (a record
+per decision, run or request). One partition, because the order of deployments matters
+globally and every consumer reads them all at start-up.
 ``p.deployments`` was compacted before; on such a cluster `ensure_topics` reports the
 ``cleanup.policy`` and ``retention.ms`` drift and ``apply=True`` (``streamops topics ensure
 --apply``) sets both in one alter of the topic, so no moment has ``delete`` with the broker's
@@ -108,6 +110,7 @@ _SHAPES: tuple[_Shape, ...] = (
     _Shape("deployments", False, _FOREVER, irreplaceable=True),
     _Shape("runs", False, _FOREVER, irreplaceable=True),
     _Shape("lineage", False, _FOREVER, irreplaceable=False),
+    _Shape("control", False, _FOREVER, irreplaceable=False),
 )
 
 #: The topic suffixes of a pipeline, in data-flow order; ``overrides`` is keyed by these.
@@ -181,6 +184,12 @@ class TopicNames:
     def lineage(self) -> str:
         """OpenLineage RunEvents of the training runs, in JSON."""
         return self._name("lineage")
+
+    @property
+    def control(self) -> str:
+        """Operators' requests to the services (ControlRequest records): train now, pause
+        or resume retraining."""
+        return self._name("control")
 
     def stage(self, service: str) -> str:
         """The default consumer group (and stage name) of ``service``, e.g. ``p.validation``."""
