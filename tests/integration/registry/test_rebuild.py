@@ -8,9 +8,19 @@ import os
 import time
 from collections.abc import Callable
 
+import pytest
+from confluent_kafka import Producer
 from confluent_kafka.serialization import MessageField, SerializationContext
 
-from streamops.registry import Action, ModelRegistry, ModelState, RegistryPublisher, decide
+from streamops.registry import (
+    Action,
+    ModelRegistry,
+    ModelState,
+    RegistryPublisher,
+    UnknownVersionError,
+    decide,
+)
+from streamops.registry.keys import chunk_key
 from streamops.settings import KafkaSettings, SchemaRegistrySettings
 from tests.integration.registry.records import MODEL, NOW, version
 from tests.support.confluent import avro_deserializer, registry_client
@@ -125,3 +135,23 @@ def test_the_state_is_rebuilt_after_the_broker_compacted_the_models_topic(
     )
     assert after.load_artifact(MODEL, 1) == onnx[1]
     assert after.load_artifact(MODEL, 3) == onnx[2]
+
+
+def test_a_deleted_version_is_gone_for_a_fresh_reader(
+    pipeline: str,
+    publisher: RegistryPublisher,
+    open_registry: Callable[[str], ModelRegistry],
+    kafka: str,
+) -> None:
+    """Tombstones (null values) delete a version's record and chunks, as compaction will."""
+    for number in (1, 2):
+        publisher.publish_version(version(pipeline, number), os.urandom(1000))
+    producer = Producer({"bootstrap.servers": kafka})
+    for key in (f"{MODEL}:1", chunk_key(MODEL, 1, 0)):
+        producer.produce(publisher.topics.models, key=key.encode(), value=None)
+    assert producer.flush(30) == 0
+
+    registry = open_registry(pipeline)
+    assert sorted(registry.model(MODEL).versions) == [2]
+    with pytest.raises(UnknownVersionError):
+        registry.load_artifact(MODEL, 1)

@@ -58,6 +58,13 @@ class ArtifactIndex:
         """The version record of ``key`` is at ``position``."""
         self._versions[(key.model_name, key.version)] = position
 
+    def forget(self, key: ModelsKey) -> None:
+        """A tombstone of ``key``: its record is gone (a version's, or one chunk's)."""
+        if key.chunk is None:
+            self._versions.pop((key.model_name, key.version), None)
+        else:
+            self._chunks[(key.model_name, key.version)].pop(key.chunk, None)
+
     def load(self, version: ModelVersion) -> bytes:
         """The artifact of ``version``, checked; see the module docstring."""
         name, number = version["model_name"], version["version"]

@@ -143,11 +143,13 @@ class ModelRegistry:
             self.skipped += 1
             return
         position = (int(message.partition() or 0), int(message.offset() or 0))
+        if message.value() is None:  # a tombstone: deleted on purpose
+            self._artifacts.forget(key)
+            if key.chunk is None:
+                self.state.model(key.model_name).versions.pop(key.version, None)
+            return
         if key.chunk is not None:
             self._artifacts.saw_chunk(key, position)
-            return
-        if message.value() is None:  # a tombstone: the version was deleted on purpose
-            self.state.model(key.model_name).versions.pop(key.version, None)
             return
         record = cast(ModelVersion | None, self._decode(self._versions, message))
         if record is not None:
