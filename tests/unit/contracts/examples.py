@@ -10,6 +10,7 @@ import hashlib
 
 from streamops.contracts.types import (
     Alert,
+    ControlRequest,
     DataQualityReport,
     DeadLetter,
     Deployment,
@@ -258,9 +259,19 @@ DEAD_LETTER: DeadLetter = {
     "dead_lettered_at": T1,
 }
 
+CONTROL_REQUEST: ControlRequest = {
+    "request_id": "5a2d7c1e-0000-4000-8000-000000000009",
+    "pipeline": "fraud",
+    "action": "PAUSE_RETRAINING",
+    "actor": "alice",
+    "reason": "a known data incident until noon",
+    "requested_at": T0,
+}
+
 #: Every example by schema name.
 EXAMPLES: dict[str, object] = {
     "Alert": ALERT,
+    "ControlRequest": CONTROL_REQUEST,
     "DataQualityReport": DATA_QUALITY_REPORT,
     "DeadLetter": DEAD_LETTER,
     "Deployment": DEPLOYMENT,

@@ -62,7 +62,9 @@ def test_load_schema_gives_a_fresh_dict_each_time() -> None:
 
 
 def test_unknown_name_lists_the_known_ones() -> None:
-    with pytest.raises(UnknownSchemaError, match=r"'alert'.*known: Alert, DataQualityReport"):
+    with pytest.raises(
+        UnknownSchemaError, match=r"'alert'.*known: Alert, ControlRequest, DataQualityReport"
+    ):
         load_schema("alert")
     with pytest.raises(LookupError):
         parsed_schema("NoSuchContract")

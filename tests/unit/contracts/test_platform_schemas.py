@@ -14,6 +14,7 @@ from tests.unit.contracts.examples import EXAMPLES
 
 PLATFORM = [
     "Alert",
+    "ControlRequest",
     "DataQualityReport",
     "DeadLetter",
     "Deployment",

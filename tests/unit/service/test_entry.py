@@ -164,7 +164,7 @@ def test_drift_is_a_warning_and_left_as_is(
     with caplog.at_level(logging.WARNING):
         report = ensure_pipeline_topics(NOWHERE, "fraud", partitions=3)
     assert not report.ok
-    assert seen[0][0] == "fraud.events.raw" and len(seen[0]) == 12  # the catalog's topics
+    assert seen[0][0] == "fraud.events.raw" and len(seen[0]) == 13  # the catalog's topics
     assert caplog.messages == [
         "topics of pipeline fraud differ from the catalog (left as they are):\n"
         "  fraud.events.raw  retention.ms: expected '604800000', actual '86400000'"
