@@ -71,7 +71,10 @@ def fraud_like(
                 None if m else p for p, m in zip(picked, rng.random(rows) < 0.02, strict=True)
             ]
         elif base in ("long", "int"):
-            values[column.name] = rng.poisson(3, rows).tolist()
+            counts = rng.poisson(3, rows)
+            if column.name == "hour_of_day":  # a bump no linear model can draw
+                logit += signal * 2.0 * np.isin(counts, (2, 5))
+            values[column.name] = counts.tolist()
         else:
             x = rng.lognormal(3, 1, rows)
             if column.name in ("amount", "amount_over_mean_1h", "max_amount_10m"):

@@ -15,7 +15,7 @@ import numpy as np
 
 from streamops.pipeline.model_spec import Gates, Task
 from streamops_training.frame import Frame
-from streamops_training.metrics import higher_is_better, metric
+from streamops_training.model_metrics import Ranked, higher_is_better, metric
 
 
 @dataclass(frozen=True)
@@ -118,10 +118,18 @@ def beats_champion(
     """The paired bootstrap of the candidate's gain over the champion on the same rows."""
     sign = 1.0 if higher_is_better(metric_name) else -1.0
 
-    def gain(w: np.ndarray | None) -> float:
-        c = metric(metric_name, task, y, candidate, thresholds[0], classes, w)
-        h = metric(metric_name, task, y, champion, thresholds[1], classes, w)
-        return sign * (c - h)
+    if metric_name in ("pr_auc", "roc_auc"):  # sorted once, not once per resample
+        ranked = Ranked(y, candidate), Ranked(y, champion)
+
+        def gain(w: np.ndarray | None) -> float:
+            return sign * (ranked[0].value(metric_name, w) - ranked[1].value(metric_name, w))
+
+    else:
+
+        def gain(w: np.ndarray | None) -> float:
+            c = metric(metric_name, task, y, candidate, thresholds[0], classes, w)
+            h = metric(metric_name, task, y, champion, thresholds[1], classes, w)
+            return sign * (c - h)
 
     observed = gain(None)
     rng = np.random.default_rng(seed)

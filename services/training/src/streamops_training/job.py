@@ -29,7 +29,7 @@ from streamops_training.estimators import build_pipeline
 from streamops_training.export import session, sha256, signature, to_onnx
 from streamops_training.frame import to_frame
 from streamops_training.gates import GateResult, beats_champion, data_checks
-from streamops_training.metrics import choose_threshold, task_metrics
+from streamops_training.model_metrics import choose_threshold, task_metrics
 from streamops_training.parity import Parity, check_parity, onnx_predictions, sklearn_predictions
 from streamops_training.policy import training_rows, within_lookback
 from streamops_training.profile import categorical_profile, numeric_profile, reference_profile

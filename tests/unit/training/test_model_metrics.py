@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from streamops.pipeline.model_spec import ThresholdRule
-from streamops_training.metrics import choose_threshold, metric, task_metrics
+from streamops_training.model_metrics import choose_threshold, metric, task_metrics
 
 
 def test_max_f1_lies_halfway_between_two_distinct_scores() -> None:
