@@ -11,6 +11,7 @@ from confluent_kafka.admin import AdminClient
 from streamops.registry import ModelRegistry, RegistryPublisher
 from streamops.settings import KafkaSettings, SchemaRegistrySettings
 from streamops.topics import ensure_topics, pipeline_topics
+from tests.support.confluent import registry_client
 from tests.support.kafka import delete_pipeline_topics, unique_name
 
 #: The broker's own default limit on a record batch; the models topic of the tests is held
@@ -37,8 +38,9 @@ def admin(kafka: str) -> AdminClient:
 
 
 @pytest.fixture
-def make_pipeline(admin: AdminClient) -> Iterator[Callable[..., str]]:
-    """Create a pipeline's topics, ``models`` with extra configs if given; all deleted after."""
+def make_pipeline(admin: AdminClient, schema_registry: str) -> Iterator[Callable[..., str]]:
+    """Create a pipeline's topics, ``models`` with extra configs if given; the topics and
+    the registry subjects of the pipeline are deleted after the test (both are shared)."""
     created: list[str] = []
 
     def make(models_config: dict[str, str] | None = None) -> str:
@@ -50,8 +52,13 @@ def make_pipeline(admin: AdminClient) -> Iterator[Callable[..., str]]:
         return name
 
     yield make
+    client = registry_client(schema_registry)
     for name in created:
         delete_pipeline_topics(admin, name)
+        for subject in client.get_subjects():
+            if subject.startswith(f"{name}."):
+                client.delete_subject(subject)
+                client.delete_subject(subject, permanent=True)
 
 
 @pytest.fixture
