@@ -1,121 +1,43 @@
-"""Metrics per split and the binary decision threshold.
-
-A model's predictions are one array: the positive class's probability (binary), the
-probability of each class in ``classes`` order (multiclass, ``[N, K]``), or the predicted
-value (regression). Metrics at a threshold (f1) use the model's own threshold.
-"""
+"""Prometheus metrics of the training service."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-import numpy as np
-from sklearn import metrics as skm
-
-from streamops.pipeline.model_spec import METRICS, Task, ThresholdRule
-
-_EPS = 1e-15
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 
-def metric(
-    name: str,
-    task: Task,
-    y: np.ndarray,
-    predictions: np.ndarray,
-    threshold: float | None = None,
-    classes: Sequence[str] = (),
-    weights: np.ndarray | None = None,
-) -> float:
-    """One metric (`streamops.pipeline.model_spec.METRICS`) of predictions against labels."""
-    w = weights
-    if name in ("pr_auc", "roc_auc"):
-        present = y if w is None else y[w > 0]
-        if len(np.unique(present)) < 2:
-            raise ValueError(f"{name} needs both classes among the rows")
-    if name == "pr_auc":
-        return float(skm.average_precision_score(y, predictions, sample_weight=w))
-    if name == "roc_auc":
-        return float(skm.roc_auc_score(y, predictions, sample_weight=w))
-    if name == "f1":
-        chosen = 0.5 if threshold is None else threshold
-        return float(skm.f1_score(y, predictions >= chosen, sample_weight=w, zero_division=0))
-    if name == "log_loss":
-        if task == "binary":
-            p = np.clip(predictions, _EPS, 1 - _EPS)
-            return float(
-                skm.log_loss(y, np.column_stack([1 - p, p]), sample_weight=w, labels=[0, 1])
-            )
-        return float(skm.log_loss(y, predictions, sample_weight=w, labels=list(classes)))
-    if name in ("macro_f1", "accuracy"):
-        predicted = np.asarray(classes, dtype=object)[np.argmax(predictions, axis=1)]
-        if name == "accuracy":
-            return float(skm.accuracy_score(y, predicted, sample_weight=w))
-        return float(
-            skm.f1_score(
-                y,
-                predicted,
-                average="macro",
-                labels=list(classes),
-                sample_weight=w,
-                zero_division=0,
-            )
+class TrainingMetrics:
+    """Jobs by trigger and outcome, their duration, what the policy sees."""
+
+    def __init__(self, registry: CollectorRegistry, pipeline: str) -> None:
+        self.pipeline = pipeline
+        self.runs = Counter(
+            "streamops_training_runs_total",
+            "Training jobs finished, by trigger and outcome.",
+            ["pipeline", "trigger", "outcome"],
+            registry=registry,
         )
-    if name == "mae":
-        return float(skm.mean_absolute_error(y, predictions, sample_weight=w))
-    if name == "rmse":
-        return float(skm.root_mean_squared_error(y, predictions, sample_weight=w))
-    if name == "r2":
-        return float(skm.r2_score(y, predictions, sample_weight=w))
-    raise ValueError(f"unknown metric {name!r}")
-
-
-def task_metrics(
-    task: Task,
-    y: np.ndarray,
-    predictions: np.ndarray,
-    threshold: float | None = None,
-    classes: Sequence[str] = (),
-) -> dict[str, float]:
-    """Every metric of the task, by name; one that is undefined here (e.g. AUC on a split
-    with a single class) is left out rather than guessed."""
-    out = {}
-    for name, (tasks, _) in METRICS.items():
-        if task in tasks:
-            try:
-                value = metric(name, task, y, predictions, threshold, classes)
-            except ValueError:
-                continue
-            if np.isfinite(value):
-                out[name] = value
-    return out
-
-
-def higher_is_better(name: str) -> bool:
-    """Whether a larger value of the metric is the better one."""
-    return METRICS[name][1]
-
-
-def choose_threshold(y: np.ndarray, scores: np.ndarray, rule: ThresholdRule) -> float:
-    """The binary threshold by the rule, placed halfway between two distinct scores.
-
-    ``max_f1``: the F1-best threshold; ``target_precision``: the lowest threshold whose
-    precision reaches the target (the F1-best one if none does). Halfway, because a
-    threshold equal to a score would decide that score's rows by float rounding, and a
-    tree model gives many rows the very same score.
-    """
-    order = np.argsort(-scores, kind="stable")
-    s, t = scores[order], y[order].astype(np.float64)
-    last = np.r_[np.nonzero(np.diff(s))[0], len(s) - 1]  # the last row of each score value
-    tp = np.cumsum(t)[last]
-    predicted = last + 1.0
-    positives = max(t.sum(), 1.0)
-    precision = tp / predicted
-    f1 = 2 * tp / (predicted + positives)
-    pick = int(np.argmax(f1))
-    if rule.rule == "target_precision" and rule.precision is not None:
-        reaching = np.nonzero(precision >= rule.precision)[0]
-        if len(reaching):
-            pick = int(reaching[-1])
-    upper = s[last[pick]]
-    lower = s[last[pick + 1]] if pick + 1 < len(last) else upper - 1e-6
-    return float((upper + lower) / 2)
+        self.duration = Histogram(
+            "streamops_training_run_duration_seconds",
+            "Wall time of a training job, dataset to published version.",
+            ["pipeline"],
+            buckets=(1, 2.5, 5, 10, 20, 40, 60, 120, 300, 600, 1800),
+            registry=registry,
+        )
+        self.labels_known = Gauge(
+            "streamops_training_labels_known",
+            "Labelled rows a dataset built now would have (see the training README).",
+            ["pipeline"],
+            registry=registry,
+        )
+        self.paused = Gauge(
+            "streamops_training_paused",
+            "1 while automatic retraining is paused by an operator.",
+            ["pipeline"],
+            registry=registry,
+        )
+        self.champion = Gauge(
+            "streamops_training_champion_version",
+            "The champion's version; 0 while there is none.",
+            ["pipeline"],
+            registry=registry,
+        )

@@ -1,4 +1,5 @@
-"""`RegistryPublisher`: everything training and operators write to the registry topics.
+"""`RegistryPublisher`: everything training and operators write to the registry topics
+(and operators' requests to ``{p}.control``).
 
 A version is its artifact's ModelChunk records, then its ModelVersion record, written in
 one Kafka transaction: a ``read_committed`` reader sees the whole version or nothing, and
@@ -20,7 +21,7 @@ from typing import Any
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
 from confluent_kafka.schema_registry import SchemaRegistryClient
 
-from streamops.contracts.types import Deployment, ModelVersion, TrainingRun
+from streamops.contracts.types import ControlRequest, Deployment, ModelVersion, TrainingRun
 from streamops.registry.chunks import DEFAULT_CHUNK_BYTES, sha256_hex, split_artifact
 from streamops.registry.errors import ClusterUnavailableError, RecordTooLargeError
 from streamops.registry.keys import chunk_key, version_key
@@ -116,6 +117,12 @@ class RegistryPublisher:
         self._write(
             topic, run["run_id"], self._encoder(value_subject(topic), "TrainingRun").encode(run)
         )
+
+    def record_request(self, request: ControlRequest) -> None:
+        """Append one operator's request to ``{p}.control`` (key: the request id)."""
+        topic = self.topics.control
+        value = self._encoder(value_subject(topic), "ControlRequest").encode(request)
+        self._write(topic, request["request_id"], value)
 
     def record_lineage(self, event: Mapping[str, Any]) -> None:
         """Append one OpenLineage RunEvent (`streamops.registry.lineage.run_event`) to

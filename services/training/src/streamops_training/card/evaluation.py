@@ -3,6 +3,8 @@ caveats; computed from the labelled holdout rows only."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 
@@ -16,7 +18,11 @@ from streamops_training.card.slices import (
     SLICE_METRICS,
     SliceTable,
     slice_table,
+    summary_row,
 )
+
+#: The first row of each slice table: the whole holdout, to compare each value with.
+ALL_ROWS = "(all rows)"
 
 
 def labelled(card: CardInputs) -> pd.DataFrame:
@@ -49,8 +55,9 @@ def holdout_plots(card: CardInputs, rows: pd.DataFrame) -> Section:
     return Section("Plots on the holdout", figures)
 
 
-def by_slice(card: CardInputs, tables: list[SliceTable]) -> Section:
-    """For each slice column: a table of its values' metrics and a bar chart."""
+def by_slice(card: CardInputs, rows: pd.DataFrame, tables: list[SliceTable]) -> Section:
+    """For each slice column: a table of its values' metrics (after the whole holdout's)
+    and a bar chart."""
     if not tables:
         return Section("Metrics by slice", (Paragraph("No slice columns were given."),))
     names = SLICE_METRICS[card.task]
@@ -59,16 +66,18 @@ def by_slice(card: CardInputs, tables: list[SliceTable]) -> Section:
     blocks: list[Block] = [
         Paragraph(
             f"Values with fewer than {MIN_SLICE_ROWS} labelled rows count together as "
-            f"other; metrics that are undefined on a value (e.g. an AUC with one class) "
+            f"other; {ALL_ROWS} is the whole holdout; metrics that are undefined on a value (e.g. an AUC with one class) "
             "are n/a."
             + (f" Precision and recall at the threshold {card.threshold:.4g}." if binary else "")
         )
     ]
+    overall = summary_row(card.task, rows, ALL_ROWS, card.threshold)
     for i, table in enumerate(tables):
         if table.note:
             blocks.append(Paragraph(f"{table.column}: {table.note}."))
             continue
-        rows = tuple(
+        table = dataclasses.replace(table, rows=(overall, *table.rows))
+        cells = tuple(
             (
                 r.value,
                 f"{r.count:,}",
@@ -78,7 +87,7 @@ def by_slice(card: CardInputs, tables: list[SliceTable]) -> Section:
             for r in table.rows
         )
         blocks.append(Paragraph(f"By {table.column}:"))
-        blocks.append(Table(header, rows))
+        blocks.append(Table(header, cells))
         blocks.append(plots.slice_bars(table, names[0], i))
     return Section("Metrics by slice", tuple(blocks))
 

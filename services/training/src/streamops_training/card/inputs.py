@@ -138,6 +138,10 @@ class CardInputs:
             raise CardInputError(
                 f"the holdout of {self.task} needs the column(s) {', '.join(missing)}"
             )
+        if self.task == "BINARY_CLASSIFICATION":
+            labels = self.holdout["label"].dropna()
+            if not labels.isin([0, 1]).all():
+                raise CardInputError("a binary holdout's labels must be 0 or 1")
 
     @property
     def threshold(self) -> float:

@@ -41,7 +41,7 @@ def build_document(card: CardInputs) -> Document:
             sections.metrics(card),
             sections.gates(card),
             evaluation.holdout_plots(card, rows),
-            evaluation.by_slice(card, tables),
+            evaluation.by_slice(card, rows, tables),
             evaluation.importance(card),
             evaluation.caveats(card, rows, tables),
             Section("Files", (files,)),

@@ -1,0 +1,139 @@
+"""`streamops run training --pipeline FILE`: decides when to train and runs one job at a time.
+
+The service rebuilds what it needs from the log at start-up (`LogWatch`: features event
+times, labels, alerts, operators' requests, past runs; `ModelRegistry`: the champion),
+then loops: take what arrived, ask `Triggers` whether a job is due, run it to the end
+(`JobRunner`), and start over. A job runs in the loop itself: one at a time per pipeline
+by construction, and a job's wait for the cluster is the service's.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+from prometheus_client import CollectorRegistry
+
+from streamops.dataset.join import LabelRules
+from streamops.pipeline import Pipeline
+from streamops.pipeline.model_spec import ModelSpec, RetrainingSpec
+from streamops.registry import ModelRegistry, RegistryError, RegistryPublisher
+from streamops.runtime.health import HealthServer
+from streamops.service import start_service
+from streamops.settings import KafkaSettings, SchemaRegistrySettings
+from streamops_training.metrics import TrainingMetrics
+from streamops_training.runner import JobRunner
+from streamops_training.settings import TrainingSettings
+from streamops_training.triggers import Triggers
+from streamops_training.watch import LogWatch
+
+log = logging.getLogger("streamops.training")
+
+
+class TrainingService:
+    """The training loop of one pipeline."""
+
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        settings: TrainingSettings,
+        kafka: KafkaSettings,
+        registry: SchemaRegistrySettings,
+    ) -> None:
+        self.pipeline, self.settings = pipeline, settings
+        rules = LabelRules.from_spec(pipeline.spec)
+        self.triggers = Triggers(
+            pipeline.spec.retraining or RetrainingSpec(),
+            rules.expected_delay_ms,
+            rules.negative_after_delay and rules.kind == "binary",  # as the dataset join
+        )
+        timeout = settings.timeout_seconds
+        self.watch = LogWatch(pipeline, kafka, registry, self.triggers, timeout_s=timeout)
+        self.registry = ModelRegistry(pipeline.name, kafka, registry, timeout_s=timeout)
+        self.publisher = RegistryPublisher(pipeline.name, kafka, registry, timeout_s=timeout)
+        self.runner = JobRunner(pipeline, kafka, registry, self.registry, self.publisher)
+        self.model_name = (pipeline.spec.model or ModelSpec()).name or pipeline.name
+        self.metrics_registry = CollectorRegistry()
+        self.metrics = TrainingMetrics(self.metrics_registry, pipeline.name)
+        self.ready = False
+
+    def start(self) -> None:
+        """Read the log to its end: the policy's state as it was left."""
+        started = time.monotonic()
+        records = self.watch.catch_up()
+        self.registry.refresh()
+        self._champion()
+        self.ready = True
+        log.info(
+            "training %s: read %d records in %.1f s; %d labels known, champion %s, %s",
+            self.pipeline.name,
+            records,
+            time.monotonic() - started,
+            self.triggers.labels_known(),
+            self._champion() or "none",
+            "paused" if self.triggers.paused else "retraining on",
+        )
+
+    def step(self, wait_s: float) -> bool:
+        """Take the news, run a job if one is due; whether a job ran."""
+        self.watch.poll(wait_s)
+        if self.registry.poll(0):
+            self._champion()
+        m, p = self.metrics, self.pipeline.name
+        m.labels_known.labels(p).set(self.triggers.labels_known())
+        m.paused.labels(p).set(int(self.triggers.paused))
+        trigger = self.triggers.due()
+        if trigger is None:
+            return False
+        self.triggers.started(trigger)
+        clock = time.monotonic()
+        result = self.runner.run(trigger)
+        m.duration.labels(p).observe(time.monotonic() - clock)
+        m.runs.labels(p, trigger.kind, result.outcome).inc()
+        self._champion()
+        return True
+
+    def _champion(self) -> int | None:
+        try:
+            champion = self.registry.model(self.model_name).champion
+        except RegistryError:
+            champion = None
+        self.triggers.has_champion = champion is not None
+        self.metrics.champion.labels(self.pipeline.name).set(champion or 0)
+        return champion
+
+    def close(self) -> None:
+        self.watch.close()
+        self.registry.close()
+        self.publisher.close()
+
+
+def run(pipeline_file: Path) -> None:
+    """Train the pipeline's model whenever its policy says, until SIGTERM; bad config exits 2."""
+    entry = start_service("training")
+    settings = entry.settings(TrainingSettings)
+    kafka, registry = entry.settings(KafkaSettings), entry.settings(SchemaRegistrySettings)
+    pipeline = entry.pipeline(pipeline_file)
+    missing = [s for s in ("features", "labels", "model") if getattr(pipeline.spec, s) is None]
+    if missing:
+        entry.cannot_start(f"{pipeline_file}: the spec has no {' and no '.join(missing)} section")
+    entry.handle_stop_signals()
+    if settings.ensure_topics and entry.ensure_topics(kafka, pipeline.name) is None:
+        return  # stopped while waiting for the cluster
+    service = TrainingService(pipeline, settings, kafka, registry)
+    health = HealthServer(
+        settings.health_host,
+        settings.health_port,
+        service.metrics_registry,
+        live=lambda: True,
+        ready=lambda: service.ready,
+    ).start()
+    log.info("training %s: /healthz /readyz /metrics on port %d", pipeline.name, health.port)
+    try:
+        service.start()
+        while not entry.stopping.is_set():
+            service.step(settings.poll_seconds)
+    finally:
+        service.close()
+        health.stop()

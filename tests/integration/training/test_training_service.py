@@ -1,0 +1,162 @@
+"""The training service against the real broker and registry: the first model with no human
+action, an operator's request that is rejected by the champion gate, a pause, and a fresh
+process that rebuilds the same state from the log.
+
+Features records and labels are written as the features and validation services would
+(`tests.support.log_writer`), with a signal a model can learn: an event is fraud when its
+amount is large (5% of the labels flipped). Labels of frauds come 10 minutes after the event;
+the others become negatives once the 1 h delay has passed.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import subprocess
+import time
+
+from streamops.pipeline import Pipeline
+from streamops.registry import ModelRegistry, read_runs
+from streamops.registry.follow import LogFollower
+from streamops.registry.lineage import decode_run_event
+from streamops.settings import KafkaSettings, SchemaRegistrySettings
+from streamops_training.service import TrainingService
+from streamops_training.settings import TrainingSettings
+from tests.support.log_writer import LabelSent, Writer
+from tests.support.pipelines import REPO, STREAMOPS
+
+MINUTE = 60_000
+T0 = 1_767_225_600_000
+EVENTS = 3_000
+
+
+def _fill(writer: Writer) -> None:
+    rng = random.Random(3)
+    records, labels = [], []
+    for n in range(EVENTS):
+        t = T0 + n * 7_200  # 6 hours of event time
+        record = writer.record(n, t)
+        amount = rng.lognormvariate(4, 1)
+        record["amount"] = amount
+        record["channel"] = rng.choice(["web", "pos", "mobile"])
+        fraud = (amount > 150) != (rng.random() < 0.05)
+        if fraud:
+            labels.append(
+                LabelSent(record["event_id"], record["entity_key"], 1.0, t, t + 10 * MINUTE)
+            )
+        records.append(record)
+    writer.produce_features(records)
+    writer.produce_labels(labels)
+
+
+def _service(pipeline: Pipeline, kafka: str, registry: str) -> TrainingService:
+    service = TrainingService(
+        pipeline,
+        TrainingSettings(health_port=0, cards_dir=None, timeout_seconds=20),
+        KafkaSettings(bootstrap_servers=kafka),
+        SchemaRegistrySettings(url=registry),
+    )
+    service.start()
+    return service
+
+
+def _until_a_job_ran(service: TrainingService, timeout_s: float = 120) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not service.step(0.2):
+        assert time.monotonic() < deadline, "no job started"
+
+
+def _cli(*args: str, kafka: str, registry: str) -> str:
+    done = subprocess.run(
+        [str(STREAMOPS), *args, "--bootstrap-servers", kafka, "--registry-url", registry],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=REPO,
+        env={k: v for k, v in os.environ.items() if not k.startswith("STREAMOPS_")},
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+def test_the_first_model_trains_itself_then_the_gates_and_the_operator_have_their_say(
+    kafka: str, schema_registry: str, pipeline: Pipeline
+) -> None:
+    _fill(Writer(kafka, schema_registry, pipeline))
+    k, r = KafkaSettings(bootstrap_servers=kafka), SchemaRegistrySettings(url=schema_registry)
+    service = _service(pipeline, kafka, schema_registry)
+    try:
+        assert service.triggers.labels_known() >= 2_400  # 5 of the 6 hours have matured
+        _until_a_job_ran(service)  # no one asked: no champion and enough labels
+        runs = read_runs(pipeline.name, k, r)
+        assert [(x["trigger"]["kind"], x["outcome"]) for x in runs] == [("NO_CHAMPION", "PROMOTED")]
+        first = runs[0]
+        assert first["model_version"] == 1 and first["metrics"]["holdout"]["pr_auc"] > 0.8
+        assert {g["gate"] for g in first["gates"]} >= {"parity", "beats_champion"}
+        assert all(g["passed"] for g in first["gates"])
+        assert first["dataset"] is not None and first["dataset"]["counts"]["labels_known"] > 0
+
+        registry = ModelRegistry(pipeline.name, k, r)
+        registry.refresh()
+        model = registry.model(service.model_name)
+        assert model.champion == 1
+        promoted = model.history[-1]
+        assert (promoted["action"], promoted["actor"], promoted["run_id"]) == (
+            "PROMOTE",
+            "training",
+            first["run_id"],
+        )
+        assert promoted["gates"] == first["gates"]
+        version = registry.version(service.model_name, 1)
+        assert version["run_id"] == first["run_id"]
+        assert "amount" in version["feature_names"] and "channel" in version["feature_names"]
+        onnx = registry.load_artifact(service.model_name, 1)  # sha256 checked
+        assert len(onnx) == version["onnx_size_bytes"]
+        registry.close()
+
+        lineage = _lineage(pipeline.name, kafka)
+        assert [e["eventType"] for e in lineage] == ["START", "COMPLETE"]
+        assert {e["run"]["runId"] for e in lineage} == {first["run_id"]}
+        inputs = {i["name"] for i in lineage[1]["inputs"]}
+        assert inputs == {f"{pipeline.name}.features", f"{pipeline.name}.labels.valid"}
+        assert lineage[1]["outputs"][0]["name"] == f"{pipeline.name}.models"
+
+        # an operator asks again: the same data cannot beat the champion by the margin
+        said = _cli(
+            "train", pipeline.name, "--reason", "test", kafka=kafka, registry=schema_registry
+        )
+        assert "training requested" in said
+        _until_a_job_ran(service, 60)
+        runs = read_runs(pipeline.name, k, r)
+        again = runs[-1]
+        assert (again["trigger"]["kind"], again["outcome"]) == ("MANUAL", "REJECTED")
+        assert "beats_champion" in again["reason"] and again["model_version"] is None
+
+        _cli("retraining", "pause", pipeline.name, kafka=kafka, registry=schema_registry)
+        deadline = time.monotonic() + 30
+        while not service.triggers.paused:
+            service.step(0.2)
+            assert time.monotonic() < deadline, "the pause never arrived"
+    finally:
+        service.close()
+
+    # a fresh process: the same champion, paused, and nothing left to answer
+    fresh = _service(pipeline, kafka, schema_registry)
+    try:
+        assert fresh.triggers.has_champion and fresh.triggers.paused
+        assert fresh.triggers.due() is None
+        assert not fresh.step(0.5)
+    finally:
+        fresh.close()
+
+
+def _lineage(pipeline: str, kafka: str) -> list[dict[str, object]]:
+    events: list[dict[str, object]] = []
+    follower = LogFollower(
+        KafkaSettings(bootstrap_servers=kafka), [f"{pipeline}.lineage"], timeout_s=20
+    )
+    try:
+        follower.catch_up(lambda m: events.append(decode_run_event(m.value() or b"")))
+    finally:
+        follower.close()
+    return events
