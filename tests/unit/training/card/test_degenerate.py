@@ -101,3 +101,5 @@ def test_unknown_task_and_missing_columns_are_refused() -> None:
         inputs("RANKING", binary_holdout(10))  # type: ignore[arg-type, unused-ignore]
     with pytest.raises(CardInputError, match="needs the column\\(s\\) predicted"):
         inputs("MULTICLASS_CLASSIFICATION", pd.DataFrame({"label": ["a"], "score": [1.0]}))
+    with pytest.raises(CardInputError, match="labels must be 0 or 1"):
+        inputs("BINARY_CLASSIFICATION", pd.DataFrame({"label": [0.0, 2.0], "score": [0.1, 0.9]}))

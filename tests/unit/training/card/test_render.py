@@ -78,6 +78,16 @@ def test_binary_markdown_says_how_the_threshold_was_chosen(cards: dict[Task, Car
     assert "chosen by: max F1 on the validation split" in md
     assert "| value | rows | positives | PR-AUC | ROC-AUC | precision | recall |" in md
     assert "The holdout has 2." in md
+    # each slice table starts with the whole holdout, then its values by count
+    table = md.split("By country:")[1].split("\n\n")[1].splitlines()
+    assert [line.split(" | ")[0] for line in table[2:]] == [
+        "| (all rows)",
+        "| DE",
+        "| FR",
+        "| GB",
+        "| other (3 values)",
+    ]
+    assert table[2].startswith("| (all rows) | 4,000 | ")
 
 
 @pytest.mark.parametrize(("task", "plots"), [(t, p) for t, _, p in CASES])

@@ -65,9 +65,9 @@ def by_slice(card: CardInputs, rows: pd.DataFrame, tables: list[SliceTable]) -> 
     header = ("value", "rows", *(("positives",) if binary else ()), *names)
     blocks: list[Block] = [
         Paragraph(
-            f"Values with fewer than {MIN_SLICE_ROWS} labelled rows count together as "
-            f"other; {ALL_ROWS} is the whole holdout; metrics that are undefined on a value (e.g. an AUC with one class) "
-            "are n/a."
+            f"{ALL_ROWS} is the whole holdout. Values with fewer than {MIN_SLICE_ROWS} "
+            "labelled rows count together as other; metrics that are undefined on a value "
+            "(e.g. an AUC with one class) are n/a."
             + (f" Precision and recall at the threshold {card.threshold:.4g}." if binary else "")
         )
     ]
