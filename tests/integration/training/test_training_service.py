@@ -15,7 +15,7 @@ import random
 import subprocess
 import time
 
-from streamops.pipeline import Pipeline
+from streamops.pipeline import Pipeline, load_pipeline
 from streamops.registry import ModelRegistry, read_runs
 from streamops.registry.follow import LogFollower
 from streamops.registry.lineage import decode_run_event
@@ -160,3 +160,42 @@ def _lineage(pipeline: str, kafka: str) -> list[dict[str, object]]:
     finally:
         follower.close()
     return events
+
+
+def test_with_manual_approval_a_passing_candidate_waits_as_challenger(
+    kafka: str, schema_registry: str, pipeline: Pipeline
+) -> None:
+    text = pipeline.file.read_text().replace("approval: auto", "approval: manual")
+    pipeline.file.write_text(text)
+    held = load_pipeline(pipeline.file)
+    _fill(Writer(kafka, schema_registry, held))
+    service = _service(held, kafka, schema_registry)
+    try:
+        _until_a_job_ran(service)
+        k, r = KafkaSettings(bootstrap_servers=kafka), SchemaRegistrySettings(url=schema_registry)
+        runs = read_runs(held.name, k, r)
+        assert [x["outcome"] for x in runs] == ["CHALLENGER"]
+        assert "waiting for approval" in runs[0]["reason"]
+        registry = ModelRegistry(held.name, k, r)
+        registry.refresh()
+        model = registry.model(service.model_name)
+        assert (model.champion, model.challenger) == (None, 1)
+        assert model.history[-1]["action"] == "SHADOW"
+        registry.close()
+        assert not service.step(0.5)  # held, not retrained meanwhile
+        _cli(
+            "models",
+            "promote",
+            held.name,
+            "1",
+            "--reason",
+            "looked at the card",
+            kafka=kafka,
+            registry=schema_registry,
+        )
+        deadline = time.monotonic() + 30
+        while service.registry.model(service.model_name).champion != 1:
+            service.step(0.2)
+            assert time.monotonic() < deadline, "the promotion never reached the service"
+    finally:
+        service.close()

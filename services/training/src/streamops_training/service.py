@@ -96,10 +96,12 @@ class TrainingService:
 
     def _champion(self) -> int | None:
         try:
-            champion = self.registry.model(self.model_name).champion
+            model = self.registry.model(self.model_name)
+            champion, waiting = model.champion, model.challenger
         except RegistryError:
-            champion = None
-        self.triggers.has_champion = champion is not None
+            champion = waiting = None
+        # a first version waiting for approval is not retrained over and over meanwhile
+        self.triggers.has_champion = champion is not None or waiting is not None
         self.metrics.champion.labels(self.pipeline.name).set(champion or 0)
         return champion
 
