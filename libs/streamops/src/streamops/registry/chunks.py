@@ -35,7 +35,8 @@ def chunk_count(size: int, chunk_bytes: int) -> int:
 def split_artifact(
     pipeline: str, model_name: str, version: int, onnx: bytes, chunk_bytes: int
 ) -> Iterator[ModelChunk]:
-    """The ModelChunk records of ``onnx``, in index order."""
+    """The ModelChunk records of ``onnx``, in index order, cut as they are asked for
+    (the arguments are checked at once)."""
     if chunk_bytes < 1:
         raise ValueError(f"chunk_bytes must be at least 1, got {chunk_bytes}")
     if not onnx:
@@ -46,6 +47,12 @@ def split_artifact(
             f"{model_name} v{version}: {len(onnx)} bytes make {count} chunks of {chunk_bytes}; "
             f"at most {MAX_CHUNKS - 1} fit the keys: raise chunk_bytes"
         )
+    return _cut(pipeline, model_name, version, onnx, chunk_bytes, count)
+
+
+def _cut(
+    pipeline: str, model_name: str, version: int, onnx: bytes, chunk_bytes: int, count: int
+) -> Iterator[ModelChunk]:
     digest = sha256_hex(onnx)
     view = memoryview(onnx)
     for index in range(count):

@@ -22,7 +22,12 @@ from confluent_kafka import KafkaError, KafkaException, Message, Producer
 from confluent_kafka.schema_registry import SchemaRegistryClient
 
 from streamops.contracts.types import ControlRequest, Deployment, ModelVersion, TrainingRun
-from streamops.registry.chunks import DEFAULT_CHUNK_BYTES, sha256_hex, split_artifact
+from streamops.registry.chunks import (
+    DEFAULT_CHUNK_BYTES,
+    chunk_count,
+    sha256_hex,
+    split_artifact,
+)
 from streamops.registry.errors import ClusterUnavailableError, RecordTooLargeError
 from streamops.registry.keys import chunk_key, version_key
 from streamops.registry.lineage import encode_run_event
@@ -77,12 +82,13 @@ class RegistryPublisher:
         digest = sha256_hex(onnx)
         if version.get("onnx_sha256") not in (None, "", digest):
             raise ValueError(f"{model} v{number}: onnx_sha256 does not match the bytes given")
-        chunks = list(split_artifact(self.topics.pipeline, model, number, onnx, self.chunk_bytes))
+        # a generator: the chunks are cut as they are sent, never all held at once
+        chunks = split_artifact(self.topics.pipeline, model, number, onnx, self.chunk_bytes)
         record: ModelVersion = {
             **version,
             "onnx_model": None,
             "onnx_sha256": digest,
-            "onnx_chunks": len(chunks),
+            "onnx_chunks": chunk_count(len(onnx), self.chunk_bytes),
             "onnx_size_bytes": len(onnx),
         }
         topic = self.topics.models
@@ -103,6 +109,9 @@ class RegistryPublisher:
                 f"publishing {model} v{number} to {topic} failed, nothing of it is visible: "
                 f"{_describe(exc)}"
             ) from exc
+        except BaseException:  # anything else (an interrupt ...) must not leave it open
+            _abort(producer, self._timeout_s)
+            raise
         return record
 
     def record_deployment(self, deployment: Deployment) -> None:
