@@ -28,6 +28,7 @@ SERVICES = (
     ServiceSpec("ingestion", 8001),
     ServiceSpec("validation", 8002),
     ServiceSpec("features", 8003),
+    ServiceSpec("training", 8004),
 )
 
 
