@@ -20,6 +20,8 @@ from confluent_kafka import TopicPartition as Partition
 from streamops.registry.errors import ClusterUnavailableError, TopicMissingError
 from streamops.settings import KafkaSettings
 
+#: The most records one `LogFollower.poll` hands over before it returns.
+MAX_POLL_RECORDS = 10_000
 #: Called with every record read, in offset order per partition.
 Handler = Callable[[Message], None]
 log = logging.getLogger(__name__)
@@ -77,11 +79,16 @@ class LogFollower:
         return count
 
     def poll(self, handle: Handler, timeout_s: float) -> int:
-        """Hand over what arrived since the last call, waiting up to ``timeout_s`` for it."""
+        """Hand over what arrived since the last call, waiting up to ``timeout_s`` for the
+        first record and returning as soon as it is there (so a change is seen at once)."""
         self._assign()
-        count = 0
-        for m in self._consumer.consume(500, timeout_s):
-            count += self._handle(m, handle)
+        first = self._consumer.poll(timeout_s)
+        if first is None:
+            return 0
+        count = int(self._handle(first, handle))
+        # drain what is already fetched, but return now and then under a steady stream
+        while count < MAX_POLL_RECORDS and (batch := self._consumer.consume(500, 0)):
+            count += sum(self._handle(m, handle) for m in batch)
         return count
 
     def close(self) -> None:
