@@ -81,7 +81,8 @@ def column_kind(avro_type: Any) -> str | None:
 def feature_columns(dataset: Dataset, join_field: str | None) -> tuple[list[str], list[str]]:
     """The dataset's numeric and categorical feature columns, in dataset order."""
     metadata = {*RECORD_FIELDS, *LABEL_COLUMNS, *([join_field] if join_field else [])}
-    numeric, categorical = [], []
+    numeric: list[str] = []
+    categorical: list[str] = []
     for column in dataset.columns:
         if column.name in metadata:
             continue
@@ -113,7 +114,9 @@ def to_frame(dataset: Dataset, task: Task, join_field: str | None = None) -> Fra
 
 def numeric_values(values: pd.Series) -> np.ndarray:
     """float32, NaN for null: what the ONNX graph's float inputs carry."""
-    return pd.to_numeric(values, errors="raise").to_numpy(dtype=np.float32, na_value=np.nan)
+    return np.asarray(
+        pd.to_numeric(values, errors="raise").to_numpy(dtype=np.float32, na_value=np.nan)
+    )
 
 
 def categorical_values(values: pd.Series) -> np.ndarray:
@@ -129,7 +132,7 @@ def categorical_values(values: pd.Series) -> np.ndarray:
 def label_values(values: pd.Series, task: Task) -> np.ndarray:
     """Binary labels as 0/1 integers, class names as strings, regression targets as floats."""
     if task == "binary":
-        return values.to_numpy(dtype=np.float64).astype(np.int64)
+        return np.asarray(values.to_numpy(dtype=np.float64), dtype=np.int64)
     if task == "multiclass":
-        return values.astype(str).to_numpy(dtype=object)
-    return values.to_numpy(dtype=np.float64)
+        return np.asarray(values.astype(str).to_numpy(dtype=object))
+    return np.asarray(values.to_numpy(dtype=np.float64))

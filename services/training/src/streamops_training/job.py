@@ -62,11 +62,13 @@ class Holdout:
 
     @property
     def event_ids(self) -> list[str]:
+        """The holdout's event ids, in row order."""
         return [str(e) for e in self.data["event_id"]]
 
     @property
     def labels(self) -> np.ndarray:
-        return self.data["label"].to_numpy()
+        """The holdout's labels, in row order."""
+        return np.asarray(self.data["label"].to_numpy())
 
 
 @dataclass(frozen=True)
