@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import subprocess
 import sys
 import time
@@ -102,10 +103,20 @@ def test_html_is_self_contained_with_its_plots(
     assert page.external_references() == []
     assert page.count("script") == 0 and page.count("link") == 0
     assert "http://www.w3.org/Graphics" not in html  # the SVG DOCTYPE's DTD was dropped
+    assert "data:image" not in html  # plots are vector, no raster embedded
     assert "<metadata>" not in html and "<dc:date>" not in html
     # ids are unique across the inline SVGs of one page
     ids = [a["id"] for _, a in page.starts if a.get("id")]
     assert len(ids) == len(set(ids))
+    # and every reference inside them (glyphs, clip paths, the table of contents) resolves
+    refs = {
+        v[1:]
+        for _, a in page.starts
+        for k, v in a.items()
+        if k.endswith("href") and v and v[0] == "#"
+    }
+    refs |= set(re.findall(r"url\(#([^)]+)\)", html))
+    assert refs and refs <= set(ids)
 
 
 def test_user_strings_are_escaped_in_both_formats() -> None:
