@@ -37,11 +37,14 @@ def fraud_like(
     positive_rate: float = 0.015,
     signal: float = 1.0,
     shuffle_labels: bool = False,
+    classes: tuple[str, str, str] | None = None,
 ) -> Dataset:
     """A dataset of about ``rows`` rows over ``days`` days; cut-off at the last event.
 
     ``signal`` scales how much the features tell about the label (0: nothing);
-    ``shuffle_labels`` permutes the labels among the rows (no feature tells anything).
+    ``shuffle_labels`` permutes the labels among the rows (no feature tells anything);
+    ``classes`` makes multiclass labels: the positives the last class, the others one of
+    the first two at random.
     """
     rng = np.random.default_rng(seed)
     rules = LabelRules.from_spec(pipeline.spec)
@@ -88,6 +91,9 @@ def fraud_like(
     young = times + rules.expected_delay_ms > cutoff
     keep = ~young | (label == 1.0)
     values["label"] = label.tolist()
+    if classes is not None:
+        other = np.where(rng.random(rows) < 0.3, classes[1], classes[0])
+        values["label"] = np.where(label == 1.0, classes[2], other).tolist()
     values["label_source"] = [
         "labelled" if y or yg else "negative_after_delay"
         for y, yg in zip(label, young, strict=True)

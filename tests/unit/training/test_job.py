@@ -116,6 +116,30 @@ def test_a_regression_job_trains_on_the_same_columns(small: Pipeline) -> None:
     assert [o["name"] for o in result.signature["outputs"]] == ["variable"]
 
 
+def test_a_multiclass_job_names_its_classes(small: Pipeline) -> None:
+    spec = small.spec
+    assert spec.labels is not None and spec.model is not None
+    names = ("legit", "review", "fraud")
+    labels = spec.labels.model_copy(
+        update={"kind": "multiclass", "classes": list(names), "negative_after_delay": False}
+    )
+    model = spec.model.model_copy(update={"task": "multiclass", "primary_metric": "macro_f1"})
+    model = model.model_copy(
+        update={"threshold": None, "data": model.data.model_copy(update={"negative_sample": None})}
+    )
+    multiclass = dataclasses.replace(
+        small, spec=spec.model_copy(update={"labels": labels, "model": model})
+    )
+    result = train(fraud_like(small, 6_000, seed=4, positive_rate=0.1, classes=names), multiclass)
+    assert result.rejection is None and result.threshold is None
+    assert result.classes == ("fraud", "legit", "review")  # the probabilities' column order
+    assert result.holdout.predictions.shape == (len(result.holdout.labels), 3)
+    assert set(result.metrics["holdout"]) == {"macro_f1", "accuracy", "log_loss"}
+    prediction = result.reference_profile["prediction"]
+    assert prediction["kind"] == "CATEGORICAL"
+    assert set(prediction["categorical"]["frequencies"]) <= set(names)
+
+
 _REPRODUCE = """
 from streamops.pipeline import load_pipeline
 from streamops_training.job import train

@@ -46,7 +46,9 @@ def metric(
             return float(
                 skm.log_loss(y, np.column_stack([1 - p, p]), sample_weight=w, labels=[0, 1])
             )
-        return float(skm.log_loss(y, predictions, sample_weight=w, labels=list(classes)))
+        # float32 probabilities (ONNX's) sum to one only within rounding
+        p = predictions / predictions.sum(axis=1, keepdims=True)
+        return float(skm.log_loss(y, p, sample_weight=w, labels=list(classes)))
     if name in ("macro_f1", "accuracy"):
         predicted = np.asarray(classes, dtype=object)[np.argmax(predictions, axis=1)]
         if name == "accuracy":
