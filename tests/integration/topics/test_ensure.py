@@ -91,7 +91,7 @@ def test_drift_is_reported_and_left_alone(admin: AdminClient, pipeline: str) -> 
         Drift(f"{pipeline}.features", "retention.ms", str(30 * 86_400_000), "86400000"),
     }
     assert not report.ok
-    assert len(report.created) == 9
+    assert len(report.created) == 10
     assert pipeline_topic_names(admin, pipeline) == {spec.name for spec in specs}
 
 
@@ -172,7 +172,7 @@ def test_topic_created_concurrently_is_compared_not_failed(kafka: str, pipeline:
     report = ensure_topics(admin, pipeline_topics(pipeline, partitions=3))
 
     assert raced not in report.created
-    assert len(report.created) == 11
+    assert len(report.created) == 12
     assert Drift(raced, PARTITIONS, "3", "1") in report.drifted
     assert partitions(admin, raced) == 1
 
