@@ -73,6 +73,19 @@ def test_markdown_has_every_section_and_the_gate_verdicts(
     assert "| 20 | feature_19 | 0.05 |" in md and "feature_20" not in md
 
 
+@pytest.mark.parametrize(
+    ("task", "header"),
+    [
+        ("REGRESSION", "| value | rows | MAE | RMSE |"),
+        ("MULTICLASS_CLASSIFICATION", "| value | rows | accuracy | macro-F1 |"),
+    ],
+)
+def test_slices_show_the_task_metrics(cards: dict[Task, Card], task: Task, header: str) -> None:
+    md = cards[task].markdown
+    assert f"By channel:\n\n{header}" in md
+    assert "Decision threshold" not in md and "positives" not in md
+
+
 def test_binary_markdown_says_how_the_threshold_was_chosen(cards: dict[Task, Card]) -> None:
     md = cards["BINARY_CLASSIFICATION"].markdown
     assert "Decision threshold: 0.42" in md

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import re
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -36,6 +37,9 @@ _STYLE: dict[RcKeyType, Any] = {
 _METADATA = re.compile(r"<metadata>.*?</metadata>\s*", re.DOTALL)
 _ID = re.compile(r'\bid="([^"]+)"')
 _LONGEST_LABEL = 40
+# rc_context changes matplotlib's process-wide rcParams: two figures drawn at once from
+# two threads (cards rendered off the promotion's path) would see each other's settings
+_DRAWING = threading.Lock()
 
 
 def label(text: str) -> str:
@@ -49,7 +53,7 @@ def render_svg(
 ) -> str:
     """Draw on a new figure and return its ``<svg>`` element; ``prefix``: unique per page
     (letters, digits and dashes), put before each of its ids."""
-    with matplotlib.rc_context(_STYLE):
+    with _DRAWING, matplotlib.rc_context(_STYLE):
         figure = Figure(figsize=size, layout="constrained")
         draw(figure)
         out = io.StringIO()
