@@ -10,8 +10,10 @@ the others become negatives once the 1 h delay has passed.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import random
+import re
 import subprocess
 import time
 
@@ -120,6 +122,17 @@ def test_the_first_model_trains_itself_then_the_gates_and_the_operator_have_thei
         inputs = {i["name"] for i in lineage[1]["inputs"]}
         assert inputs == {f"{pipeline.name}.features", f"{pipeline.name}.labels.valid"}
         assert lineage[1]["outputs"][0]["name"] == f"{pipeline.name}.models"
+        told = _cli(
+            "lineage", pipeline.name, "--version", "1", kafka=kafka, registry=schema_registry
+        )
+        rows = [re.split(r"\s{2,}", line.strip(), maxsplit=1) for line in told.splitlines()]
+        shown = {row[0]: row[1] for row in rows if len(row) == 2}
+        assert shown["run"] == first["run_id"]
+        assert shown["spec sha256"] == hashlib.sha256(pipeline.file.read_bytes()).hexdigest()
+        assert shown["trigger"].startswith("NO_CHAMPION")
+        assert f"read {pipeline.name}.features" in shown
+        assert f"read {pipeline.name}.labels.valid" in shown
+        assert "START" in told and "COMPLETE" in told
 
         # an operator asks again: the same data cannot beat the champion by the margin
         said = _cli(
