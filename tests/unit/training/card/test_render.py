@@ -194,8 +194,9 @@ def test_write_card_writes_both_files(cards: dict[Task, Card], tmp_path: Path) -
 def test_a_40000_row_holdout_renders_in_under_5_seconds() -> None:
     card_inputs = inputs("BINARY_CLASSIFICATION", binary_holdout(40_000))
     render_card(card_inputs)  # the first figure pays for font caches
-    started = time.perf_counter()
+    wall, cpu = time.perf_counter(), time.process_time()
     card = render_card(card_inputs)
-    took = time.perf_counter() - started
-    print(f"40,000-row binary card: {took:.2f} s, {len(card.html):,} bytes of HTML")
-    assert took < 5
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    print(f"40,000-row binary card: {wall:.2f} s wall, {cpu:.2f} s CPU, {len(card.html):,} B")
+    # CPU time: the machine is shared, and other processes' load is not the card's cost
+    assert cpu < 5
