@@ -97,6 +97,7 @@ def inputs(task: Task, holdout: pd.DataFrame, **changes: Any) -> CardInputs:
                 OffsetRange("fraud.features", 1, 100, 20_100),
                 OffsetRange("fraud.features", 0, 0, 20_000),
             ),
+            {"fraud.labels.valid": (7,), "fraud.features": (12, 14)},
         ),
         gates=(
             GateVerdict("enough_labels", True, 40_000.0, 1_000.0, "40000 labelled rows"),
@@ -105,7 +106,7 @@ def inputs(task: Task, holdout: pd.DataFrame, **changes: Any) -> CardInputs:
         ),
         outcome="kept as challenger: manual approval",
         holdout=holdout,
-        params={"max_iter": 200, "learning_rate": 0.1},
+        params={"max_iter": 200, "learning_rate": 0.1, "loss": "log_loss"},
         decision_threshold=0.42 if binary else None,
         threshold_rule="max F1 on the validation split" if binary else None,
         parent_version=2,

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from streamops_training.card import CardInputError, render_card
+from streamops_training.card import CardInputError, DatasetIdentity, render_card
 from streamops_training.card.curves import calibration
 from tests.unit.training.card.html_check import Page
 from tests.unit.training.card.synthetic import binary_holdout, inputs, regression_holdout
@@ -56,6 +56,7 @@ def test_no_importance_no_slices_no_intended_use_no_threshold() -> None:
             run_id=None,
             parent_version=None,
             label_delay=None,
+            dataset=DatasetIdentity("", 1_796_000_000_000),
         )
     )
     md = card.markdown
@@ -66,6 +67,9 @@ def test_no_importance_no_slices_no_intended_use_no_threshold() -> None:
     assert "Decision threshold" not in md
     assert "| parent (champion when trained) | none (first version) |" in md
     assert "The label delay is not recorded" in md
+    assert "| dataset content hash | not recorded |" in md
+    assert "| schema ids | not recorded |" in md
+    assert "No offset ranges were recorded." in md
     assert Page(card.html).count("svg") == 2  # the residual plots
 
 

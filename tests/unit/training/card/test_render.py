@@ -67,6 +67,8 @@ def test_markdown_has_every_section_and_the_gate_verdicts(
     assert "Outcome: kept as challenger: manual approval." in md
     assert "Score card payments for fraud before authorisation." in md
     assert "| fraud.features | 1 | 100 | 20100 | 20,000 |" in md
+    assert "| schema ids | fraud.features: 12, 14; fraud.labels.valid: 7 |" in md
+    assert "| loss | log_loss |" in md and "| max_iter | 200 |" in md
     assert "| pr_auc | 0.81 | 0.74 | 0.72 |" in md
     assert "fraud-v3.html, beside this file" in md
     assert "Labels arrive up to 3d after the event" in md

@@ -60,9 +60,10 @@ def test_only_the_largest_values_get_rows() -> None:
 
 def test_missing_values_form_their_own_value() -> None:
     frame = regression_holdout(200)
-    frame.loc[:99, "channel"] = None
-    values = [r.value for r in slice_table("REGRESSION", frame, "channel", 0.5).rows]
-    assert values[0] == MISSING
+    frame.loc[:59, "channel"] = None
+    frame.loc[60:99, "channel"] = ""  # how the training frame spells a null category
+    rows = slice_table("REGRESSION", frame, "channel", 0.5).rows
+    assert (rows[0].value, rows[0].count) == (MISSING, 100)
 
 
 @pytest.mark.parametrize(

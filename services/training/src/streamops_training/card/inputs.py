@@ -58,9 +58,12 @@ class DatasetIdentity:
     """Which data the version was trained on: content hash, cut-off and offsets."""
 
     content_hash: str
+    """Hex SHA-256 of the training set's content; empty when not recorded."""
     cutoff: int
     """The point in time of the dataset, ms since the epoch."""
     offsets: tuple[OffsetRange, ...] = ()
+    schema_ids: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
+    """The registry schema ids of the records read, by topic."""
 
 
 @dataclass(frozen=True)

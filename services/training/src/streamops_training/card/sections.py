@@ -3,6 +3,7 @@ per split with the threshold, and the gates with the outcome."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
 from streamops.pipeline import format_duration
@@ -45,7 +46,10 @@ def model_details(card: CardInputs) -> Section:
     ]
     blocks: list[Block] = [Table(("field", "value"), tuple(rows))]
     if card.params:
-        params = tuple((k, repr(card.params[k])) for k in sorted(card.params))
+        # a run records its params as text; those are shown as they are, not quoted
+        params = tuple(
+            (k, v if isinstance(v, str) else repr(v)) for k, v in sorted(card.params.items())
+        )
         blocks.append(Table(("parameter", "value"), params))
     else:
         blocks.append(Paragraph("The estimator's default parameters."))
@@ -75,8 +79,9 @@ def training_data(card: CardInputs) -> Section:
                 ("window end (event time, exclusive)", timestamp(w.end)),
                 ("training rows", f"{w.train_count:,}"),
                 ("holdout rows", f"{w.holdout_count:,}"),
-                ("dataset content hash", d.content_hash),
+                ("dataset content hash", d.content_hash or "not recorded"),
                 ("dataset cut-off", timestamp(d.cutoff)),
+                ("schema ids", _schema_ids(d.schema_ids)),
             ),
         )
     ]
@@ -90,6 +95,12 @@ def training_data(card: CardInputs) -> Section:
     else:
         blocks.append(Paragraph("No offset ranges were recorded."))
     return Section("Training data", tuple(blocks))
+
+
+def _schema_ids(ids: Mapping[str, Sequence[int]]) -> str:
+    if not ids:
+        return "not recorded"
+    return "; ".join(f"{t}: {', '.join(map(str, ids[t]))}" for t in sorted(ids))
 
 
 def metrics(card: CardInputs) -> Section:

@@ -98,9 +98,11 @@ def slice_table(task: Task, holdout: pd.DataFrame, column: str, threshold: float
     if column not in holdout.columns:
         return SliceTable(column, (), f"the holdout has no column {column}")
     values = holdout[column]
-    if len(values) == 0 or values.isna().all():
+    if len(values) == 0 or (values.isna() | (values.astype(object) == "")).all():
         return SliceTable(column, (), f"{column} has no values in the holdout")
     keys = values.astype(object).where(values.notna(), MISSING).astype(str)
+    # the training frame spells a null category as "" (an ONNX string tensor has no null)
+    keys = keys.where(keys != "", MISSING)
     counts = keys.value_counts()
     # count first, then the name: the same holdout always gives the same rows in order
     ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
