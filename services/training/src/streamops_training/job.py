@@ -142,8 +142,11 @@ def train(
     fitted = build_pipeline(model, task, frame)
     # OpenMP reductions (gradient sums) add in an order set by the thread count: a fixed
     # count, whatever OMP_NUM_THREADS says, keeps the fit and so the ONNX bytes the same
+    # equal weights are no weights: histogram gradient boosting bins weighted data with a
+    # sort per bin edge (13 s instead of 0.3 s on 111k rows)
+    weighting = None if bool(np.all(weights == 1.0)) else weights
     with threadpool_limits(limits=FIT_THREADS, user_api="openmp"):
-        fitted.fit(fit_rows.data, fit_rows.data["label"].to_numpy(), model__sample_weight=weights)
+        fitted.fit(fit_rows.data, fit_rows.data["label"].to_numpy(), model__sample_weight=weighting)
     timer.lap("fit")
 
     name = model.name or spec.name
