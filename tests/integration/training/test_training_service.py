@@ -17,11 +17,14 @@ import re
 import subprocess
 import time
 
+from sklearn.metrics import average_precision_score
+
 from streamops.pipeline import Pipeline, load_pipeline
 from streamops.registry import ModelRegistry, read_runs
 from streamops.registry.follow import LogFollower
 from streamops.registry.lineage import decode_run_event
 from streamops.settings import KafkaSettings, SchemaRegistrySettings
+from streamops_training.cards import rebuild_holdout
 from streamops_training.service import TrainingService
 from streamops_training.settings import TrainingSettings
 from tests.support.log_writer import LabelSent, Writer
@@ -54,7 +57,9 @@ def _fill(writer: Writer) -> None:
 def _service(pipeline: Pipeline, kafka: str, registry: str) -> TrainingService:
     service = TrainingService(
         pipeline,
-        TrainingSettings(health_port=0, cards_dir=None, timeout_seconds=20),
+        TrainingSettings(
+            health_port=0, cards_dir=pipeline.file.parent / "cards", timeout_seconds=20
+        ),
         KafkaSettings(bootstrap_servers=kafka),
         SchemaRegistrySettings(url=registry),
     )
@@ -133,6 +138,30 @@ def test_the_first_model_trains_itself_then_the_gates_and_the_operator_have_thei
         assert f"read {pipeline.name}.features" in shown
         assert f"read {pipeline.name}.labels.valid" in shown
         assert "START" in told and "COMPLETE" in told
+
+        # the card the service wrote, and one rebuilt from the log alone
+        written = pipeline.file.parent / "cards" / f"{service.model_name}-v1.html"
+        assert written.read_text().count("<svg") >= 4
+        rebuilt = pipeline.file.parent / "rebuilt"
+        _cli(
+            "models",
+            "card",
+            pipeline.name,
+            "1",
+            "--spec",
+            str(pipeline.file),
+            "--out",
+            str(rebuilt),
+            kafka=kafka,
+            registry=schema_registry,
+        )
+        markdown = (rebuilt / f"{service.model_name}-v1.md").read_text()
+        assert markdown.count("## ") >= 6
+        assert "channel" in markdown.split("## Metrics by slice")[1]  # sliced by its categories
+        holdout, scores = rebuild_holdout(pipeline, version, onnx, k, r)
+        assert len(holdout) == version["training_window"]["holdout_count"]
+        pr_auc = average_precision_score(holdout["label"].to_numpy(), scores)
+        assert abs(pr_auc - version["metrics"]["pr_auc"]) < 1e-9  # the very same rows
 
         # an operator asks again: the same data cannot beat the champion by the margin
         said = _cli(

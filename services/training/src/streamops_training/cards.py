@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import is_numeric_dtype
 
 from streamops.contracts.types import GateResult, ModelVersion
 from streamops.dataset import build_dataset
@@ -66,9 +67,8 @@ def card_for(
             shown[f"proba_{name}"] = predictions[:, i]
     else:
         shown["score"] = predictions
-    slices = tuple(
-        c for c in holdout.columns if holdout[c].dtype == object and c in version["feature_names"]
-    )
+    inputs = set(version["feature_names"])  # the categorical inputs: country, channel ...
+    slices = tuple(c for c in holdout.columns if c in inputs and not is_numeric_dtype(holdout[c]))
     for column in slices:
         shown[column] = holdout[column].to_numpy()
     window = version["training_window"]

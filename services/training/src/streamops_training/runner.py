@@ -17,6 +17,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from streamops.contracts import types as contract
 from streamops.dataset import Dataset, DatasetError, build_dataset
@@ -26,6 +27,8 @@ from streamops.pipeline.model_spec import ModelSpec, RetrainingSpec
 from streamops.registry import ModelRegistry, RegistryError, RegistryPublisher, decide
 from streamops.registry.lineage import ModelOutput, job_name, kafka_namespace, run_event
 from streamops.settings import KafkaSettings, SchemaRegistrySettings
+from streamops_training.card.render import render_card, write_card
+from streamops_training.cards import card_for
 from streamops_training.gates import GateResult
 from streamops_training.job import (
     ChampionIncompatible,
@@ -65,6 +68,7 @@ class JobRunner:
         registry: ModelRegistry,
         publisher: RegistryPublisher,
         now: Callable[[], datetime.datetime] = lambda: datetime.datetime.now(datetime.UTC),
+        cards_dir: Path | None = None,
     ) -> None:
         self.pipeline = pipeline
         self.model = pipeline.spec.model or ModelSpec()
@@ -73,6 +77,7 @@ class JobRunner:
         self._kafka, self._registry_settings = kafka, registry_settings
         self.registry, self.publisher = registry, publisher
         self._now = now
+        self.cards_dir = cards_dir
         self._namespace = kafka_namespace(kafka.bootstrap_servers)
         self._job = job_name(pipeline.name, self.model_name)
 
@@ -182,7 +187,7 @@ class JobRunner:
             trigger=trigger,
             created_at=self._now(),
         )
-        self.publisher.publish_version(record, trained.onnx_model)
+        published = self.publisher.publish_version(record, trained.onnx_model)
         self.registry.refresh()
         state = self.registry.model(self.model_name)
         manual = self.retraining.approval == "manual"
@@ -206,7 +211,36 @@ class JobRunner:
         )
         self.publisher.record_deployment(deployment)
         log.info("%s v%d published and %s", self.model_name, number, deployment["action"])
+        outcome = "kept as challenger, waiting for approval" if manual else "promoted to champion"
+        self._write_card(trained, published, deployment["gates"], outcome)
         return number, "CHALLENGER" if manual else "PROMOTED", reason
+
+    def _write_card(
+        self,
+        trained: TrainedModel,
+        version: contract.ModelVersion,
+        gates: list[contract.GateResult],
+        outcome: str,
+    ) -> None:
+        """The version's model card, once it is published (a failure is only logged: the
+        card can be made again with `streamops models card`)."""
+        if self.cards_dir is None:
+            return
+        try:
+            card = card_for(
+                self.pipeline,
+                version,
+                trained.holdout.data,
+                trained.holdout.predictions,
+                gates,
+                outcome,
+                trained.onnx_model,
+                trained.metrics,
+            )
+            paths = write_card(render_card(card), self.cards_dir)
+            log.info("model card of v%d: %s", version["version"], paths[1])
+        except Exception:
+            log.exception("the model card of v%d could not be written", version["version"])
 
     def _finish(
         self,

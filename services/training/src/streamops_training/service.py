@@ -52,7 +52,14 @@ class TrainingService:
         self.watch = LogWatch(pipeline, kafka, registry, self.triggers, timeout_s=timeout)
         self.registry = ModelRegistry(pipeline.name, kafka, registry, timeout_s=timeout)
         self.publisher = RegistryPublisher(pipeline.name, kafka, registry, timeout_s=timeout)
-        self.runner = JobRunner(pipeline, kafka, registry, self.registry, self.publisher)
+        self.runner = JobRunner(
+            pipeline,
+            kafka,
+            registry,
+            self.registry,
+            self.publisher,
+            cards_dir=settings.cards_dir,
+        )
         self.model_name = (pipeline.spec.model or ModelSpec()).name or pipeline.name
         self.metrics_registry = CollectorRegistry()
         self.metrics = TrainingMetrics(self.metrics_registry, pipeline.name)

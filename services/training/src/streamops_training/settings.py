@@ -29,10 +29,10 @@ class TrainingSettings(ServiceSettings):
     poll_seconds: float = Field(
         0.5, gt=0, le=60, description="How long one look at the topics waits for news."
     )
-    cards_dir: Path | None = Field(
+    cards_dir: Path = Field(
         Path("var/cards"),
         description="Where the model card of each published version is written (Markdown "
-        "and HTML); empty: no cards.",
+        "and HTML, {model}-v{version}.md/.html).",
     )
     timeout_seconds: float = Field(
         30.0, gt=0, description="How long a read of the log may wait for the cluster."
