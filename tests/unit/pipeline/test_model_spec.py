@@ -66,6 +66,7 @@ def test_every_algorithm_offers_a_task() -> None:
 def test_spec_check_explains_the_model_and_retraining() -> None:
     text = summarize(load_pipeline(FRAUD))
     assert "model    fraud-detector: binary hist_gradient_boosting" in text
+    assert "on all 34 features; pr_auc" in text
     assert "pr_auc (higher is better), threshold max_f1; seed 7" in text
     assert "negatives kept 25% (weight 4)" in text
     assert "beat the champion's pr_auc by > 0.005 in 95% of 1000" in text

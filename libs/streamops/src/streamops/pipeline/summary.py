@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from streamops.features.definition import feature_set
 from streamops.pipeline.checks import field_types
 from streamops.pipeline.durations import format_duration
 from streamops.pipeline.loading import Pipeline
@@ -62,21 +63,27 @@ def summarize(pipeline: Pipeline) -> str:
             f" (event time, grace {format_duration(f.grace)}): {', '.join(aggregates)}"
             + (f"; per event {', '.join(f.event)}" if f.event else "")
         )
-    out += model_lines(spec)
+    out += model_lines(spec, len(feature_set(pipeline).names) if spec.features else None)
     if spec.drift:
         out.append("  reserved drift (read by the service that owns it)")
     out.append("  topics   " + ", ".join(t.name for t in pipeline_topics(spec.name)))
     return "\n".join(out)
 
 
-def model_lines(spec: PipelineSpec) -> list[str]:
-    """What training fits, how it is gated, and when it retrains."""
+def model_lines(spec: PipelineSpec, feature_count: int | None = None) -> list[str]:
+    """What training fits (on how many features), how it is gated, when it retrains."""
     model, out = spec.model, []
     if model is not None and spec.labels is not None:
         task = model.task_for(spec.labels.kind)
         metric = model.metric_for(task)
         params = ", ".join(f"{k}={v}" for k, v in model.params.items())
-        features = "all features" if model.features == "all" else ", ".join(model.features)
+        features = (
+            ", ".join(model.features)
+            if model.features != "all"
+            else f"all {feature_count} features"
+            if feature_count is not None
+            else "all features"
+        )
         direction = "higher" if METRICS[metric][1] else "lower"
         threshold = model.threshold.rule if model.threshold else "max_f1"
         out.append(
