@@ -87,6 +87,8 @@ def data_checks(
 
 def _all_null(frame: Frame, name: str) -> bool:
     values = frame.data[name].to_numpy()
+    if not len(values):  # no rows: enough_labels says so, once
+        return False
     if name in frame.numeric:
         return bool(np.isnan(values.astype(np.float64)).all())
     return bool((values == "").all())
