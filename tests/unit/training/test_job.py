@@ -10,6 +10,7 @@ import sys
 import numpy as np
 import pytest
 
+from streamops.dataset import Dataset
 from streamops.pipeline import Pipeline
 from streamops.pipeline.model_spec import Gates
 from streamops_training.job import DataCheckFailed, TrainedModel, evaluate_champion, train
@@ -84,6 +85,13 @@ def test_too_few_labels_or_positives_fail_before_fitting(small: Pipeline) -> Non
         train(fraud_like(small, 5_000, seed=2), strict)
     with pytest.raises(DataCheckFailed, match="every_class_present: train has 0 of class 1"):
         train(fraud_like(small, 5_000, seed=2, positive_rate=1e-9), small)
+
+
+def test_an_empty_dataset_fails_its_checks_once(small: Pipeline) -> None:
+    dataset = fraud_like(small, 100, seed=2)
+    with pytest.raises(DataCheckFailed, match="0 labelled rows") as caught:
+        train(Dataset(dataset.identity, dataset.columns, []), small)
+    assert "no_feature_all_null" not in str(caught.value)
 
 
 def test_a_feature_missing_from_the_current_schema_fails_its_gate(small: Pipeline) -> None:
