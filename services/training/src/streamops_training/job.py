@@ -119,6 +119,18 @@ def train(
     features schema's names (default: the spec's). Raises DataCheckFailed before fitting
     when the data fails a check; a failed parity gate is in the result's ``rejection``.
     """
+    # OpenMP reductions (gradient sums) may add in an order set by the thread count: a
+    # fixed count, whatever OMP_NUM_THREADS says, keeps the fit and the ONNX bytes the same
+    with threadpool_limits(limits=FIT_THREADS, user_api="openmp"):
+        return _train(dataset, pipeline, after_drift, current_features)
+
+
+def _train(
+    dataset: Dataset,
+    pipeline: Pipeline,
+    after_drift: bool,
+    current_features: Collection[str] | None,
+) -> TrainedModel:
     spec = pipeline.spec
     rules = LabelRules.from_spec(spec)
     model = spec.model or ModelSpec()
@@ -143,13 +155,10 @@ def train(
         split.train, model.data, task == "binary", model.seed, after_drift
     )
     fitted = build_pipeline(model, task, frame)
-    # OpenMP reductions (gradient sums) may add in an order set by the thread count: a
-    # fixed count, whatever OMP_NUM_THREADS says, keeps the fit and the ONNX bytes the same
     # equal weights are no weights: histogram gradient boosting bins weighted data with a
     # sort per bin edge (13 s instead of 0.3 s on 111k rows)
     weighting = None if bool(np.all(weights == 1.0)) else weights
-    with threadpool_limits(limits=FIT_THREADS, user_api="openmp"):
-        fitted.fit(fit_rows.data, fit_rows.data["label"].to_numpy(), model__sample_weight=weighting)
+    fitted.fit(fit_rows.data, fit_rows.data["label"].to_numpy(), model__sample_weight=weighting)
     timer.lap("fit")
 
     name = model.name or spec.name
