@@ -10,7 +10,7 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 from streamops.pipeline import Pipeline
 from streamops.pipeline.model_spec import Gates
 from streamops_training.frame import Frame
-from streamops_training.gates import beats_champion, data_checks
+from streamops_training.gates import beats_champion, beats_no_skill, data_checks
 from streamops_training.job import TrainedModel, champion_gate, evaluate_champion, train
 from streamops_training.model_metrics import Ranked
 from tests.unit.training.conftest import with_model
@@ -132,3 +132,18 @@ def with_model_gates(gates: Gates):  # type: ignore[no-untyped-def]
     from streamops.pipeline.model_spec import ModelSpec
 
     return ModelSpec(gates=gates, seed=7)
+
+
+@pytest.mark.parametrize("seed", [31, 32])
+def test_a_first_model_must_beat_a_constant_and_noise_does_not(quick: Pipeline, seed: int) -> None:
+    real = train(fraud_like(quick, 12_000, seed=seed, positive_rate=0.05), quick)
+    shuffled = train(
+        fraud_like(quick, 12_000, seed=seed, positive_rate=0.05, shuffle_labels=True), quick
+    )
+    truth = real.holdout
+    skilled = beats_no_skill(truth.labels, truth.predictions, "binary", "pr_auc", FAST, seed)
+    assert skilled.passed, skilled.detail
+    assert skilled.name == "beats_no_skill" and "roc_auc gain" in skilled.detail
+    noise = evaluate_champion(shuffled.onnx_model, truth, "binary")
+    verdict = beats_no_skill(truth.labels, noise, "binary", "pr_auc", FAST, seed)
+    assert not verdict.passed, verdict.detail

@@ -153,3 +153,33 @@ def beats_champion(
         f"{share:.1%} of {gates.bootstrap} paired resamples (need {gates.confidence:.0%}); "
         f"{1 - gates.confidence:.0%} quantile of the gain {low:+.4f}",
     )
+
+
+def beats_no_skill(
+    y: np.ndarray,
+    candidate: np.ndarray,
+    task: Task,
+    metric_name: str,
+    gates: Gates,
+    seed: int,
+    threshold: float | None = None,
+    classes: Sequence[str] = (),
+) -> GateResult:
+    """A first model, with no champion to beat, must beat a constant prediction on its
+    holdout, as `beats_champion` judges a gain: a model that learned noise does not serve.
+
+    The constant: any single score for binary (judged on ROC-AUC, where it is 0.5 and a
+    threshold plays no part), the holdout's mean for regression, its class shares for
+    multiclass (judged on the primary metric)."""
+    n = len(y)
+    if task == "binary":
+        constant, metric_name = np.full(n, 0.5), "roc_auc"
+    elif task == "regression":
+        constant = np.full(n, float(np.mean(y)))
+    else:
+        shares = np.array([np.mean(y.astype(str) == c) for c in classes], dtype=np.float64)
+        constant = np.tile(shares, (n, 1))
+    verdict = beats_champion(
+        y, candidate, constant, metric_name, task, gates, seed, (threshold, threshold), classes
+    )
+    return GateResult("beats_no_skill", verdict.passed, f"against a constant: {verdict.detail}")

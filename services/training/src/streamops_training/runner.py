@@ -29,7 +29,9 @@ from streamops.registry.lineage import ModelOutput, job_name, kafka_namespace, r
 from streamops.settings import KafkaSettings, SchemaRegistrySettings
 from streamops_training.card.render import render_card, write_card
 from streamops_training.cards import card_for
-from streamops_training.gates import GateResult
+from streamops_training.estimators import ModelSpecError
+from streamops_training.frame import FrameError
+from streamops_training.gates import GateResult, beats_no_skill
 from streamops_training.job import (
     ChampionIncompatible,
     DataCheckFailed,
@@ -119,7 +121,7 @@ class JobRunner:
                 laps["publish"] = time.perf_counter() - clock
         except DataCheckFailed as exc:
             outcome, reason, gates = "REJECTED", str(exc), list(exc.gates)
-        except (DatasetError, RegistryError) as exc:
+        except (DatasetError, RegistryError, ModelSpecError, FrameError) as exc:
             outcome, reason = "FAILED", f"{type(exc).__name__}: {exc}"
         except Exception as exc:  # a bug: recorded as FAILED, then raised for the logs
             self._finish(
@@ -148,7 +150,16 @@ class JobRunner:
         except RegistryError:
             state = None
         if state is None or state.champion is None:
-            return GateResult("beats_champion", True, "no champion yet")
+            return beats_no_skill(
+                trained.holdout.labels,
+                trained.holdout.predictions,
+                trained.task,
+                trained.primary_metric,
+                self.model.gates,
+                self.model.seed,
+                trained.threshold,
+                trained.classes,
+            )
         champion = self.registry.version(self.model_name, state.champion)
         onnx = self.registry.load_artifact(self.model_name, state.champion)
         try:
