@@ -1,4 +1,4 @@
-"""The spec's model and retraining sections: defaults; every mistake names its field and line."""
+"""The spec's model and retraining sections: defaults, and each mistake names field and line."""
 
 from __future__ import annotations
 
