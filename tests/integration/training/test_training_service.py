@@ -241,3 +241,34 @@ def test_with_manual_approval_a_passing_candidate_waits_as_challenger(
             assert time.monotonic() < deadline, "the promotion never reached the service"
     finally:
         service.close()
+
+
+def test_a_candidate_failing_parity_is_rejected_with_its_reason_and_nothing_published(
+    kafka: str, schema_registry: str, pipeline: Pipeline
+) -> None:
+    # float32 in the ONNX graph against float64 in scikit-learn differ by ~1e-7: a
+    # tolerance below that forces the parity gate to fail
+    text = pipeline.file.read_text().replace(
+        "parity_tolerance: 1.0e-4", "parity_tolerance: 1.0e-15"
+    )
+    pipeline.file.write_text(text)
+    strict = load_pipeline(pipeline.file)
+    _fill(Writer(kafka, schema_registry, strict))
+    service = _service(strict, kafka, schema_registry)
+    try:
+        _until_a_job_ran(service)
+    finally:
+        service.close()
+    k, r = KafkaSettings(bootstrap_servers=kafka), SchemaRegistrySettings(url=schema_registry)
+    [run] = read_runs(strict.name, k, r)
+    assert run["outcome"] == "REJECTED" and run["model_version"] is None
+    assert run["reason"].startswith("parity: ONNX and scikit-learn differ by up to"), run["reason"]
+    parity = next(g for g in run["gates"] if g["gate"] == "parity")
+    assert not parity["passed"]
+    registry = ModelRegistry(strict.name, k, r)
+    registry.refresh()
+    assert registry.model_names == []  # nothing published, nothing deployed
+    registry.close()
+    lineage = _lineage(strict.name, kafka)
+    assert [e["eventType"] for e in lineage] == ["START", "COMPLETE"]
+    assert lineage[1]["outputs"] == []
