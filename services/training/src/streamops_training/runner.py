@@ -24,7 +24,14 @@ from streamops.dataset import Dataset, DatasetError, build_dataset
 from streamops.features import feature_set
 from streamops.pipeline import Pipeline
 from streamops.pipeline.model_spec import ModelSpec, RetrainingSpec
-from streamops.registry import ModelRegistry, RegistryError, RegistryPublisher, decide
+from streamops.registry import (
+    ModelRegistry,
+    ModelState,
+    RegistryError,
+    RegistryPublisher,
+    UnknownModelError,
+    decide,
+)
 from streamops.registry.lineage import ModelOutput, job_name, kafka_namespace, run_event
 from streamops.settings import KafkaSettings, SchemaRegistrySettings
 from streamops_training.card.render import render_card, write_card
@@ -45,6 +52,8 @@ from streamops_training.triggers import Trigger
 
 log = logging.getLogger("streamops.training")
 ACTOR = "training"
+#: How long a published version may take to become readable before the job fails
+VISIBLE_TIMEOUT_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -199,8 +208,7 @@ class JobRunner:
             created_at=self._now(),
         )
         published = self.publisher.publish_version(record, trained.onnx_model)
-        self.registry.refresh()
-        state = self.registry.model(self.model_name)
+        state = self._until_visible(number)
         manual = self.retraining.approval == "manual"
         metric = trained.primary_metric
         score = trained.metrics.get("holdout", {}).get(metric)
@@ -225,6 +233,26 @@ class JobRunner:
         outcome = "kept as challenger, waiting for approval" if manual else "promoted to champion"
         self._write_card(trained, published, deployment["gates"], outcome)
         return number, "CHALLENGER" if manual else "PROMOTED", reason
+
+    def _until_visible(self, number: int) -> ModelState:
+        """The model's state once version ``number`` is readable: a transaction's commit
+        markers reach the partition just after the commit returns, and a read_committed
+        reader sees nothing of it before."""
+        deadline = time.monotonic() + VISIBLE_TIMEOUT_S
+        while True:
+            self.registry.refresh()
+            try:
+                state = self.registry.model(self.model_name)
+                if number in state.versions:
+                    return state
+            except UnknownModelError:
+                pass
+            if time.monotonic() > deadline:
+                raise RegistryError(
+                    f"{self.model_name} v{number} was published but is not readable after "
+                    f"{VISIBLE_TIMEOUT_S:g} s"
+                )
+            time.sleep(0.05)
 
     def _write_card(
         self,

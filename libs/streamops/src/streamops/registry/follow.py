@@ -82,10 +82,16 @@ class LogFollower:
         """Hand over what arrived since the last call, waiting up to ``timeout_s`` for the
         first record and returning as soon as it is there (so a change is seen at once)."""
         self._assign()
-        first = self._consumer.poll(timeout_s)
-        if first is None:
-            return 0
-        count = int(self._handle(first, handle))
+        deadline = time.monotonic() + timeout_s
+        while True:  # an end-of-partition event is not a record: wait on for one
+            first = self._consumer.poll(max(deadline - time.monotonic(), 0))
+            if first is None:
+                return 0
+            count = int(self._handle(first, handle))
+            if count:
+                break
+            if time.monotonic() >= deadline:
+                return 0
         # drain what is already fetched, but return now and then under a steady stream
         while count < MAX_POLL_RECORDS and (batch := self._consumer.consume(500, 0)):
             count += sum(self._handle(m, handle) for m in batch)
