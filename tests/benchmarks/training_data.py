@@ -31,6 +31,7 @@ from streamops.features import feature_set
 from streamops.pipeline import Pipeline
 from streamops.topics import TopicNames
 from tests.support.log_writer import LabelSent, Writer
+from tests.unit.training.synthetic import intercept_for_rate
 
 MINUTE, DAY = 60_000, 86_400_000
 T0 = 1_767_225_600_000  # 2026-01-01T00:00:00Z
@@ -84,7 +85,7 @@ def labelled_stream(pipeline: Pipeline, rows: int, seed: int = 11) -> LabelledSt
         + 1.5 * ~np.isin(columns.get("country", list(HOME)[:1] * n), list(HOME))
         + 2.0 * (((times // 3_600_000) % 24) < 5)
     )
-    fraud = rng.random(n) < 1 / (1 + np.exp(-(logit + _bias(logit, POSITIVE_RATE))))
+    fraud = rng.random(n) < 1 / (1 + np.exp(-(logit + intercept_for_rate(logit, POSITIVE_RATE))))
     fraud[-1] = False  # the newest event: unlabelled at the cut-off
     names = list(columns)
     values = [_python(columns[k]) for k in names]
@@ -163,18 +164,6 @@ def _numbers(columns: dict[str, Any], name: str, default: np.ndarray) -> Any:
 def _python(values: Any) -> list[Any]:
     """Plain Python values, as a decoder gives them (numpy scalars are not JSON)."""
     return values.tolist() if isinstance(values, np.ndarray) else list(values)
-
-
-def _bias(logit: np.ndarray, rate: float) -> float:
-    """The intercept giving about ``rate`` positives (bisection on the mean probability)."""
-    low, high = -30.0, 30.0
-    for _ in range(60):
-        mid = (low + high) / 2
-        if np.mean(1 / (1 + np.exp(-(logit + mid)))) > rate:
-            high = mid
-        else:
-            low = mid
-    return (low + high) / 2
 
 
 def produce(kafka: str, registry: str, pipeline: Pipeline, stream: LabelledStream) -> None:

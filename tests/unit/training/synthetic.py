@@ -84,7 +84,7 @@ def fraud_like(
                 logit += signal * 0.9 * (np.log(x) - 3)
             nulls = rng.random(rows) < 0.05 if t != "double" else np.zeros(rows, bool)
             values[column.name] = [None if m else float(v) for v, m in zip(x, nulls, strict=True)]
-    bias = _bias(logit, positive_rate)
+    bias = intercept_for_rate(logit, positive_rate)
     label = (rng.random(rows) < 1 / (1 + np.exp(-(logit + bias)))).astype(float)
     if shuffle_labels:
         label = rng.permutation(label)
@@ -115,7 +115,7 @@ def fraud_like(
     return Dataset(identity, columns, kept)
 
 
-def _bias(logit: np.ndarray, rate: float) -> float:
+def intercept_for_rate(logit: np.ndarray, rate: float) -> float:
     """The intercept giving about ``rate`` positives (bisection on the mean probability)."""
     low, high = -30.0, 30.0
     for _ in range(60):
