@@ -10,7 +10,9 @@ feature's column is shuffled (permutation importance, on the ONNX model, seeded)
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -30,13 +32,16 @@ from streamops_training.card.inputs import (
     OffsetRange,
     TrainingWindow,
 )
+from streamops_training.card.render import render_card, write_card
 from streamops_training.export import session
 from streamops_training.frame import to_frame
+from streamops_training.job import TrainedModel
 from streamops_training.model_metrics import higher_is_better, metric
 from streamops_training.parity import onnx_predictions
 from streamops_training.policy import within_lookback
 from streamops_training.split import split_by_time
 
+log = logging.getLogger("streamops.training")
 _TASK: dict[str, Task] = {
     "BINARY_CLASSIFICATION": "binary",
     "MULTICLASS_CLASSIFICATION": "multiclass",
@@ -128,6 +133,33 @@ def card_for(
         ),
         label_delay=pipeline.spec.labels.expected_delay if pipeline.spec.labels else None,
     )
+
+
+def write_version_card(
+    pipeline: Pipeline,
+    trained: TrainedModel,
+    version: ModelVersion,
+    gates: Sequence[GateResult],
+    outcome: str,
+    directory: Path,
+) -> None:
+    """The card of a version just published, from its job's own holdout; a failure is only
+    logged (`streamops models card` can make it again from the log)."""
+    try:
+        card = card_for(
+            pipeline,
+            version,
+            trained.holdout.data,
+            trained.holdout.predictions,
+            gates,
+            outcome,
+            trained.onnx_model,
+            trained.metrics,
+        )
+        paths = write_card(render_card(card), directory)
+        log.info("model card of v%d: %s", version["version"], paths[1])
+    except Exception:
+        log.exception("the model card of v%d could not be written", version["version"])
 
 
 def rebuild_holdout(

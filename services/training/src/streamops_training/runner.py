@@ -24,18 +24,10 @@ from streamops.dataset import Dataset, DatasetError, build_dataset
 from streamops.features import feature_set
 from streamops.pipeline import Pipeline
 from streamops.pipeline.model_spec import ModelSpec, RetrainingSpec
-from streamops.registry import (
-    ModelRegistry,
-    ModelState,
-    RegistryError,
-    RegistryPublisher,
-    UnknownModelError,
-    decide,
-)
+from streamops.registry import ModelRegistry, RegistryError, RegistryPublisher, decide
 from streamops.registry.lineage import ModelOutput, job_name, kafka_namespace, run_event
 from streamops.settings import KafkaSettings, SchemaRegistrySettings
-from streamops_training.card.render import render_card, write_card
-from streamops_training.cards import card_for
+from streamops_training.cards import write_version_card
 from streamops_training.estimators import ModelSpecError
 from streamops_training.frame import FrameError
 from streamops_training.gates import GateResult, beats_no_skill
@@ -208,7 +200,7 @@ class JobRunner:
             created_at=self._now(),
         )
         published = self.publisher.publish_version(record, trained.onnx_model)
-        state = self._until_visible(number)
+        state = self.registry.wait_for_version(self.model_name, number, VISIBLE_TIMEOUT_S)
         manual = self.retraining.approval == "manual"
         metric = trained.primary_metric
         score = trained.metrics.get("holdout", {}).get(metric)
@@ -231,55 +223,11 @@ class JobRunner:
         self.publisher.record_deployment(deployment)
         log.info("%s v%d published and %s", self.model_name, number, deployment["action"])
         outcome = "kept as challenger, waiting for approval" if manual else "promoted to champion"
-        self._write_card(trained, published, deployment["gates"], outcome)
-        return number, "CHALLENGER" if manual else "PROMOTED", reason
-
-    def _until_visible(self, number: int) -> ModelState:
-        """The model's state once version ``number`` is readable: a transaction's commit
-        markers reach the partition just after the commit returns, and a read_committed
-        reader sees nothing of it before."""
-        deadline = time.monotonic() + VISIBLE_TIMEOUT_S
-        while True:
-            self.registry.refresh()
-            try:
-                state = self.registry.model(self.model_name)
-                if number in state.versions:
-                    return state
-            except UnknownModelError:
-                pass
-            if time.monotonic() > deadline:
-                raise RegistryError(
-                    f"{self.model_name} v{number} was published but is not readable after "
-                    f"{VISIBLE_TIMEOUT_S:g} s"
-                )
-            time.sleep(0.05)
-
-    def _write_card(
-        self,
-        trained: TrainedModel,
-        version: contract.ModelVersion,
-        gates: list[contract.GateResult],
-        outcome: str,
-    ) -> None:
-        """The version's model card, once it is published (a failure is only logged: the
-        card can be made again with `streamops models card`)."""
-        if self.cards_dir is None:
-            return
-        try:
-            card = card_for(
-                self.pipeline,
-                version,
-                trained.holdout.data,
-                trained.holdout.predictions,
-                gates,
-                outcome,
-                trained.onnx_model,
-                trained.metrics,
+        if self.cards_dir is not None:  # after the promotion, not on its path
+            write_version_card(
+                self.pipeline, trained, published, deployment["gates"], outcome, self.cards_dir
             )
-            paths = write_card(render_card(card), self.cards_dir)
-            log.info("model card of v%d: %s", version["version"], paths[1])
-        except Exception:
-            log.exception("the model card of v%d could not be written", version["version"])
+        return number, "CHALLENGER" if manual else "PROMOTED", reason
 
     def _finish(
         self,

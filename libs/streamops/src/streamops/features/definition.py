@@ -17,7 +17,7 @@ from typing import Any
 
 from streamops.pipeline import Pipeline, format_duration
 from streamops.pipeline.checks import field_types
-from streamops.pipeline.spec import FeatureSpec
+from streamops.pipeline.feature_spec import FeatureSpec
 
 #: The fields every features record carries before the feature values.
 RECORD_FIELDS: tuple[str, ...] = (

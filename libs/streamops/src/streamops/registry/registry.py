@@ -10,6 +10,7 @@ together and checked against the version's SHA-256 on every load. Serving calls
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Literal, cast
@@ -22,6 +23,7 @@ from streamops.contracts.types import Deployment, ModelVersion
 from streamops.registry.artifacts import ArtifactIndex
 from streamops.registry.errors import (
     ClusterUnavailableError,
+    RegistryError,
     UnknownModelError,
     UnknownVersionError,
 )
@@ -114,6 +116,24 @@ class ModelRegistry:
         """The version's ONNX bytes, read from the topic and checked against its SHA-256
         (`ArtifactIntegrityError`, `ArtifactIncompleteError` when they cannot be trusted)."""
         return self._artifacts.load(self.version(model_name, version))
+
+    def wait_for_version(self, model_name: str, version: int, timeout_s: float) -> ModelState:
+        """The model's state once ``version`` is readable. A publisher's commit returns just
+        before the transaction's markers reach the partition, and a ``read_committed``
+        reader sees nothing of the version until they do. RegistryError after ``timeout_s``.
+        """
+        deadline = time.monotonic() + timeout_s
+        while True:
+            self.refresh()
+            state = self.state.models.get(model_name)
+            if state is not None and version in state.versions:
+                return state
+            if time.monotonic() > deadline:
+                raise RegistryError(
+                    f"{model_name} v{version} is not readable on {self.topics.models} after "
+                    f"{timeout_s:g} s"
+                )
+            time.sleep(0.05)
 
     def close(self) -> None:
         """Leave the cluster."""
