@@ -46,17 +46,19 @@ class FeatureEngine:
         #: the next, until the state drops a batch or is restored (its generation moves)
         self._kept: dict[int, tuple[PartitionState, int, dict[str, Entity]]] = {}
 
-    def _kept_of(self, part: PartitionState) -> dict[str, Entity]:
-        found = self._kept.get(part.partition)
+    def _take_kept(self, part: PartitionState) -> dict[str, Entity]:
+        """The partition's kept entities, taken out while a batch changes them: a batch that
+        raises half-way leaves none behind (its rows were changed in place)."""
+        found = self._kept.pop(part.partition, None)
         if found is None or found[0] is not part or found[1] != part.generation:
-            found = self._kept[part.partition] = (part, part.generation, {})
+            return {}
         return found[2]
 
     def apply(self, part: PartitionState, events: Sequence[Event]) -> list[tuple[list[Any], bool]]:
         """The (vector, late) of each event, in order; on-time events join the state."""
         compute, horizon = self.computer.compute, self.features.horizon_ms
         watermark = part.watermark_ms
-        kept = self._kept_of(part)
+        kept = self._take_kept(part)
         rows_of: dict[str, Entity] = {}
         changed: set[str] = set()
         out = []
@@ -89,4 +91,5 @@ class FeatureEngine:
                     kept[key] = (rows, running)
                 else:
                     kept.pop(key, None)
+        self._kept[part.partition] = (part, part.generation, kept)
         return out
