@@ -6,7 +6,8 @@ publishes the version and its deployment event: PROMOTE with ``approval: auto``,
 (a challenger waiting for `streamops models promote`) with ``manual``. Whatever happens, it
 ends with a TrainingRun on ``{p}.runs`` and OpenLineage START then COMPLETE or FAIL on
 ``{p}.lineage``, all under one run id. A job never raises for bad data or a failed gate:
-those are outcomes (REJECTED); only a broken cluster or a bug is FAILED.
+those are outcomes (REJECTED); a broken cluster, a spec the data cannot satisfy, or a bug
+is FAILED, with the reason, and the service goes on.
 """
 
 from __future__ import annotations
@@ -124,20 +125,10 @@ class JobRunner:
             outcome, reason, gates = "REJECTED", str(exc), list(exc.gates)
         except (DatasetError, RegistryError, ModelSpecError, FrameError) as exc:
             outcome, reason = "FAILED", f"{type(exc).__name__}: {exc}"
-        except Exception as exc:  # a bug: recorded as FAILED, then raised for the logs
-            self._finish(
-                run_id,
-                trigger,
-                started,
-                "FAILED",
-                f"{type(exc).__name__}: {exc}",
-                trained,
-                dataset,
-                laps,
-                version,
-                gates,
-            )
-            raise
+        except Exception as exc:  # a bug: recorded as FAILED and logged whole; the service
+            # lives on, and the cooldown keeps it from failing in a tight loop
+            log.exception("run %s failed", run_id)
+            outcome, reason = "FAILED", f"{type(exc).__name__}: {exc}"
         self._finish(
             run_id, trigger, started, outcome, reason, trained, dataset, laps, version, gates
         )
