@@ -73,7 +73,13 @@ def read_features(
     kafka: str, registry: str, pipeline: Pipeline, partitions: int = 3
 ) -> list[dict[str, Any]]:
     """Every committed record of the pipeline's features topic, partition by partition."""
-    topic = TopicNames(pipeline.name).features
+    return read_records(kafka, registry, TopicNames(pipeline.name).features, partitions)
+
+
+def read_records(
+    kafka: str, registry: str, topic: str, partitions: int = 3
+) -> list[dict[str, Any]]:
+    """Every committed record of an Avro topic, partition by partition."""
     decoder = AvroDecoder(registry_client(registry))
     consumer = Consumer(
         {
