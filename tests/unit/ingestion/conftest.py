@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from tests.unit.ingestion.fakes import SALT
+from tests.unit.events.samples import SALT
 
 
 @pytest.fixture(autouse=True)

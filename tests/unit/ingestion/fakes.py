@@ -6,20 +6,17 @@ import io
 import struct
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Literal
 
 from fastavro import parse_schema, schemaless_reader, schemaless_writer
 
-from streamops.pipeline import Pipeline, load_pipeline
+from streamops.pipeline import Pipeline
 from streamops_ingestion.publish.connect import preparer_for
 from streamops_ingestion.publish.producer import OnDelivery, QueueFull
 from streamops_ingestion.settings import IngestionSettings
 from streamops_ingestion.target import IngestTarget
+from tests.unit.events.samples import fraud_pipeline
 
-REPO = Path(__file__).resolve().parents[3]
-FRAUD_SPEC = REPO / "deploy" / "pipelines" / "fraud.yaml"
-SALT = "unit-test-salt"
 _HEADER = struct.Struct(">bI")
 
 Mode = Literal["ack", "fail", "silent", "full"]
@@ -85,11 +82,6 @@ class WireEncoder:
         return record
 
 
-def fraud_pipeline() -> Pipeline:
-    """The example pipeline of the repository."""
-    return load_pipeline(FRAUD_SPEC)
-
-
 def fraud_target(
     settings: IngestionSettings | None = None, pipeline: Pipeline | None = None
 ) -> tuple[IngestTarget, WireEncoder]:
@@ -102,24 +94,3 @@ def fraud_target(
         pipeline.name, preparer, encoder.encode, pipeline.event_schema, settings.max_message_bytes
     )
     return target, encoder
-
-
-def transaction(**overrides: Any) -> dict[str, Any]:
-    """A valid fraud transaction as a client would send it (no id: ingestion stamps one)."""
-    event: dict[str, Any] = {
-        "card_id": "card-000042",
-        "customer_id": "c-1",
-        "merchant_id": "m-00007",
-        "merchant_category": "grocery",
-        "amount": 12.5,
-        "currency": "EUR",
-        "country": "DE",
-        "channel": "pos",
-        "device_id": None,
-        "card_number": "4111111111111111",
-        "customer_email": "jane@example.com",
-        "ip_address": "192.168.10.77",
-        "event_time": "2026-05-01T12:00:00Z",
-    }
-    event.update(overrides)
-    return event

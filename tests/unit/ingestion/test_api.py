@@ -13,7 +13,8 @@ from streamops_ingestion.api import app as app_module
 from streamops_ingestion.api.app import create_app
 from streamops_ingestion.api.state import Ingestion
 from streamops_ingestion.settings import IngestionSettings
-from tests.unit.ingestion.fakes import FakeProducer, fraud_target, transaction
+from tests.unit.events.samples import transaction
+from tests.unit.ingestion.fakes import FakeProducer, fraud_target
 
 EVENTS = "/v1/pipelines/fraud/events"
 BATCH = "/v1/pipelines/fraud/events:batch"

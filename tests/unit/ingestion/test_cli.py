@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from streamops.cli import app as root_app
 from streamops_ingestion import cli, service
-from tests.unit.ingestion.fakes import FRAUD_SPEC, transaction
+from tests.unit.events.samples import FRAUD_SPEC, transaction
 
 runner = CliRunner()
 

@@ -12,12 +12,13 @@ import pyarrow as pa  # type: ignore[import-untyped]
 import pyarrow.parquet as pq  # type: ignore[import-untyped]
 import pytest
 
+from streamops.events.errors import EventConfigError
 from streamops_ingestion.files.command import check_columns
 from streamops_ingestion.files.ingest import ingest_rows
 from streamops_ingestion.files.readers import Row, detect_format, open_source
 from streamops_ingestion.files.summary import render_summary
-from streamops_ingestion.records.errors import IngestionConfigError
-from tests.unit.ingestion.fakes import FakeProducer, fraud_target, transaction
+from tests.unit.events.samples import transaction
+from tests.unit.ingestion.fakes import FakeProducer, fraud_target
 
 COLUMNS = list(transaction())
 
@@ -45,7 +46,7 @@ def test_the_format_comes_from_the_extension(name: str, expected: str) -> None:
 
 
 def test_an_unknown_extension_asks_for_format() -> None:
-    with pytest.raises(IngestionConfigError, match="pass --format"):
+    with pytest.raises(EventConfigError, match="pass --format"):
         detect_format(Path("events.txt"))
 
 
@@ -198,7 +199,7 @@ def test_the_summary_says_rejections_are_not_a_failure(tmp_path: Path) -> None:
 def test_a_header_that_cannot_work_fails_before_anything_is_sent() -> None:
     target, _ = fraud_target()
     check_columns(["card_id", "event_time"], target.preparer)  # the rest is optional or stamped
-    with pytest.raises(IngestionConfigError) as caught:
+    with pytest.raises(EventConfigError) as caught:
         check_columns(["card_id", "amout"], target.preparer)
     message = str(caught.value)
     assert "columns not in the schema Transaction: amout" in message

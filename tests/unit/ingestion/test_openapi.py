@@ -15,7 +15,8 @@ from streamops_ingestion.api.event_schema import event_json_schema
 from streamops_ingestion.api.openapi import openapi_document
 from streamops_ingestion.api.state import Ingestion
 from streamops_ingestion.settings import IngestionSettings
-from tests.unit.ingestion.fakes import FakeProducer, fraud_pipeline, fraud_target, transaction
+from tests.unit.events.samples import fraud_pipeline, transaction
+from tests.unit.ingestion.fakes import FakeProducer, fraud_target
 
 TOKEN = "token-0123456789abcdef"
 EVENTS = "/v1/pipelines/{pipeline}/events"

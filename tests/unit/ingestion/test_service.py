@@ -17,7 +17,8 @@ from streamops_ingestion.api.state import Ingestion
 from streamops_ingestion.publish.connect import preparer_for
 from streamops_ingestion.service import Connector
 from streamops_ingestion.settings import IngestionSettings
-from tests.unit.ingestion.fakes import FakeProducer, fraud_pipeline, fraud_target
+from tests.unit.events.samples import fraud_pipeline
+from tests.unit.ingestion.fakes import FakeProducer, fraud_target
 
 
 class Broker(FakeProducer):

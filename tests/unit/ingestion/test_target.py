@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from streamops.events.prepare import Rejected
 from streamops.pipeline import load_pipeline
-from streamops_ingestion.records.prepare import Rejected
 from streamops_ingestion.settings import IngestionSettings
 from streamops_ingestion.target import Ready
-from tests.unit.ingestion.fakes import fraud_target, transaction
+from tests.unit.events.samples import transaction
+from tests.unit.ingestion.fakes import fraud_target
 
 SCHEMA = {
     "type": "record",

@@ -1,7 +1,7 @@
 """Prometheus metrics of the ingestion service (one registry per app, so tests stay isolated).
 
 Label values are bounded: ``endpoint`` is a route name, ``code`` an HTTP status, ``pipeline``
-one of the configured pipelines, ``reason`` one of `records.errors.REASONS`.
+one of the configured pipelines, ``reason`` one of `streamops.events.errors.REASONS`.
 """
 
 from __future__ import annotations

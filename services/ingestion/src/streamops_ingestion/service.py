@@ -20,6 +20,8 @@ import uvicorn
 from confluent_kafka.schema_registry import SchemaRegistryClient
 from starlette.applications import Starlette
 
+from streamops.events.errors import EventConfigError
+from streamops.events.prepare import RecordPreparer
 from streamops.pipeline import Pipeline
 from streamops.service import ensure_pipeline_topics, retry_while_unavailable, start_service
 from streamops.settings import KafkaSettings, SchemaRegistrySettings
@@ -28,8 +30,6 @@ from streamops_ingestion.api.openapi import openapi_document
 from streamops_ingestion.api.state import Ingestion
 from streamops_ingestion.publish.connect import connect_target, preparer_for
 from streamops_ingestion.publish.producer import KafkaEventProducer, producer_config
-from streamops_ingestion.records.errors import IngestionConfigError
-from streamops_ingestion.records.prepare import RecordPreparer
 from streamops_ingestion.settings import IngestionSettings
 
 log = logging.getLogger("streamops_ingestion")
@@ -48,7 +48,7 @@ def run(pipeline_file: Path) -> None:
     pipeline = entry.pipeline(pipeline_file)
     try:
         preparer = preparer_for(pipeline, settings)
-    except IngestionConfigError as exc:
+    except EventConfigError as exc:
         entry.cannot_start(str(exc))
 
     producer = KafkaEventProducer(producer_config(kafka, settings))

@@ -9,9 +9,9 @@ from typing import Any
 from fastavro import parse_schema
 from fastavro.validation import ValidationError, validate
 
+from streamops.events.errors import FieldError
+from streamops.events.prepare import RecordPreparer, Rejected
 from streamops.topics import TopicNames
-from streamops_ingestion.records.errors import FieldError
-from streamops_ingestion.records.prepare import RecordPreparer, Rejected
 
 Encode = Callable[[Mapping[str, Any]], bytes]
 

@@ -28,10 +28,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from streamops.events.prepare import Rejected
 from streamops_ingestion.api.bodies import ApiError, parse_json, read_body
 from streamops_ingestion.api.delivery import deliver
 from streamops_ingestion.api.state import Ingestion
-from streamops_ingestion.records.prepare import Rejected
 from streamops_ingestion.target import IngestTarget, Ready
 
 log = logging.getLogger(__name__)

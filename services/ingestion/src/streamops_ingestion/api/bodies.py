@@ -9,7 +9,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from streamops_ingestion.records.json_text import NotJson, strict_json
+from streamops.events.json_text import NotJson, strict_json
 
 
 class ApiError(Exception):

@@ -1,6 +1,6 @@
 """The JSON Schema of an event as the HTTP API takes it, derived from the Avro event schema.
 
-It says what `records.prepare.RecordPreparer` accepts from JSON, no more, no less: the
+It says what `streamops.events.prepare.RecordPreparer` accepts from JSON, no more, no less: the
 schema's fields and no others; the fields a client must send (neither nullable nor
 defaulted, nor stamped by ingestion); per field the JSON type, the range of Avro ints,
 longs and floats, enum symbols, and for timestamps epoch numbers, digit strings or
@@ -13,11 +13,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from streamops.events.convert import EPOCH_TEXT, FLOAT_MAX
+from streamops.events.fields import EventField, event_fields
+from streamops.events.prepare import INGEST_TIME_FIELD, SOURCE_FIELD
+from streamops.events.timestamps import UNITS
 from streamops.pipeline import Pipeline
-from streamops_ingestion.records.convert import EPOCH_TEXT, FLOAT_MAX
-from streamops_ingestion.records.fields import EventField, event_fields
-from streamops_ingestion.records.prepare import INGEST_TIME_FIELD, SOURCE_FIELD
-from streamops_ingestion.records.timestamps import UNITS
 
 JsonSchema = dict[str, Any]
 

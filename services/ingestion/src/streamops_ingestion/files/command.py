@@ -18,6 +18,8 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from streamops.events.errors import EventConfigError
+from streamops.events.prepare import INGEST_TIME_FIELD, SOURCE_FIELD, RecordPreparer
 from streamops.serde import RegistryUnavailable
 from streamops.service import StartupError, ensure_pipeline_topics, read_pipeline, read_settings
 from streamops.settings import KafkaSettings, SchemaRegistrySettings
@@ -27,8 +29,6 @@ from streamops_ingestion.files.readers import FileFormat, RowSource, detect_form
 from streamops_ingestion.files.summary import render_summary
 from streamops_ingestion.publish.connect import connect_target, preparer_for
 from streamops_ingestion.publish.producer import KafkaEventProducer, producer_config
-from streamops_ingestion.records.errors import IngestionConfigError
-from streamops_ingestion.records.prepare import INGEST_TIME_FIELD, SOURCE_FIELD, RecordPreparer
 from streamops_ingestion.settings import IngestionSettings
 
 EXIT_OK = 0
@@ -76,7 +76,7 @@ def run_ingest(options: IngestOptions, out: Console, err: Console) -> int:
         )
         registry_client = SchemaRegistryClient(registry.client_config())
         target = connect_target(pipeline, preparer, registry_client, settings)
-    except (StartupError, IngestionConfigError, TopicError, RegistryUnavailable, OSError) as exc:
+    except (StartupError, EventConfigError, TopicError, RegistryUnavailable, OSError) as exc:
         if rejects is not None:
             rejects.close()
         err.print(f"error: {exc}", markup=False, highlight=False)
@@ -129,7 +129,7 @@ def check_columns(columns: list[str] | None, preparer: RecordPreparer) -> None:
     if missing:
         problems.append(f"required fields with no column: {', '.join(missing)}")
     if problems:
-        raise IngestionConfigError(
+        raise EventConfigError(
             "; ".join(problems) + f" (the schema has: "
             f"{', '.join(preparer.fields)}); nothing was produced"
         )

@@ -10,10 +10,10 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TextIO
 
+from streamops.events.errors import FieldError
+from streamops.events.prepare import Rejected
 from streamops_ingestion.files.readers import Row, RowSource
 from streamops_ingestion.publish.producer import EventProducer, OnDelivery, QueueFull
-from streamops_ingestion.records.errors import FieldError
-from streamops_ingestion.records.prepare import Rejected
 from streamops_ingestion.target import IngestTarget, Ready
 
 _QUEUE_RETRY_S = 0.005

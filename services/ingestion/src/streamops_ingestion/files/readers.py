@@ -20,8 +20,8 @@ import pyarrow as pa  # type: ignore[import-untyped]
 import pyarrow.csv as pacsv  # type: ignore[import-untyped]
 import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
-from streamops_ingestion.records.errors import FieldError, IngestionConfigError
-from streamops_ingestion.records.json_text import NotJson, strict_json
+from streamops.events.errors import EventConfigError, FieldError
+from streamops.events.json_text import NotJson, strict_json
 
 FileFormat = Literal["csv", "parquet", "jsonl"]
 _FORMATS: dict[str, FileFormat] = {
@@ -53,7 +53,7 @@ def detect_format(path: Path) -> FileFormat:
         suffixes.pop()
     found = _FORMATS.get(suffixes[-1]) if suffixes else None
     if found is None:
-        raise IngestionConfigError(
+        raise EventConfigError(
             f"cannot tell the format of {path.name} from its extension: pass --format csv, "
             "parquet or jsonl"
         )
@@ -83,7 +83,7 @@ class RowSource(ABC):
 
 
 def open_source(path: Path, file_format: FileFormat, chunk_rows: int) -> RowSource:
-    """A reader of ``path``; IngestionConfigError if the file cannot be opened."""
+    """A reader of ``path``; EventConfigError if the file cannot be opened."""
     try:
         if file_format == "csv":
             return CsvSource(path, chunk_rows)
@@ -91,7 +91,7 @@ def open_source(path: Path, file_format: FileFormat, chunk_rows: int) -> RowSour
             return ParquetSource(path, chunk_rows)
         return JsonlSource(path, chunk_rows)
     except (OSError, pa.ArrowException) as exc:
-        raise IngestionConfigError(f"cannot read {path} as {file_format}: {exc}") from exc
+        raise EventConfigError(f"cannot read {path} as {file_format}: {exc}") from exc
 
 
 def _open_raw(path: Path) -> tuple[pa.NativeFile, pa.NativeFile]:

@@ -7,13 +7,13 @@ import logging
 
 from confluent_kafka.schema_registry import SchemaRegistryClient
 
+from streamops.events.errors import EventConfigError
+from streamops.events.ids import id_format_for
+from streamops.events.prepare import RecordPreparer
 from streamops.pipeline import Pipeline
 from streamops.pipeline.pii import MissingSaltError, PiiTreatment
 from streamops.serde import AvroEncoder, value_subject
 from streamops.topics import TopicNames
-from streamops_ingestion.records.errors import IngestionConfigError
-from streamops_ingestion.records.ids import id_format_for
-from streamops_ingestion.records.prepare import RecordPreparer
 from streamops_ingestion.settings import IngestionSettings
 from streamops_ingestion.target import IngestTarget
 
@@ -21,12 +21,12 @@ log = logging.getLogger(__name__)
 
 
 def preparer_for(pipeline: Pipeline, settings: IngestionSettings) -> RecordPreparer:
-    """The preparer of ``pipeline``; IngestionConfigError if its ids or PII salt cannot work."""
+    """The preparer of ``pipeline``; EventConfigError if its ids or PII salt cannot work."""
     ids = id_format_for(pipeline.spec, settings.id_prefix, settings.id_hex_digits)
     try:
         pii = PiiTreatment(pipeline.spec.pii)
     except MissingSaltError as exc:
-        raise IngestionConfigError(str(exc)) from exc
+        raise EventConfigError(str(exc)) from exc
     return RecordPreparer(pipeline, ids, pii)
 
 

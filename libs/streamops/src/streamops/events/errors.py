@@ -47,5 +47,6 @@ class ValueProblem(ValueError):
         self.message = message
 
 
-class IngestionConfigError(ValueError):
-    """The spec, schema or settings cannot be used for ingestion; the message says what to fix."""
+class EventConfigError(ValueError):
+    """The spec, schema, settings or input cannot be used to prepare events; the message says
+    what to fix."""

@@ -1,4 +1,4 @@
-"""The event schema's top-level fields as ingestion sees them: kind, nullability, default."""
+"""The event schema's top-level fields as preparation sees them: kind, nullability, default."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import copy
 from dataclasses import dataclass
 from typing import Any
 
+from streamops.events.convert import Converter, describe, make_converter
+from streamops.events.timestamps import UNITS
 from streamops.pipeline import field_types
-from streamops_ingestion.records.convert import Converter, describe, make_converter
-from streamops_ingestion.records.timestamps import UNITS
 
 _MISSING: Any = object()
 

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
+from streamops.events.errors import EventConfigError
+from streamops.events.ids import IdFormat, id_format_for
 from streamops.pipeline import PipelineSpec
-from streamops_ingestion.records.errors import IngestionConfigError
-from streamops_ingestion.records.ids import IdFormat, id_format_for
 
 
 def spec(rules: dict[str, Any] | None) -> PipelineSpec:
@@ -52,9 +52,9 @@ def test_settings_override_the_derived_format() -> None:
 
 
 def test_an_id_format_the_spec_would_reject_fails_at_start_up() -> None:
-    with pytest.raises(IngestionConfigError, match=r"would not match the spec's regex"):
+    with pytest.raises(EventConfigError, match=r"would not match the spec's regex"):
         id_format_for(spec({"regex": "[0-9]{10}"}))
-    with pytest.raises(IngestionConfigError, match="STREAMOPS_INGESTION_ID_PREFIX"):
+    with pytest.raises(EventConfigError, match="STREAMOPS_INGESTION_ID_PREFIX"):
         id_format_for(spec({"regex": "tx-[0-9a-f]{16}"}), prefix="order-")
-    with pytest.raises(IngestionConfigError, match="longer than the spec's max_length 19"):
+    with pytest.raises(EventConfigError, match="longer than the spec's max_length 19"):
         id_format_for(spec({"max_length": 19}), "tx-", 20)

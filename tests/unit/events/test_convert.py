@@ -1,4 +1,4 @@
-"""Value converters of every Avro type ingestion checks itself, JSON values and CSV text."""
+"""Value converters of every Avro type the preparer checks itself, JSON values and CSV text."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from streamops_ingestion.records.convert import make_converter
-from streamops_ingestion.records.errors import ValueProblem
+from streamops.events.convert import make_converter
+from streamops.events.errors import ValueProblem
 
 
 def convert(kind: str, value: Any, *, text: bool = False, **options: Any) -> Any:

@@ -1,11 +1,12 @@
-"""Event ids stamped by ingestion: a prefix and random hex digits, shaped to pass the spec.
+"""Event ids stamped on events that come without one: a prefix and random hex digits, shaped
+to pass the spec.
 
-The format is taken, in order, from the settings (``STREAMOPS_INGESTION_ID_PREFIX`` /
-``_ID_HEX_DIGITS``), from the spec's ``regex`` on the id field when it has the shape
-``<prefix>[0-9a-f]{N}`` (fraud's ``tx-[0-9a-f]{16}`` gives ``tx-`` + 16 hex digits), else
-32 hex digits and no prefix (as random as a uuid4). Whatever the source, a sample id is
-checked against the spec's regex and max_length at start-up, so ingestion never stamps ids
-that validation would reject.
+The format is taken, in order, from the caller's settings (ingestion's
+``STREAMOPS_INGESTION_ID_PREFIX`` / ``_ID_HEX_DIGITS``), from the spec's ``regex`` on the id
+field when it has the shape ``<prefix>[0-9a-f]{N}`` (fraud's ``tx-[0-9a-f]{16}`` gives ``tx-``
++ 16 hex digits), else 32 hex digits and no prefix (as random as a uuid4). Whatever the
+source, a sample id is checked against the spec's regex and max_length at start-up, so no id
+is ever stamped that validation would reject.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ import os
 import re
 from dataclasses import dataclass
 
+from streamops.events.errors import EventConfigError
 from streamops.pipeline import PipelineSpec
-from streamops_ingestion.records.errors import IngestionConfigError
 
 DEFAULT_HEX_DIGITS = 32
 # <literal prefix>[0-9a-f]{N}, optionally anchored; the prefix may escape . - _ / :
@@ -41,7 +42,7 @@ class IdFormat:
 def id_format_for(
     spec: PipelineSpec, prefix: str | None = None, hex_digits: int | None = None
 ) -> IdFormat:
-    """The id format of ``spec``'s events (see the module doc); raises IngestionConfigError when
+    """The id format of ``spec``'s events (see the module doc); raises EventConfigError when
     the ids would break the spec's own rules on the id field."""
     field = spec.event.id_field
     rules = spec.expectations.fields.get(field)
@@ -54,12 +55,12 @@ def id_format_for(
         found = IdFormat()
     sample = found.new_id()
     if regex and re.fullmatch(regex, sample) is None:
-        raise IngestionConfigError(
+        raise EventConfigError(
             f"stamped ids such as {sample!r} would not match the spec's regex {regex!r} on "
             f"{field}: set STREAMOPS_INGESTION_ID_PREFIX and STREAMOPS_INGESTION_ID_HEX_DIGITS"
         )
     if rules and rules.max_length is not None and len(sample) > rules.max_length:
-        raise IngestionConfigError(
+        raise EventConfigError(
             f"stamped ids such as {sample!r} are longer than the spec's max_length "
             f"{rules.max_length} on {field}: lower STREAMOPS_INGESTION_ID_HEX_DIGITS"
         )

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
+from streamops.events.ids import IdFormat
+from streamops.events.prepare import Prepared, RecordPreparer, Rejected
 from streamops.pipeline.pii import PiiTreatment
-from streamops_ingestion.records.ids import IdFormat
-from streamops_ingestion.records.prepare import Prepared, RecordPreparer, Rejected
-from tests.unit.ingestion.fakes import SALT, fraud_pipeline, transaction
+from tests.unit.events.samples import SALT, fraud_pipeline, transaction
 
 NOW_MS = 1_800_000_000_000
 
@@ -21,7 +21,7 @@ NOW_MS = 1_800_000_000_000
 def preparer() -> RecordPreparer:
     pipeline = fraud_pipeline()
     return RecordPreparer(
-        pipeline, IdFormat("tx-", 16), PiiTreatment(pipeline.spec.pii), clock=lambda: NOW_MS
+        pipeline, IdFormat("tx-", 16), PiiTreatment(pipeline.spec.pii, SALT), clock=lambda: NOW_MS
     )
 
 

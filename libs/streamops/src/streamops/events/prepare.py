@@ -1,6 +1,7 @@
 """From an input object to a record that fits the event schema: checks, stamps, PII treatment.
 
-Pure (no Kafka, no registry): the same code serves the HTTP API and `streamops ingest`.
+Pure (no Kafka, no registry): the same code serves ingestion (the HTTP API and
+`streamops ingest`) and serving.
 """
 
 from __future__ import annotations
@@ -10,15 +11,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from streamops.events.convert import shown
+from streamops.events.errors import FieldError, ValueProblem
+from streamops.events.fields import EventField, event_fields
+from streamops.events.ids import IdFormat
+from streamops.events.timestamps import UNITS, now_epoch
 from streamops.pipeline import Pipeline
 from streamops.pipeline.pii import PiiTreatment
-from streamops_ingestion.records.convert import shown
-from streamops_ingestion.records.errors import FieldError, ValueProblem
-from streamops_ingestion.records.fields import EventField, event_fields
-from streamops_ingestion.records.ids import IdFormat
-from streamops_ingestion.records.timestamps import UNITS, now_epoch
 
-#: Schema fields ingestion fills in itself when the schema has them.
+#: Schema fields the preparer fills in itself when the schema has them.
 INGEST_TIME_FIELD = "ingest_time"
 SOURCE_FIELD = "source"
 

@@ -1,4 +1,4 @@
-"""JSON as ingestion accepts it, from an HTTP body or a line of a JSON Lines file.
+"""Strict JSON, as events are read: from an HTTP body or a line of a JSON Lines file.
 
 Stricter than Python's `json.loads` where that would let through what nothing downstream
 can write: NaN and Infinity (not JSON, and not finite), lone UTF-16 surrogate escapes
@@ -17,7 +17,7 @@ _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 class NotJson(ValueError):
-    """Text that is not JSON ingestion accepts; the message says why (syntax errors are
+    """Text that is not strict JSON; the message says why (syntax errors are
     `json.JSONDecodeError`, which also gives the position)."""
 
 

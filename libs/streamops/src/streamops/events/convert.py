@@ -14,8 +14,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from streamops_ingestion.records.errors import ValueProblem
-from streamops_ingestion.records.timestamps import UNITS, parse_iso, to_epoch
+from streamops.events.errors import ValueProblem
+from streamops.events.timestamps import UNITS, parse_iso, to_epoch
 
 Converter = Callable[[Any], Any]
 

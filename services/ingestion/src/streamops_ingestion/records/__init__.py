@@ -1,1 +1,0 @@
-"""Input objects to event records: field checks, conversions, id / time / source stamps, PII."""
