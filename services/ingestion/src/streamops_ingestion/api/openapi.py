@@ -12,8 +12,8 @@ from importlib.metadata import version
 from typing import Any
 
 from streamops.events.errors import REASONS
+from streamops.events.json_schema import JsonSchema, event_json_schema
 from streamops.pipeline import Pipeline
-from streamops_ingestion.api.event_schema import JsonSchema, event_json_schema
 from streamops_ingestion.settings import IngestionSettings
 
 _JSON = "application/json"

@@ -1,6 +1,7 @@
 """The JSON Schema of an event as the HTTP API takes it, derived from the Avro event schema.
 
-It says what `streamops.events.prepare.RecordPreparer` accepts from JSON, no more, no less: the
+It says what `streamops.events.prepare.RecordPreparer` accepts from JSON (ingestion's API and
+serving's REST predict body), no more, no less: the
 schema's fields and no others; the fields a client must send (neither nullable nor
 defaulted, nor stamped by ingestion); per field the JSON type, the range of Avro ints,
 longs and floats, enum symbols, and for timestamps epoch numbers, digit strings or
