@@ -1,4 +1,4 @@
-"""One served pipeline for the serving tests of a module: a private copy of the fraud
+"""One served pipeline for the serving tests of a session: a private copy of the fraud
 pipeline whose features service has computed 3,000 events, a logistic regression fitted
 on them published as v1 and promoted, and a serving process following it all."""
 
@@ -15,6 +15,7 @@ from confluent_kafka.admin import AdminClient
 
 from streamops.pipeline import Pipeline
 from streamops_examples.fraud.generator import Generated, generate
+from streamops_serving.lineup import Deployed
 from tests.support.features_service import produce_valid, read_features, start_features
 from tests.support.kafka import delete_pipeline_topics
 from tests.support.pipelines import create_topics, private_pipeline
@@ -35,12 +36,19 @@ class Served:
     #: events the features service has not seen, to send to serving
     unseen: Iterator[Generated]
 
+    @property
+    def champion(self) -> Deployed:
+        """The version the server answers with now (the line-up tests promote others)."""
+        champion = self.server.server.scorer.lineup.champion
+        assert champion is not None
+        return champion
+
     def event(self) -> dict[str, Any]:
         """A new event (JSON-ready: times as epoch ms) the features service has not seen."""
         return dict(next(self.unseen).event)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def served(
     tmp_path_factory: pytest.TempPathFactory, kafka: str, schema_registry: str
 ) -> Iterator[Served]:

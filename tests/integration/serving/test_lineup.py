@@ -13,7 +13,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +43,13 @@ def _load(served: Served, url: str, rate: float, seconds: float, tmp: Path) -> d
     figures: dict[str, Any] = json.loads(done.stdout)
     print(f"load {rate:g}/s for {seconds:g} s: {figures}")
     return figures
+
+
+def _until(condition: Callable[[], bool], timeout_s: float = 30) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "the line-up did not change"
+        time.sleep(0.1)
 
 
 def _predict_url(served: Served, server: InProcessServer | None = None) -> str:
@@ -108,7 +115,7 @@ def test_a_shadow_from_the_registry_is_logged_and_never_answers(served: Served) 
     events = [served.event() for _ in range(5)]
     answers = httpx.post(_predict_url(served), json=events, timeout=10).json()["predictions"]
     assert {a["served_by"] for a in answers} == {"CHAMPION"}
-    assert {a["model_version"] for a in answers} == {1}
+    assert {a["model_version"] for a in answers} == {served.champion.version}
     ids = {e["transaction_id"] for e in events}
     topic = TopicNames(served.pipeline.name).predictions
     deadline = time.monotonic() + 30
@@ -122,7 +129,9 @@ def test_a_shadow_from_the_registry_is_logged_and_never_answers(served: Served) 
             break
         assert time.monotonic() < deadline, logged
         time.sleep(0.5)
-    assert logged.count(("CHAMPION", 1)) == 5
+    assert logged.count(("CHAMPION", served.champion.version)) == 5
+    served.registry.deploy("RETIRE", 2)  # the other tests' server has no shadow
+    _until(lambda: scorer.lineup.shadow is None)
 
 
 def _serving_process(served: Served, port: int, log: Path) -> subprocess.Popen[bytes]:
@@ -180,8 +189,10 @@ def test_a_canary_answers_its_share_of_entities_sticky_across_requests_and_proce
             for a in answer.json()["predictions"]:
                 versions.setdefault(a["entity_key"], set()).add(a["model_version"])
     finally:
+        served.registry.deploy("RETIRE", 3)
         other.terminate()
         assert other.wait(30) == 0, (tmp_path / "serving.log").read_text()
+    _until(lambda: served.server.server.scorer.lineup.canary is None)
     assert all(len(v) == 1 for v in versions.values())  # sticky
     share = sum(v == {3} for v in versions.values()) / len(versions)
     print(f"canary share: {share:.3f} of {len(versions)} entities at weight 0.2")

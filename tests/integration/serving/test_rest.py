@@ -20,14 +20,15 @@ def _predict(served: Served, body: object) -> httpx.Response:
 def test_an_event_is_answered_with_the_champion_and_its_prediction_lands_on_the_topic(
     served: Served,
 ) -> None:
-    event = served.event()
+    event, champion = served.event(), served.champion
     answer = _predict(served, event)
     assert answer.status_code == 200, answer.text
     body = answer.json()
-    assert body["model_version"] == 1 and body["served_by"] == "CHAMPION"
+    assert body["model_version"] == champion.version and body["served_by"] == "CHAMPION"
     assert body["event_id"] == event["transaction_id"]
     assert 0.0 <= body["score"] <= 1.0
-    assert body["label"] == ("1" if body["score"] >= 0.3 else "0")  # the version's threshold
+    threshold = champion.threshold  # the version's own
+    assert body["label"] == ("1" if body["score"] >= threshold else "0")
     assert set(body["probabilities"]) == {"0", "1"}
 
     # the same event through the features service and stream scoring: the same features,

@@ -40,7 +40,7 @@ def test_raw_events_as_named_inputs(served: Served, binary: bool) -> None:
     labels = result.as_numpy("label")
     assert scores.shape == (3,) and np.all((scores >= 0) & (scores <= 1))
     assert [x.decode() if isinstance(x, bytes) else x for x in labels] == [
-        "1" if s >= 0.3 else "0" for s in scores
+        "1" if s >= served.champion.threshold else "0" for s in scores
     ]
     assert result.get_response()["model_name"] == MODEL
     assert result.get_response()["id"] == "req-1"
@@ -58,15 +58,15 @@ def test_the_features_as_inputs_of_a_named_version(served: Served, binary: bool)
         tensor = triton.InferInput(name, [2, 1], "BYTES")
         tensor.set_data_from_numpy(np.array([["web"], [""]], object), binary_data=binary)
         inputs.append(tensor)
-    client = _client(served)
-    result = client.infer(MODEL, inputs, model_version="1")
+    client, version = _client(served), served.champion.version
+    result = client.infer(MODEL, inputs, model_version=str(version))
     probabilities = result.as_numpy("probabilities")
     assert probabilities.shape == (2, 2)
     assert np.allclose(probabilities.sum(axis=1), 1.0)
-    assert list(result.as_numpy("model_version")) == [1, 1]
+    assert list(result.as_numpy("model_version")) == [version, version]
     metadata = client.get_model_metadata(MODEL)
     assert {i["name"] for i in metadata["inputs"]} == {*numeric, *categorical}
-    assert "1" in metadata["versions"]
+    assert str(version) in metadata["versions"]
 
 
 def test_protocol_errors(served: Served) -> None:
