@@ -17,10 +17,11 @@ from streamops_localstack.settings import DEPLOY_DIR, LocalStackSettings
 
 @dataclass(frozen=True)
 class ServiceSpec:
-    """A service `make up` runs, and the port its /readyz answers on."""
+    """A service `make up` runs, the port of its probes, and the probe that says it started."""
 
     name: str
     port: int
+    started_when: str = "/readyz"
 
 
 #: Started in this order (ingestion first: it is what users call), stopped in reverse.
@@ -29,6 +30,9 @@ SERVICES = (
     ServiceSpec("validation", 8002),
     ServiceSpec("features", 8003),
     ServiceSpec("training", 8004),
+    # ready only once a champion is loaded, which takes data and a training run: the stack
+    # waits for it to be live; `make status` shows its /readyz
+    ServiceSpec("serving", 8005, started_when="/healthz"),
 )
 
 
@@ -91,9 +95,17 @@ class ServiceNode:
         except httpx.HTTPError:
             return False
 
+    def is_started(self, timeout_s: float = 2.0) -> bool:
+        try:
+            probe = f"{self.url}{self.spec.started_when}"
+            return httpx.get(probe, timeout=timeout_s).status_code == 200
+        except httpx.HTTPError:
+            return False
+
     def wait_ready(self) -> None:
-        """Block until it answers; fail early if the process dies."""
-        self.process.wait_until(self.is_ready, self.settings.start_timeout_s, f"{self.url}/readyz")
+        """Block until it has started; fail early if the process dies."""
+        probe = f"{self.url}{self.spec.started_when}"
+        self.process.wait_until(self.is_started, self.settings.start_timeout_s, probe)
 
     def stop(self) -> bool:
         return self.process.stop(timeout_s=30.0)
