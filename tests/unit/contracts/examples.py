@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 
+from streamops.contracts.ids import prediction_id
 from streamops.contracts.types import (
     Alert,
     ControlRequest,
@@ -37,7 +38,7 @@ LABEL: Label = {
 }
 
 PREDICTION: Prediction = {
-    "prediction_id": "5a2d7c1e-0000-4000-8000-000000000001",
+    "prediction_id": prediction_id("fraud", "tx-1", "fraud-gbm", 3, "CHAMPION"),
     "pipeline": "fraud",
     "event_id": "tx-1",
     "entity_key": "card-7",
@@ -52,6 +53,8 @@ PREDICTION: Prediction = {
     "predicted_at": T0 + datetime.timedelta(milliseconds=40),
     "features": {"amount": 912.5, "country": "FR", "card_present": None},
     "feature_ref": {"topic": "fraud.features", "partition": 2, "offset": 1042},
+    "source": "STREAM",
+    "request_id": None,
 }
 
 ALERT: Alert = {

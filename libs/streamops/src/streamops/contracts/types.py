@@ -514,9 +514,11 @@ class ModelVersion(TypedDict):
     schema_ids: NotRequired[dict[str, list[int]]]
 
 
-#: CHAMPION: the answer returned to the caller. CHALLENGER: a challenger whose answer was returned
-#: to a share of the traffic (a canary split, where the policy allows one). SHADOW: scored next to
-#: the champion and only logged, never returned. UNKNOWN: a role this reader does not know yet.
+#: CHAMPION: the champion's answer, returned to the caller unless the request fell in a CANARY
+#: split's share. CHALLENGER: the answer of a version deployed as CANARY, returned to the caller
+#: instead of the champion's for the CANARY split's share of the traffic (the Deployment's
+#: canary_weight). SHADOW: scored next to the champion and only logged, never returned. UNKNOWN: a
+#: role this reader does not know yet.
 ServingRole = Literal["CHAMPION", "CHALLENGER", "SHADOW", "UNKNOWN"]
 
 
@@ -528,13 +530,24 @@ class RecordRef(TypedDict):
     offset: int
 
 
+#: Where the scored event came from. HTTP: a request to serving's HTTP API (REST or Open Inference
+#: Protocol V2). STREAM: a features record serving read from {pipeline}.features (see feature_ref).
+#: UNKNOWN: written before serving said where, or a source this reader does not know yet.
+PredictionSource = Literal["HTTP", "STREAM", "UNKNOWN"]
+
+
 class Prediction(TypedDict):
     """One model's answer for one event, written by serving to {pipeline}.predictions (key:
-    entity_key) for every model that scored the event: the champion, whose answer the caller got,
-    and any challenger or shadow. Monitoring joins it to labels by event_id.
+    entity_key) for every HTTP answer and every features record it scores from the stream, once
+    per model that scored the event: the champion, whose answer the caller got, and any
+    challenger or shadow. Monitoring joins it to labels by event_id.
     """
 
-    #: Unique id of this prediction (a UUID); consumers deduplicate on it.
+    #: The id of this prediction, derived from what it is about
+    #: (streamops.contracts.ids.prediction_id: a UUID version 5 of pipeline, model name, model
+    #: version, served_by role and event id), so a replay or a retry of the same answer writes the
+    #: same id; consumers deduplicate on it. Records written before ids were derived carry a random
+    #: UUID.
     prediction_id: str
     #: The pipeline, e.g. fraud.
     pipeline: str
@@ -566,6 +579,13 @@ class Prediction(TypedDict):
     #: Where the feature record the model saw lives in {pipeline}.features, when the answer came
     #: from the stream; null for HTTP requests that sent their own features.
     feature_ref: NotRequired[RecordRef | None]
+    #: Where the scored event came from: an HTTP request to serving, or a features record from the
+    #: stream.
+    source: NotRequired[PredictionSource]
+    #: The id of the HTTP request this answer was for (the Open Inference Protocol V2 request's id,
+    #: or the REST request's), so an answer can be traced from the caller's side; null for the
+    #: stream.
+    request_id: NotRequired[str | None]
 
 
 #: NO_CHAMPION: the model has no champion yet and enough labels are known. ALERT: an alert of a kind
@@ -671,6 +691,7 @@ __all__ = [
     "NumericStats",
     "OffsetRange",
     "Prediction",
+    "PredictionSource",
     "Quantile",
     "Reason",
     "RecordRef",

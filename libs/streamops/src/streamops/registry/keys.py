@@ -11,6 +11,8 @@ import re
 import uuid
 from dataclasses import dataclass
 
+from streamops.contracts.ids import derived_id
+
 # A fixed namespace: the same (pipeline, model, version, action, sequence) gives the same
 # id in any process, so a retried or replayed write is recognised as a duplicate.
 DEPLOYMENT_NAMESPACE = uuid.UUID("8f0c6a52-3a5e-4d8c-9a53-4f7b9f1d2c10")
@@ -58,5 +60,4 @@ def deployment_id(pipeline: str, model_name: str, version: int, action: str, seq
     ``sequence`` is how many events of the model precede it, so the same decision taken
     on the same history has the same id, and the same action taken again later does not.
     """
-    name = f"{pipeline}:{model_name}:{version}:{action}:{sequence}"
-    return str(uuid.uuid5(DEPLOYMENT_NAMESPACE, name))
+    return derived_id(DEPLOYMENT_NAMESPACE, pipeline, model_name, version, action, sequence)

@@ -1,0 +1,31 @@
+"""Deterministic record ids: UUIDs (version 5) of what a record is about.
+
+The same subject gives the same id in any process, so a replay, a retry or a second
+replica writes the id again instead of a new one, and consumers deduplicate on it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Final
+
+#: The namespace of `prediction_id`; fixed forever, or every id changes.
+PREDICTION_NAMESPACE: Final = uuid.UUID("aee6484f-c04e-480c-b8f2-66b0c6cbc4f3")
+
+
+def derived_id(namespace: uuid.UUID, *parts: str | int) -> str:
+    """The UUID (version 5, as text) of ``parts`` joined by ``:``, in ``namespace``.
+
+    Only the last part may contain ``:`` if the name is to stay unambiguous.
+    """
+    return str(uuid.uuid5(namespace, ":".join(map(str, parts))))
+
+
+def prediction_id(
+    pipeline: str, event_id: str, model_name: str, model_version: int, role: str
+) -> str:
+    """The id of a Prediction: the answer of one model version, in one role (a ServingRole
+    symbol, e.g. CHAMPION), for one event."""
+    # The event id goes last: it is the one free-form part (pipeline and model names
+    # cannot hold a ':'), so two subjects never join to the same name.
+    return derived_id(PREDICTION_NAMESPACE, pipeline, model_name, model_version, role, event_id)
