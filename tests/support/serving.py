@@ -95,13 +95,16 @@ class Registry:
         self.publisher = RegistryPublisher(pipeline.name, self.kafka, self.schema_registry)
         self.reader = ModelRegistry(pipeline.name, self.kafka, self.schema_registry)
 
-    def publish(self, number: int, onnx: bytes, threshold: float = 0.5) -> None:
+    def publish(
+        self, number: int, onnx: bytes, threshold: float = 0.5, extra: Sequence[str] = ()
+    ) -> None:
+        """Publish ``onnx`` as version ``number``; ``extra`` feature names are claimed too."""
         numeric, categorical = feature_kinds(self.pipeline)
         record = {
             **version_record(number, MODEL),
             "pipeline": self.pipeline.name,
             "task": "BINARY_CLASSIFICATION",
-            "feature_names": [*numeric, *categorical],
+            "feature_names": [*numeric, *categorical, *extra],
             "decision_threshold": threshold,
             "signature": signature(onnx),
             "onnx_sha256": "",

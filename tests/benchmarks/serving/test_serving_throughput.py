@@ -29,13 +29,18 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from confluent_kafka.admin import AdminClient
 
+from streamops.pipeline import Pipeline
 from tests.benchmarks.serving.measure import Figures, Plan, measure
 from tests.benchmarks.serving.mlserver_peers import ensure_venv, onnx_peer, sklearn_peer
 from tests.benchmarks.serving.models import ALGORITHMS, ServedModel, fit_models
 from tests.benchmarks.serving.oha import ensure_oha
 from tests.benchmarks.serving.report import print_report, write_json
 from tests.benchmarks.serving.server import ServerUnderTest
+from tests.benchmarks.serving.streamops_entry import prepare, streamops_server
+from tests.support.kafka import delete_pipeline_topics
+from tests.support.pipelines import private_pipeline
 
 REPO = Path(__file__).resolve().parents[3]
 RESULTS = REPO / "var" / "bench" / "serving.json"
@@ -48,25 +53,34 @@ PLAN = Plan(
 Contender = Callable[[ServedModel, Path], ServerUnderTest]
 
 
-def contenders() -> list[Contender]:
+def contenders(pipeline: Pipeline, kafka: str, registry: str) -> list[Contender]:
     """The servers measured, each a ``(model, directory) -> ServerUnderTest``."""
     python = ensure_venv()
-    return [functools.partial(sklearn_peer, python), functools.partial(onnx_peer, python)]
+    return [
+        functools.partial(streamops_server, pipeline, kafka, registry),
+        functools.partial(sklearn_peer, python),
+        functools.partial(onnx_peer, python),
+    ]
 
 
 @pytest.mark.timeout(3600)  # a fresh machine builds oha first (minutes)
-def test_serving_throughput(tmp_path: Path) -> None:
+def test_serving_throughput(tmp_path: Path, kafka: str, schema_registry: str) -> None:
     assert set(MODELS) <= set(ALGORITHMS), f"BENCH_SERVING_MODELS: of {list(ALGORITHMS)}"
     ensure_oha()
-    servers = contenders()
+    pipeline = private_pipeline(tmp_path, "bsrv")
+    prepare(pipeline, kafka)
+    servers = contenders(pipeline, kafka, schema_registry)
     models = [m for m in fit_models(tmp_path / "models") if m.key in MODELS]
     load_before = os.getloadavg()[0]
     results: list[Figures] = []
-    for model in models:
-        body = tmp_path / f"{model.key}-request.json"
-        body.write_bytes(model.body)
-        for make in servers:
-            server = make(model, tmp_path / "servers")
-            results.append(measure(server, model, body, PLAN))
+    try:
+        for model in models:
+            body = tmp_path / f"{model.key}-request.json"
+            body.write_bytes(model.body)
+            for make in servers:
+                server = make(model, tmp_path / "servers")
+                results.append(measure(server, model, body, PLAN))
+    finally:
+        delete_pipeline_topics(AdminClient({"bootstrap.servers": kafka}), pipeline.name)
     print_report(models, results, PLAN, (load_before, os.getloadavg()[0]))
     write_json(RESULTS, results, PLAN)

@@ -83,23 +83,26 @@ def test_a_slow_or_failing_shadow_costs_the_champions_answers_nothing(
     url = _predict_url(served)
     champion = scorer.lineup.champion
     assert champion is not None and scorer.lineup.shadow is None
-    p99: dict[str, list[float]] = {"none": [], "slow": [], "failing": []}
-    for _ in range(2):  # interleaved rounds; the best of each: this machine is shared
-        for name in p99:
+    _load(served, url, 500, 2, tmp_path)  # warm-up: the first seconds are the slowest
+    names = ["none", "slow", "failing"]
+    p99: dict[str, list[float]] = {name: [] for name in names}
+    for round_ in range(3):  # each configuration first once: no order favours one
+        for name in names[round_:] + names[:round_]:
             shadow = None
             if name != "none":
                 slow = _Slow(champion.runtime, name == "failing")
                 shadow = Deployed(champion.record, slow, 0.0)
             scorer.lineup = dataclasses.replace(scorer.lineup, shadow=shadow)
-            figures = _load(served, url, 300, 3, tmp_path)
+            figures = _load(served, url, 500, 4, tmp_path)
             assert figures["failures"] == 0 and figures["statuses"] == {"200": figures["sent"]}
             p99[name].append(figures["p99_ms"])
     scorer.lineup = dataclasses.replace(scorer.lineup, shadow=None)
-    best = {name: min(values) for name, values in p99.items()}
-    print(f"p99 by shadow (ms): {p99}")
-    # 10% of the champion's p99, with a floor of 0.3 ms for this shared machine's noise
-    allowed = max(1.10 * best["none"], best["none"] + 0.3)
-    assert best["slow"] <= allowed and best["failing"] <= allowed, p99
+    median = {name: sorted(values)[1] for name, values in p99.items()}
+    print(f"p99 by shadow (ms): {p99}; medians {median}")
+    # 10% of the champion's p99, with a floor of 0.5 ms: rounds of the same configuration
+    # differ by more than that on this shared machine
+    allowed = max(1.10 * median["none"], median["none"] + 0.5)
+    assert median["slow"] <= allowed and median["failing"] <= allowed, p99
     metrics = httpx.get(f"{served.server.url}/metrics").text
     assert "streamops_serving_shadow_errors_total" in metrics
 
@@ -260,3 +263,21 @@ def test_tokens_guard_predict_and_admin_routes(served: Served) -> None:
         assert httpx.get(f"{guarded.url}/openapi.json").json()["openapi"].startswith("3.")
     finally:
         guarded.stop()
+
+
+def test_a_version_whose_features_the_view_cannot_produce_is_refused(served: Served) -> None:
+    before = served.champion.version
+    served.registry.publish(9, served.logistic, extra=["count_distinct_moons_1h"])
+    served.registry.deploy("PROMOTE", 9)
+    follower = served.server.server.follower
+    _until(lambda: 9 in follower.refused)
+    assert "count_distinct_moons_1h" in follower.refused[9].reason
+    assert served.champion.version == before  # the line-up stays as it was
+    answer = httpx.post(_predict_url(served), json=served.event(), timeout=10)
+    assert answer.status_code == 200 and answer.json()["model_version"] == before
+    admin = httpx.get(f"{served.server.url}/v1/pipelines/{served.pipeline.name}/models").json()
+    assert admin["refused"][0]["version"] == 9
+    assert (
+        "streamops_serving_models_refused_total" in httpx.get(f"{served.server.url}/metrics").text
+    )
+    served.registry.deploy("ROLLBACK", before)  # the registry agrees with the server again

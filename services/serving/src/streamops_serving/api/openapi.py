@@ -46,12 +46,21 @@ def openapi_document(pipeline: Pipeline, model: str) -> dict[str, Any]:
         "properties": {
             "prediction_id": {"type": "string"},
             "event_id": {"type": "string"},
+            "entity_key": {"type": "string"},
+            "model": {"type": "string"},
             "model_version": {"type": "integer"},
-            "served_by": {"type": "string"},
+            "served_by": {"type": "string", "enum": ["CHAMPION", "CHALLENGER"]},
             "score": {"type": ["number", "null"]},
             "label": {"type": ["string", "null"]},
+            "probabilities": {"type": "object", "additionalProperties": {"type": "number"}},
             "value": {"type": "number"},
         },
+        "required": ["prediction_id", "event_id", "model_version", "served_by"],
+    }
+    answers = {
+        "type": "object",
+        "properties": {"predictions": {"type": "array", "items": answer}},
+        "required": ["predictions"],
     }
     batch = {"type": "array", "items": event, "minItems": 1}
     secured: list[dict[str, list[str]]] = [{"bearer": []}]
@@ -101,12 +110,12 @@ def openapi_document(pipeline: Pipeline, model: str) -> dict[str, Any]:
                         "required": True,
                         "content": {
                             "application/json": {
-                                "schema": {"oneOf": [{"$ref": "#/components/schemas/Event"}, batch]}
+                                "schema": {"anyOf": [{"$ref": "#/components/schemas/Event"}, batch]}
                             }
                         },
                     },
                     "responses": {
-                        **_ok({"oneOf": [answer, {"type": "object"}]}),
+                        **_ok({"anyOf": [answer, answers]}),
                         **_errors(400, 401, 413, 422, 503),
                     },
                 }

@@ -109,8 +109,9 @@ class V2Routes:
             events = [{i.name: _python(i.data[r]) for i in infer.inputs} for r in range(rows)]
             return self.requests.events(events, infer.id, version)
         if set(features) <= names:
+            # numpy scalars as they are: the runtime converts them, and nothing else reads them
             columns = {i.name: i.data.reshape(rows, -1)[:, 0] for i in infer.inputs}
-            table = [{f: _python(columns[f][r]) for f in features} for r in range(rows)]
+            table = [{f: columns[f][r] for f in features} for r in range(rows)]
             return self.requests.features(table, infer.id, version)
         if len(infer.inputs) == 1 and infer.inputs[0].data.reshape(rows, -1).shape[1] == len(
             features

@@ -9,6 +9,7 @@ microseconds, and the server's cores are the request handlers'.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -44,6 +45,7 @@ class OnnxRuntime(ModelRuntime):
         self._session: ort.InferenceSession | None = None
         self._dtypes: dict[str, Any] = {}
         self._outputs: list[str] = []
+        self._local = threading.local()
 
     def load(self, artifact: bytes) -> None:
         try:
@@ -79,13 +81,11 @@ class OnnxRuntime(ModelRuntime):
     def predict(self, columns: Mapping[str, Sequence[Any]]) -> ModelOutput:
         if self._session is None:
             raise PredictError(f"{self.name} is not loaded")
-        feeds = {}
-        for name, dtype in self._dtypes.items():
-            column = columns.get(name)
-            if column is None:
-                raise PredictError(f"{name}: the model needs this input")
-            feeds[name] = _tensor(name, column, dtype)
+        rows = len(next(iter(columns.values()))) if columns else 0
+        feeds = self._one_row(columns) if rows == 1 else self._feeds(columns)
         (result,) = self._session.run(self._outputs, feeds)
+        if not np.isfinite(result).all():
+            raise PredictError(_not_finite(feeds))
         if self.task == "REGRESSION":
             return ModelOutput(result.reshape(-1).astype(np.float64), None, ())
         probabilities = result.astype(np.float64)
@@ -94,6 +94,35 @@ class OnnxRuntime(ModelRuntime):
 
     def unload(self) -> None:
         self._session = None
+
+    def _feeds(self, columns: Mapping[str, Sequence[Any]]) -> dict[str, np.ndarray]:
+        feeds = {}
+        for name, dtype in self._dtypes.items():
+            column = columns.get(name)
+            if column is None:
+                raise PredictError(f"{name}: the model needs this input")
+            feeds[name] = _tensor(name, column, dtype)
+        return feeds
+
+    def _one_row(self, columns: Mapping[str, Sequence[Any]]) -> dict[str, np.ndarray]:
+        """The feeds of one row, written into ``[1, 1]`` arrays kept per thread: a request's
+        34 new arrays cost more than the forest (the session reads them only during run)."""
+        feeds: dict[str, np.ndarray] | None = getattr(self._local, "feeds", None)
+        if feeds is None:
+            feeds = self._local.feeds = {n: np.empty((1, 1), d) for n, d in self._dtypes.items()}
+        for name, dtype in self._dtypes.items():
+            column = columns.get(name)
+            if column is None:
+                raise PredictError(f"{name}: the model needs this input")
+            value = column[0]
+            if dtype is object:
+                feeds[name][0, 0] = MISSING_CATEGORY if value is None else str(value)
+                continue
+            try:
+                feeds[name][0, 0] = np.nan if value is None else value
+            except (TypeError, ValueError) as exc:
+                raise PredictError(f"{name}: expected a number, got {value!r}") from exc
+        return feeds
 
     def _warm_up(self) -> None:
         row = {i.name: [None if i.numeric else MISSING_CATEGORY] for i in self.inputs}
@@ -110,6 +139,18 @@ def _tensor(name: str, column: Sequence[Any], dtype: Any) -> np.ndarray:
         return np.array([np.nan if v is None else v for v in column], dtype=dtype).reshape(-1, 1)
     except (TypeError, ValueError) as exc:
         raise PredictError(f"{name}: expected numbers, got {list(column)[:3]!r}") from exc
+
+
+def _not_finite(feeds: Mapping[str, np.ndarray]) -> str:
+    """Why a model gave NaN or infinity: the inputs beyond float32's range, if any."""
+    beyond = [
+        f"{name}: {float(array[np.isinf(array)][0])!r}"
+        for name, array in feeds.items()
+        if array.dtype.kind == "f" and np.isinf(array).any()
+    ]
+    if beyond:
+        return "beyond the range the model takes (float32): " + ", ".join(beyond)
+    return "the model gave no finite answer for these inputs"
 
 
 def _class_labels(graph: onnx.GraphProto) -> tuple[str, ...]:

@@ -28,6 +28,11 @@ _KIND_NAMES = {"b": "booleans", "U": "strings", "f": "floats", "i": "integers", 
 _DATATYPES_BY_KIND = {(d.kind, d.itemsize): name for name, d in NUMPY_DTYPES.items()}
 
 
+_FLOATS = frozenset({"FP16", "FP32", "FP64"})
+_NUMBERS = (float, int)  # bool is not int here: type(True) is bool
+_SMALL = 64
+
+
 def array_from_json(data: Any, name: str, datatype: str, shape: tuple[int, ...]) -> NDArray[Any]:
     """An input's JSON `data` as an array of `shape`; raises V2Error naming the input."""
     if type(data) is not list:
@@ -38,6 +43,9 @@ def array_from_json(data: Any, name: str, datatype: str, shape: tuple[int, ...])
         if any(type(element) is not str for element in array.flat):
             raise V2Error(f"input '{name}': BYTES data must be strings (nested lists of them)")
         return _shaped(array, name, shape)
+    if datatype in _FLOATS and len(data) <= _SMALL and all(type(v) in _NUMBERS for v in data):
+        # a few flat numbers (a feature of one row): checked by hand, converted once
+        return _shaped(np.array(data, NUMPY_DTYPES[datatype]), name, shape)
     try:
         # Let numpy infer first: the kind it finds tells a string or a bool from a number
         # without a Python loop over the elements.
