@@ -5,6 +5,7 @@ off the request path."""
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -37,6 +38,8 @@ class RequestScorer:
         self.log, self.shadow = log, shadow
         fs = view.features
         self._id, self._key, self._time = fs.id_field, fs.key_field, fs.time_field
+        # ids of requests that sent none: unique per process start, cheaper than a uuid4
+        self._prefix, self._count = uuid.uuid4().hex[:12], itertools.count()
 
     def events(
         self, items: Sequence[Any], request_id: str | None, version: int | None = None
@@ -76,9 +79,12 @@ class RequestScorer:
     ) -> list[Answer]:
         """Answers for rows of feature values sent by the caller (no event: each row's
         event id is the request's id and its index)."""
-        rid = request_id or str(uuid.uuid4())
+        rid = request_id or self._new_request_id()
         refs = [EventRef(f"{rid}#{i}", "", 0) for i in range(len(rows))]
         return self._answer(rows, refs, request_id, version)
+
+    def _new_request_id(self) -> str:
+        return f"{self._prefix}-{next(self._count)}"
 
     def _answer(
         self,
