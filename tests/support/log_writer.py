@@ -68,9 +68,11 @@ class Writer:
     def produce_features(self, records: list[dict[str, Any]]) -> None:
         errors, on_delivery = delivery_recorder()
         producer = Producer({"bootstrap.servers": self.kafka, "linger.ms": 20})
-        for r in records:
+        for n, r in enumerate(records, 1):
             value = self.features_encoder.encode(r)
             producer.produce(self.names.features, value, r["entity_key"], on_delivery=on_delivery)
+            if n % 10_000 == 0:  # let deliveries drain: a benchmark writes 200,000
+                producer.flush(30)
         assert producer.flush(30) == 0
         assert errors == []
 

@@ -51,7 +51,12 @@ def feature_kinds(pipeline: Pipeline) -> tuple[list[str], list[str]]:
 
 
 def fit(
-    pipeline: Pipeline, records: Sequence[dict[str, Any]], labels: Sequence[int], kind: str
+    pipeline: Pipeline,
+    records: Sequence[dict[str, Any]],
+    labels: Sequence[int],
+    kind: str,
+    trees: int = 20,
+    depth: int = 6,
 ) -> bytes:
     """ONNX bytes of a ``kind`` ('logistic' or 'forest') classifier on the records."""
     numeric, categorical = feature_kinds(pipeline)
@@ -61,7 +66,7 @@ def fit(
     estimator = (
         LogisticRegression(max_iter=300)
         if kind == "logistic"
-        else RandomForestClassifier(n_estimators=20, max_depth=6, random_state=1)
+        else RandomForestClassifier(n_estimators=trees, max_depth=depth, random_state=1)
     )
     model = SkPipeline(
         [

@@ -110,19 +110,15 @@ class Scorer:
         """``deployed``'s answers for ``rows`` in ``role`` (`PredictError` on bad rows)."""
         started = time.perf_counter()
         runtime = deployed.runtime
-        if len(rows) == 1:
-            row = rows[0]
-            columns = {i.name: [_value(row, i.name)] for i in runtime.inputs}
-        else:
-            columns = {i.name: [_value(r, i.name) for r in rows] for i in runtime.inputs}
-        output = runtime.predict(columns)
+        output = runtime.predict(_columns(rows, [i.name for i in runtime.inputs]))
         now_ms = int(time.time() * 1000)
         latency = (time.perf_counter() - started) / len(rows)
         record = deployed.record
         name, version = record["model_name"], record["version"]
         answers = []
-        for i, ref in enumerate(refs):
-            score, probabilities, label = _read(output, i, deployed.threshold)
+        for ref, (score, probabilities, label) in zip(
+            refs, _read(output, deployed.threshold), strict=True
+        ):
             prediction = cast(
                 Prediction,
                 {
@@ -154,23 +150,39 @@ class Scorer:
         return answers
 
 
-def _value(row: Mapping[str, Any], name: str) -> Any:
+def _columns(rows: Sequence[Mapping[str, Any]], names: list[str]) -> dict[str, list[Any]]:
+    """The rows' values by input name (`PredictError` naming a feature a row lacks)."""
     try:
-        return row[name]
-    except KeyError:
-        raise PredictError(f"{name}: the model needs this feature") from None
+        if len(rows) == 1:
+            row = rows[0]
+            return {name: [row[name]] for name in names}
+        return {name: [r[name] for r in rows] for name in names}
+    except KeyError as missing:
+        raise PredictError(f"{missing.args[0]}: the model needs this feature") from None
 
 
 def _read(
-    output: ModelOutput, i: int, threshold: float
-) -> tuple[float | None, dict[str, float], str | None]:
-    """Row ``i``'s score, class probabilities and label."""
+    output: ModelOutput, threshold: float
+) -> list[tuple[float | None, dict[str, float], str | None]]:
+    """Each row's score, class probabilities and label (arrays read as lists once: numpy
+    indexing per element costs more than the model)."""
     if output.probabilities is None:
         assert output.values is not None
-        return float(output.values[i]), {}, None
-    row = output.probabilities[i]
-    probabilities = dict(zip(output.classes, map(float, row), strict=True))
+        return [(v, {}, None) for v in output.values.tolist()]
+    classes = output.classes
+    matrix: list[list[float]] = output.probabilities.tolist()
     if output.values is not None:  # binary: the positive class against the threshold
-        score = float(output.values[i])
-        return score, probabilities, output.classes[1 if score >= threshold else 0]
-    return None, probabilities, output.classes[int(np.argmax(row))]
+        negative, positive = classes
+        return [
+            (
+                row[1],
+                {negative: row[0], positive: row[1]},
+                positive if row[1] >= threshold else negative,
+            )
+            for row in matrix
+        ]
+    top = np.argmax(output.probabilities, axis=1).tolist()
+    return [
+        (None, dict(zip(classes, row, strict=True)), classes[t])
+        for row, t in zip(matrix, top, strict=True)
+    ]
