@@ -10,8 +10,8 @@ import pytest
 import schemathesis
 from starlette.testclient import TestClient
 
-from streamops_ingestion.api.app import create_app
 from streamops.events.json_schema import event_json_schema
+from streamops_ingestion.api.app import create_app
 from streamops_ingestion.api.openapi import openapi_document
 from streamops_ingestion.api.state import Ingestion
 from streamops_ingestion.settings import IngestionSettings
