@@ -65,6 +65,7 @@ class ModelFollower:
         self.refused: dict[int, Refusal] = {}
         self._runtime_factory = runtime_factory
         self._retiring: list[tuple[float, Deployed]] = []
+        self._unsettled = False  # a version could not be read: sync again
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._follow, name="model-follower", daemon=True)
 
@@ -148,7 +149,8 @@ class ModelFollower:
                 log.warning("serving %s: registry: %s", self.model_name, exc)
                 self._stop.wait(2)
                 continue
-            if any(c.model_name == self.model_name for c in changes):
+            if self._unsettled or any(c.model_name == self.model_name for c in changes):
+                self._unsettled = False
                 self.sync()
             self._unload_retired()
 
@@ -159,7 +161,11 @@ class ModelFollower:
             return loaded[version]
         try:
             return self._load(version)
-        except (RefusedModel, ModelLoadError, RegistryError) as exc:
+        except RegistryError as exc:  # the cluster, not the version: tried again next poll
+            log.warning("serving %s: v%d not loaded yet: %s", self.model_name, version, exc)
+            self._unsettled = True
+            return None
+        except (RefusedModel, ModelLoadError) as exc:
             self.refused[version] = Refusal(version, str(exc))
             m = self.metrics
             m.refused.labels(m.pipeline, self.model_name).inc()

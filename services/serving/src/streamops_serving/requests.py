@@ -33,9 +33,13 @@ class RequestScorer:
         preparer: RecordPreparer,
         log: PredictionLog | None,
         shadow: ShadowQueue | None,
+        *,
+        answering: bool = True,
     ) -> None:
+        """``answering`` False: a stream-only replica, which holds no online view."""
         self.scorer, self.view, self.preparer = scorer, view, preparer
         self.log, self.shadow = log, shadow
+        self.answering = answering
         fs = view.features
         self._id, self._key, self._time = fs.id_field, fs.key_field, fs.time_field
         # ids of requests that sent none: unique per process start, cheaper than a uuid4
@@ -47,6 +51,7 @@ class RequestScorer:
         """Answers for raw events (JSON objects of the event schema); 422 naming each bad
         field (with the event's index in a batch). ``version``: that loaded version answers
         instead of the line-up."""
+        self._check_answering()
         prepared, errors = [], []
         for i, item in enumerate(items):
             outcome = self.preparer.prepare(item, source=SOURCE)
@@ -79,9 +84,16 @@ class RequestScorer:
     ) -> list[Answer]:
         """Answers for rows of feature values sent by the caller (no event: each row's
         event id is the request's id and its index)."""
+        self._check_answering()
         rid = request_id or self._new_request_id()
         refs = [EventRef(f"{rid}#{i}", "", 0) for i in range(len(rows))]
         return self._answer(rows, refs, request_id, version)
+
+    def _check_answering(self) -> None:
+        if not self.answering:
+            raise HttpError(
+                503, "this replica only scores the stream (STREAMOPS_SERVING_MODE=stream)"
+            )
 
     def _new_request_id(self) -> str:
         return f"{self._prefix}-{next(self._count)}"

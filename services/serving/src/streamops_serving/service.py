@@ -85,7 +85,14 @@ class ServingServer:
         write = self.log.offer if self.log is not None else (lambda _p: None)
         self.shadow = ShadowQueue(self.scorer, write, self.metrics, settings.shadow_queue)
         preparer = RecordPreparer(pipeline, id_format_for(pipeline.spec), pii)
-        self.requests = RequestScorer(self.scorer, self.view, preparer, self.log, self.shadow)
+        self.requests = RequestScorer(
+            self.scorer,
+            self.view,
+            preparer,
+            self.log,
+            self.shadow,
+            answering=settings.mode != "stream",
+        )
         self.stage: Stage | None = None
         if settings.mode != "http":
             self.stage = Stage(
@@ -105,6 +112,7 @@ class ServingServer:
             RestRoutes(self.requests, pipeline.name, settings.max_batch),
             v2,
             tokens,
+            self.alive,
             self.waiting,
             self.follower.describe,
             openapi_document(pipeline, self.model_name),
@@ -115,12 +123,19 @@ class ServingServer:
             self.routes, self.routes.observe, settings.max_body_bytes, on_shutdown=self.close
         )
         self._stop = threading.Event()
-        self._view_started = False
+        self._stage_thread: threading.Thread | None = None
         self._starter = threading.Thread(target=self._start, name="serving-start", daemon=True)
 
     def start(self) -> None:
         """Start the parts in a thread: the view, the models, the logs, the stream stage."""
         self._starter.start()
+
+    def alive(self) -> bool:
+        """False once stream scoring has died or is stuck (its supervisor restarts us)."""
+        thread = self._stage_thread
+        if self.stage is None or thread is None:
+            return True
+        return thread.is_alive() and self.stage.live()
 
     def waiting(self) -> list[str]:
         """What the server still waits for before it is ready (empty: ready)."""
@@ -138,6 +153,8 @@ class ServingServer:
         self._stop.set()
         if self.stage is not None:
             self.stage.stop()
+        if self._stage_thread is not None:  # its last batch committed before we go
+            self._stage_thread.join(self.settings.timeout_seconds)
         self.follower.close()
         self.shadow.close()
         if self.log is not None:
@@ -152,7 +169,10 @@ class ServingServer:
             self.log.start()
         self.shadow.start()
         if self.stage is not None and not self._stop.is_set():
-            threading.Thread(target=self.stage.run, name="stream-scoring", daemon=True).start()
+            self._stage_thread = threading.Thread(
+                target=self.stage.run, name="stream-scoring", daemon=True
+            )
+            self._stage_thread.start()
 
     def _retry(self, step: Callable[[], object], what: str) -> None:
         while not self._stop.is_set():

@@ -27,6 +27,7 @@ class Routes:
         rest: RestRoutes,
         v2: V2Routes,
         tokens: Tokens,
+        alive: Callable[[], bool],
         waiting: Waiting,
         describe: Callable[[], dict[str, Any]],
         openapi: dict[str, Any],
@@ -34,7 +35,7 @@ class Routes:
         metrics: ServingMetrics,
     ) -> None:
         self.rest, self.v2, self.tokens = rest, v2, tokens
-        self.waiting, self.describe = waiting, describe
+        self.alive, self.waiting, self.describe = alive, waiting, describe
         self.registry, self.metrics = registry, metrics
         self._openapi = orjson.dumps(openapi)
         # label lookups cost more than the increments: children are kept
@@ -117,6 +118,8 @@ class Routes:
         return wrap
 
     def _live(self, _request: Request) -> Response:
+        if not self.alive():
+            return json_response({"live": False, "why": "stream scoring stopped"}, 503)
         return json_response({"live": True})
 
     def _ready(self, _request: Request) -> Response:

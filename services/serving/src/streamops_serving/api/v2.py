@@ -44,12 +44,12 @@ class V2Routes:
 
     def model_metadata(self, request: Request) -> Response:
         deployed = self._deployed(request)
-        record = deployed.runtime
+        runtime = deployed.runtime
         outputs = [{"name": "label", "datatype": "BYTES", "shape": [-1]}]
         if deployed.record["task"] == "REGRESSION":
             outputs = [{"name": "value", "datatype": "FP64", "shape": [-1]}]
         else:
-            classes = len(record.classes)
+            classes = len(runtime.classes)
             outputs.append({"name": "probabilities", "datatype": "FP64", "shape": [-1, classes]})
             if deployed.record["task"] == "BINARY_CLASSIFICATION":
                 outputs.append({"name": "score", "datatype": "FP64", "shape": [-1]})
@@ -60,7 +60,7 @@ class V2Routes:
                 "platform": "onnxruntime_onnx",
                 "inputs": [
                     {"name": i.name, "datatype": _DATATYPES[i.numeric], "shape": [-1, 1]}
-                    for i in record.inputs
+                    for i in runtime.inputs
                 ],
                 "outputs": outputs,
                 "parameters": {
@@ -121,12 +121,15 @@ class V2Routes:
             return self.requests.features(table, infer.id, version)
         unknown = sorted(names - self.event_fields - set(features))
         missing = sorted(set(features) - names)
+        found = (
+            f"unknown inputs: {', '.join(unknown)}"
+            if unknown
+            else (f"missing features: {', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''}")
+        )
         raise HttpError(
             400,
-            "inputs are either the event's fields (with its key, "
-            f"{self.key_field}) or the model's features; "
-            + (f"unknown inputs: {', '.join(unknown)}" if unknown else "")
-            + (f"; missing features: {', '.join(missing[:5])}" if missing and not unknown else ""),
+            f"inputs are either the event's fields (with its key, {self.key_field}) or the "
+            f"model's features; {found}",
         )
 
     def _deployed(self, request: Request) -> Deployed:
