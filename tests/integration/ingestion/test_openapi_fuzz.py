@@ -10,19 +10,17 @@ from __future__ import annotations
 
 import os
 import signal
-from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 import schemathesis
 from confluent_kafka.admin import AdminClient
-from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis import GenerationMode
 
 from tests.integration.ingestion.support import SALT, start_service, wait_ready
+from tests.support.fuzz import CONFIG, fuzz_operation
 from tests.support.kafka import delete_pipeline_topics, free_port
 from tests.support.pipelines import private_pipeline
 
@@ -41,18 +39,6 @@ EXAMPLES = {
     ("GET", "/metrics", GenerationMode.POSITIVE): 3,
     ("GET", "/openapi.json", GenerationMode.POSITIVE): 3,
 }
-
-# Every built-in check, as configured here and not by a schemathesis.toml lying around; a
-# body over the batch limit is refused with 413 (Payload Too Large), a rejection too.
-CONFIG = schemathesis.Config.from_dict(
-    {
-        "checks": {
-            "negative_data_rejection": {
-                "expected-statuses": [400, 401, 403, 404, 405, 406, 409, 413, 415, 422]
-            }
-        }
-    }
-)
 
 
 @dataclass(frozen=True)
@@ -109,25 +95,7 @@ def test_no_answer_is_a_server_error_and_every_answer_fits_the_document(
     fuzzed: Fuzzed, method: str, path: str, mode: GenerationMode
 ) -> None:
     operation = fuzzed.schema[path][method]
-    statuses: Counter[int] = Counter()
-
-    @settings(
-        max_examples=EXAMPLES[method, path, mode],
-        derandomize=True,
-        database=None,
-        deadline=None,
-        phases=[Phase.generate, Phase.shrink],
-        suppress_health_check=list(HealthCheck),
-    )
-    @given(case=operation.as_strategy(generation_mode=mode))
-    def fuzz(case: schemathesis.Case[Any]) -> None:
-        response = case.call(base_url=fuzzed.url, headers=AUTH, timeout=30)
-        statuses[response.status_code] += 1
-        # every built-in check: not_a_server_error, status code, content type, headers and
-        # body conform to the document, negative data rejected, positive data accepted
-        case.validate_response(response, headers=AUTH)
-
-    fuzz()
+    statuses = fuzz_operation(operation, fuzzed.url, AUTH, EXAMPLES[method, path, mode], mode)
     print(f"{method} {path} {mode.value}: {sum(statuses.values())} calls, {dict(statuses)}")
     assert sum(statuses.values()) > 0
     assert not [code for code in statuses if code >= 500]
