@@ -18,10 +18,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from streamops.alerts import Measurement, Window, judge
 from streamops.contracts.types import Alert
 from streamops.pipeline import AlertPolicy, Expectations, WindowExpectations
 from streamops.state import PartitionState
-from streamops_validation.alerts import Measurement, Window, judge
 from streamops_validation.intervals import interval_ms, millis
 
 OWNER_PARTITION = 0

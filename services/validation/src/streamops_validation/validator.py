@@ -19,10 +19,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from streamops.alerts import open_count
 from streamops.pipeline import Pipeline
 from streamops.runtime import BatchResult, InRecord, OutRecord, Reason, Rejection
 from streamops.state import StageState, StoreSpec
-from streamops_validation.alerts import open_count
 from streamops_validation.intervals import Batch, IntervalCounter
 from streamops_validation.labels import LabelChecks, label_checks
 from streamops_validation.metrics import ValidationMetrics

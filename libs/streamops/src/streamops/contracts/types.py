@@ -514,6 +514,72 @@ class ModelVersion(TypedDict):
     schema_ids: NotRequired[dict[str, list[int]]]
 
 
+class BinCounts(TypedDict):
+    """Values of one feature (or the scores) counted on the reference's bins."""
+
+    name: str
+    #: Per bin, in the reference's order; nulls are not counted.
+    counts: list[int]
+
+
+class Outcome(TypedDict):
+    """A prediction whose label became known in the interval."""
+
+    #: When the label was known: its label_time, or the event time plus the label delay for a
+    #: negative by delay.
+    known_at: datetime.datetime
+    model_version: int
+    #: The ServingRole of the prediction.
+    role: str
+    #: Binary: the positive probability; regression: the value; multiclass: the predicted class's
+    #: probability.
+    score: float | None
+    #: The predicted label, as text.
+    predicted: str
+    #: The label, as text (binary: 1 or 0).
+    label: str
+
+
+class MonitoringPartial(TypedDict):
+    """What one partition of a pipeline's features, predictions and labels held in one interval of
+    event time, published by a monitoring replica to its stage's partials topic once the
+    partition's event time has passed the interval (plus grace). The owner adds up every
+    partition's partials and judges whole windows, so drift verdicts do not depend on the number
+    of replicas.
+    """
+
+    #: The pipeline, e.g. fraud.
+    pipeline: str
+    #: The input partition the partial is about.
+    partition: int
+    #: How many partitions the inputs have: the owner waits for a partial from each.
+    partitions: int
+    #: The model whose reference binned the values.
+    model_name: str
+    #: The champion version whose reference profile gave the bins.
+    model_version: int
+    #: The interval's first event time, inclusive.
+    start: datetime.datetime
+    #: The interval's end, exclusive.
+    end: datetime.datetime
+    #: The partition's newest event time when the partial was published: the owner's clock.
+    watermark: datetime.datetime
+    #: Features records in the interval.
+    feature_count: int
+    #: Every monitored feature's bin counts.
+    features: list[BinCounts]
+    #: Champion predictions in the interval (by event time).
+    prediction_count: int
+    #: The champion's scores on the reference's prediction bins.
+    scores: NotRequired[BinCounts | None]
+    #: Labelled predictions, by the time their label was known.
+    outcomes: list[Outcome]
+    #: Records that came after their interval had been published (not counted in it).
+    late_count: NotRequired[int]
+    #: Wall-clock time of publication.
+    produced_at: datetime.datetime
+
+
 #: CHAMPION: the champion's answer, returned to the caller unless the request fell in a CANARY
 #: split's share. CHALLENGER: the answer of a version deployed as CANARY, returned to the caller
 #: instead of the champion's for the CANARY split's share of the traffic (the Deployment's
@@ -669,6 +735,7 @@ __all__ = [
     "AlertKind",
     "AlertSeverity",
     "AlertState",
+    "BinCounts",
     "CategoricalStats",
     "ControlAction",
     "ControlRequest",
@@ -688,8 +755,10 @@ __all__ = [
     "ModelSignature",
     "ModelTask",
     "ModelVersion",
+    "MonitoringPartial",
     "NumericStats",
     "OffsetRange",
+    "Outcome",
     "Prediction",
     "PredictionSource",
     "Quantile",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from streamops.pipeline.drift_spec import check_drift
 from streamops.pipeline.model_spec import check_model
 from streamops.pipeline.spec import PipelineSpec
 
@@ -156,6 +157,7 @@ def check_spec(spec: PipelineSpec, schema: dict[str, Any]) -> list[Problem]:
     if not problems:  # feature names can only be derived from a spec that fits its schema
         names = _feature_names(spec, schema)
         problems += [Problem(path, message) for path, message in check_model(spec, names)]
+        problems += [Problem(path, message) for path, message in check_drift(spec, names)]
     return problems
 
 

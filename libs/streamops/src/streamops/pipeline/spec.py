@@ -9,10 +9,11 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from streamops.pipeline.drift_spec import DriftSpec
 from streamops.pipeline.durations import Duration
 from streamops.pipeline.feature_spec import FeatureSpec
 from streamops.pipeline.model_spec import ModelSpec, RetrainingSpec
@@ -167,8 +168,7 @@ class PiiSpec(_Strict):
 
 
 class PipelineSpec(_Strict):
-    """A whole pipeline. drift is reserved for the service that reads it (monitoring) and
-    is not checked yet."""
+    """A whole pipeline."""
 
     name: str
     description: str = ""
@@ -178,7 +178,7 @@ class PipelineSpec(_Strict):
     pii: PiiSpec = Field(default_factory=PiiSpec)
     features: FeatureSpec | None = None
     model: ModelSpec | None = None
-    drift: dict[str, Any] | None = None
+    drift: DriftSpec | None = None
     retraining: RetrainingSpec | None = None
 
     @field_validator("name")

@@ -64,8 +64,16 @@ def summarize(pipeline: Pipeline) -> str:
             + (f"; per event {', '.join(f.event)}" if f.event else "")
         )
     out += model_lines(spec, len(feature_set(pipeline).names) if spec.features else None)
-    if spec.drift:
-        out.append("  reserved drift (read by the service that owns it)")
+    if spec.drift is not None:
+        d = spec.drift
+        out.append(
+            f"  drift    windows of {format_duration(d.window.size)} every "
+            f"{format_duration(d.window.step)} (event time) against the champion's training "
+            f"rows: numbers {d.tests.numeric} > {d.threshold(d.tests.numeric):g}, categories "
+            f"{d.tests.categorical} {'<' if d.tests.categorical == 'chi2' else '>'} "
+            f"{d.threshold(d.tests.categorical):g}; scores {d.prediction.test}; "
+            f"errors {d.concept.detector}; metrics over the last {d.performance.window} labels"
+        )
     out.append("  topics   " + ", ".join(t.name for t in pipeline_topics(spec.name)))
     return "\n".join(out)
 

@@ -1,0 +1,449 @@
+"""The owner: adds up every partition's partials and judges whole windows of event time.
+
+Drift is about the whole stream, so no replica can judge it from its own partitions.
+Each replica publishes one MonitoringPartial per partition and interval (`partition.py`)
+to the stage's one-partition partials topic; the replica holding that partition (state
+partition 0) is the owner, and everything it decides from is in its state: the partials
+of intervals not judged yet, where the windows and the labelled stream go next, each
+version's detector and latest labelled predictions, and the open alerts. A new owner
+takes over exactly where the last one stopped, and the verdicts do not depend on how
+many replicas there are.
+
+A window (``drift.window.size``, a new one every ``step``) is judged once every
+partition has published all its intervals, or once the newest event time any partition
+reported has passed its end by two graces and a step (a partition that is idle or down
+must not hold verdicts back for ever). The labelled predictions are fed to the concept
+detector and the rolling metrics interval by interval, in the order their labels became
+known, on the same rule.
+"""
+
+from __future__ import annotations
+
+import pickle
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from river import drift as river_drift
+
+from streamops.alerts import Issuer, Measurement, Window, is_open, judge
+from streamops.contracts.types import Alert, AlertKind, AlertSeverity, MonitoringPartial
+from streamops.drift import STATISTICS, Binning, NullModel, corrected, drifted, null_model
+from streamops.pipeline import Pipeline
+from streamops.pipeline.drift_spec import CLOCK_FEATURES, P_VALUE_TESTS, DriftSpec
+from streamops.state import PartitionState
+from streamops_monitoring.partition import millis
+from streamops_monitoring.performance import higher_is_better, rolling_metrics
+from streamops_monitoring.reference import Reference
+
+OWNER_PARTITION = 0
+_CLOCK, _ORIGIN = "owner:clock", "owner:origin"
+_NEXT, _FED = "owner:next", "owner:fed"  # next window start; next interval to feed
+_INTERVALS = "owner:intervals"  # sorted starts of the intervals held
+KINDS: tuple[AlertKind, ...] = (
+    "DATA_DRIFT",
+    "PREDICTION_DRIFT",
+    "CONCEPT_DRIFT",
+    "MODEL_PERFORMANCE",
+)
+_DETECTORS = {
+    "adwin": river_drift.ADWIN,
+    "kswin": river_drift.KSWIN,
+    "page_hinkley": river_drift.PageHinkley,
+    "ddm": river_drift.binary.DDM,
+    "hddm_a": river_drift.binary.HDDMA,
+    "hddm_w": river_drift.binary.HDDMW,
+}
+
+
+@dataclass
+class Judged:
+    """What one decision round found: alerts, and figures for the gauges."""
+
+    alerts: list[Alert] = field(default_factory=list)
+    feature_scores: dict[str, tuple[str, float]] = field(default_factory=dict)
+    drifted_features: int | None = None
+    prediction_score: tuple[str, float] | None = None
+    performance: dict[int, dict[str, float]] = field(default_factory=dict)
+    windows: dict[str, int] = field(default_factory=dict)
+
+
+class Owner:
+    """Combines partials in the owner's state and judges windows when they are in."""
+
+    def __init__(self, pipeline: Pipeline, feature_windows: dict[str, int], task: str) -> None:
+        spec = pipeline.spec
+        self.pipeline = spec.name
+        self.drift: DriftSpec = spec.drift or DriftSpec()
+        self.step_ms = int(self.drift.window.step.total_seconds() * 1000)
+        self.size_ms = int(self.drift.window.size.total_seconds() * 1000)
+        self.grace_ms = int(self.drift.grace_for(spec).total_seconds() * 1000)
+        self.wait_ms = 2 * self.grace_ms + self.step_ms
+        self.task = task
+        self.primary = spec.model.metric_for(task) if spec.model is not None else None  # type: ignore[arg-type]
+        self.skipped = set(CLOCK_FEATURES) | set(self.drift.exclude)
+        #: feature -> its window (ms), for the ones that fill up after the stream starts
+        self.feature_windows = feature_windows
+        self._nulls: dict[tuple[int, str, str, int], NullModel] = {}
+
+    # -- partials in -------------------------------------------------------------------
+
+    def combine(self, state: PartitionState, partial: MonitoringPartial) -> bool:
+        """Keep a partition's partial until its windows are judged; False if too late."""
+        start = millis(partial["start"])
+        watermark = millis(partial["watermark"])
+        if watermark > state.get(_CLOCK, watermark - 1):
+            state.set(_CLOCK, watermark)
+        if _ORIGIN not in state:
+            state.set(_ORIGIN, start)
+            state.set(_NEXT, start)
+            state.set(_FED, start)
+        if start < min(state.get(_NEXT), state.get(_FED)):
+            return False
+        key = f"owner:i:{start}"
+        held = state.get(key) or {"parts": {}, "partitions": 0}
+        held["parts"][str(partial["partition"])] = {
+            "m": partial["model_name"],
+            "v": partial["model_version"],
+            "n": partial["feature_count"],
+            "f": {f["name"]: f["counts"] for f in partial["features"]},
+            "pn": partial["prediction_count"],
+            "s": partial["scores"]["counts"] if partial["scores"] else None,
+            "o": [
+                [
+                    millis(o["known_at"]),
+                    o["model_version"],
+                    o["role"],
+                    o["score"],
+                    o["predicted"],
+                    o["label"],
+                ]
+                for o in partial["outcomes"]
+            ],
+        }
+        held["partitions"] = max(held["partitions"], partial["partitions"])
+        state.set(key, held)
+        starts = state.get(_INTERVALS, [])
+        if start not in starts:
+            state.set(_INTERVALS, sorted([*starts, start]))
+        return True
+
+    # -- decisions ---------------------------------------------------------------------
+
+    def decide(self, state: PartitionState, ref: Reference | None) -> Judged:
+        """Feed the labelled intervals that are in, judge the windows that are in."""
+        judged = Judged()
+        clock = state.get(_CLOCK)
+        if clock is None:
+            return judged
+        fed = state.get(_FED)
+        while fed + self.step_ms <= clock and self._ready([fed], fed + self.step_ms, clock, state):
+            held = state.get(f"owner:i:{fed}")
+            self._feed(state, held, fed, ref, judged)
+            fed += self.step_ms
+        if fed != state.get(_FED):
+            state.set(_FED, fed)
+        start = state.get(_NEXT)
+        while start + self.size_ms <= clock:
+            intervals = list(self._intervals(start))
+            if not self._ready(intervals, start + self.size_ms, clock, state):
+                break
+            if ref is not None:
+                held = [state.get(f"owner:i:{s}") for s in intervals]
+                self._judge(state, start, held, ref, judged)
+            start += self.step_ms
+        if start != state.get(_NEXT):
+            state.set(_NEXT, start)
+        done = min(start, fed)
+        starts = state.get(_INTERVALS, [])
+        if starts and starts[0] < done:
+            for s in (s for s in starts if s < done):
+                state.delete(f"owner:i:{s}")
+            state.set(_INTERVALS, [s for s in starts if s >= done])
+        return judged
+
+    def open_alerts(self, state: PartitionState, model_name: str) -> dict[str, int]:
+        """How many alerts of each kind are open."""
+        return {k: int(is_open(state, f"{k.lower()}:{model_name}")) for k in KINDS}
+
+    # -- the windows -------------------------------------------------------------------
+
+    def _intervals(self, start: int) -> Iterator[int]:
+        return iter(range(start, start + self.size_ms, self.step_ms))
+
+    def _ready(self, starts: list[int], end_ms: int, clock: int, state: PartitionState) -> bool:
+        if clock >= end_ms + self.wait_ms:
+            return True
+        for s in starts:
+            held = state.get(f"owner:i:{s}")
+            if held is None or len(held["parts"]) < held["partitions"]:
+                return False
+        return True
+
+    def _judge(
+        self,
+        state: PartitionState,
+        start: int,
+        held: list[dict[str, Any] | None],
+        ref: Reference,
+        judged: Judged,
+    ) -> None:
+        parts = [
+            p
+            for h in held
+            if h is not None
+            for p in h["parts"].values()
+            if p["v"] == ref.version and p["m"] == ref.model_name
+        ]
+        records = sum(p["n"] for p in parts)
+        if records >= self.drift.min_records:
+            window = Window(start, start + self.size_ms, records, clock="event")
+            origin = state.get(_ORIGIN)
+            m = self._data_drift(ref, parts, records, start - origin, judged)
+            if m is not None:
+                judged.alerts += judge(self._issuer("DATA_DRIFT", ref), state, [m], window)
+                judged.windows["data"] = judged.windows.get("data", 0) + 1
+        scored = sum(p["pn"] for p in parts)
+        if ref.prediction is not None and scored >= self.drift.min_records:
+            window = Window(start, start + self.size_ms, scored, clock="event")
+            m = self._prediction_drift(ref, parts, scored, judged)
+            judged.alerts += judge(self._issuer("PREDICTION_DRIFT", ref), state, [m], window)
+            judged.windows["prediction"] = judged.windows.get("prediction", 0) + 1
+
+    def _data_drift(
+        self,
+        ref: Reference,
+        parts: list[dict[str, Any]],
+        records: int,
+        since_origin_ms: int,
+        judged: Judged,
+    ) -> Measurement | None:
+        counts: dict[str, np.ndarray] = {}
+        for p in parts:
+            for name, c in p["f"].items():
+                counts[name] = counts[name] + c if name in counts else np.asarray(c)
+        tested = [
+            name
+            for name in ref.features
+            if name in counts
+            and name not in self.skipped
+            # a window that started filling after the stream did is not full yet
+            and self.feature_windows.get(name, 0) <= since_origin_ms
+        ]
+        if not tested:
+            return None
+        tail = 1.0 / (self.drift.false_alarm_windows * len(tested))
+        found: list[tuple[str, str, float, float]] = []
+        calm, chance = True, 0.0
+        for name in tested:
+            b = ref.features[name]
+            test = self.drift.tests.numeric if b.numeric else self.drift.tests.categorical
+            n = int(counts[name].sum())
+            if n == 0:
+                continue
+            value = float(STATISTICS[test](counts[name], b.expected, b.points, b.scale))
+            null = self._null(ref, name, b, test, n)
+            threshold = corrected(test, self.drift.threshold(test), null, tail)
+            chance += null.exceedance(threshold)
+            judged.feature_scores[name] = (test, value)
+            found.append((name, test, value, threshold))
+            calm = calm and _within(test, value, threshold, self.drift.resolve_ratio)
+        beyond = [f for f in found if drifted(f[1], f[2], f[3])]
+        beyond.sort(key=lambda f: -_ratio(f[1], f[2], f[3]))
+        judged.drifted_features = len(beyond)
+        details = {
+            "features": ",".join(f[0] for f in beyond),
+            "tested": str(len(found)),
+            "false_alarm_windows": _windows(chance),
+        }
+        for name, used, value, threshold in (
+            beyond or sorted(found, key=lambda f: -_ratio(f[1], f[2], f[3]))[:3]
+        ):
+            details[f"score:{name}"] = f"{used} {value:.4g} (threshold {threshold:.4g})"
+        names = ", ".join(f[0] for f in beyond[:6]) + (" ..." if len(beyond) > 6 else "")
+        return Measurement(
+            f"data_drift:{ref.model_name}",
+            "drifted_features",
+            float(len(beyond)),
+            1.0,
+            opens=bool(beyond),
+            resolves=calm,
+            details=details,
+            summary=f"{len(beyond)} of {len(found)} features drifted ({names})"
+            if beyond
+            else f"no feature drifted ({len(found)} tested)",
+            extent=frozenset(f[0] for f in beyond),
+        )
+
+    def _prediction_drift(
+        self, ref: Reference, parts: list[dict[str, Any]], scored: int, judged: Judged
+    ) -> Measurement:
+        b = ref.prediction
+        assert b is not None
+        counts = sum((np.asarray(p["s"]) for p in parts if p["s"]), np.zeros(b.bins))
+        test = self.drift.prediction.test if b.numeric else self.drift.tests.categorical
+        value = float(STATISTICS[test](counts, b.expected, b.points, b.scale))
+        null = self._null(ref, "__score__", b, test, int(counts.sum()))
+        base = self.drift.prediction.threshold or self.drift.threshold(test)
+        threshold = corrected(test, base, null, 1.0 / self.drift.false_alarm_windows)
+        judged.prediction_score = (test, value)
+        return Measurement(
+            f"prediction_drift:{ref.model_name}",
+            test,
+            value,
+            threshold,
+            opens=bool(drifted(test, value, threshold)),
+            resolves=_within(test, value, threshold, self.drift.resolve_ratio),
+            details={"false_alarm_windows": _windows(null.exceedance(threshold))},
+        )
+
+    def _null(self, ref: Reference, name: str, b: Binning, test: str, n: int) -> NullModel:
+        bucket = 1 << max(n.bit_length() - 1, 0)  # fewer records: a wider null, so round down
+        key = (ref.version, name, test, bucket)
+        if key not in self._nulls:
+            self._nulls[key] = null_model(b, test, bucket)
+        return self._nulls[key]
+
+    def _issuer(self, kind: AlertKind, ref: Reference) -> Issuer:
+        severity: AlertSeverity = (
+            "CRITICAL" if kind in ("CONCEPT_DRIFT", "MODEL_PERFORMANCE") else "WARNING"
+        )
+        return Issuer(self.pipeline, kind, severity, ref.model_name, ref.version)
+
+    # -- the labelled stream -----------------------------------------------------------
+
+    def _feed(
+        self,
+        state: PartitionState,
+        held: dict[str, Any] | None,
+        start: int,
+        ref: Reference | None,
+        judged: Judged,
+    ) -> None:
+        if held is None or ref is None:
+            return
+        outcomes = sorted(o for p in held["parts"].values() for o in p["o"])
+        by_version: dict[int, list[list[Any]]] = {}
+        for o in outcomes:
+            if o[2] == "CHAMPION" or o[1] != ref.version:
+                by_version.setdefault(o[1], []).append(o)
+        window = Window(start, start + self.step_ms, len(outcomes), clock="event")
+        perf = self.drift.performance
+        for version, rows in by_version.items():
+            key = f"owner:perf:{version}"
+            recent = (state.get(key) or []) + [[o[3], o[4], o[5]] for o in rows]
+            recent = recent[-perf.window :]
+            state.set(key, recent)
+            if len(recent) >= perf.min_labels:
+                judged.performance[version] = rolling_metrics(self.task, recent, ref.threshold)
+        champion = by_version.get(ref.version, [])
+        if champion:
+            m = self._concept(state, ref, champion)
+            if m is not None:
+                judged.alerts += judge(self._issuer("CONCEPT_DRIFT", ref), state, [m], window)
+        figures = judged.performance.get(ref.version)
+        if figures is not None and self.primary is not None:
+            m = self._performance(ref, figures)
+            if m is not None:
+                judged.alerts += judge(self._issuer("MODEL_PERFORMANCE", ref), state, [m], window)
+
+    def _concept(
+        self, state: PartitionState, ref: Reference, rows: list[list[Any]]
+    ) -> Measurement | None:
+        key = f"owner:concept:{ref.version}"
+        held = state.get(key) or {"d": None, "seen": 0, "errors": 0, "baseline": None}
+        concept = self.drift.concept
+        detector = (
+            pickle.loads(held["d"])
+            if held["d"] is not None
+            else _DETECTORS[concept.detector](**concept.params)
+        )
+        detected_at = None
+        for o in rows:
+            error = _error(self.task, o[3], o[4], o[5], ref)
+            held["seen"] += 1
+            held["errors"] += error
+            detector.update(error)
+            if detector.drift_detected and held["seen"] >= concept.min_labels:
+                detected_at = held["seen"]
+        held["d"] = pickle.dumps(detector)
+        recent = state.get(f"owner:perf:{ref.version}") or []
+        errors = [_error(self.task, r[0], r[1], r[2], ref) for r in recent]
+        rate = float(np.mean(errors)) if errors else 0.0
+        opened = is_open(state, f"concept_drift:{ref.model_name}")
+        if detected_at is not None and not opened:
+            before = held["errors"] / held["seen"]
+            held["baseline"] = min(before, rate) if recent else before
+            held["since"] = 0
+        if opened:
+            held["since"] = held.get("since", 0) + len(rows)
+        state.set(key, held)
+        baseline = held["baseline"]
+        limit = baseline * (1 + self.drift.performance.max_drop) if baseline is not None else 0.0
+        return Measurement(
+            f"concept_drift:{ref.model_name}",
+            f"error_rate_{self.drift.concept.detector}",
+            rate,
+            limit,
+            opens=detected_at is not None,
+            resolves=opened
+            and held.get("since", 0) >= self.drift.performance.window
+            and rate <= limit,
+            details={
+                "detector": self.drift.concept.detector,
+                "labelled": str(held["seen"]),
+                "baseline_error_rate": f"{baseline:.4g}" if baseline is not None else "",
+            },
+            summary=f"the error rate of {ref.model_name}:{ref.version} changed "
+            f"({self.drift.concept.detector}): {rate:.4g} over its latest labels",
+        )
+
+    def _performance(self, ref: Reference, figures: dict[str, float]) -> Measurement | None:
+        metric = self.primary
+        assert metric is not None
+        value, reference = figures.get(metric), ref.metrics.get(metric)
+        if value is None or reference is None:
+            return None
+        drop = self.drift.performance.max_drop
+        if higher_is_better(metric):
+            limit, back = reference * (1 - drop), reference * (1 - drop / 2)
+            worse, better = value < limit, value >= back
+        else:
+            limit, back = reference * (1 + drop), reference * (1 + drop / 2)
+            worse, better = value > limit, value <= back
+        return Measurement(
+            f"model_performance:{ref.model_name}",
+            metric,
+            value,
+            limit,
+            opens=worse,
+            resolves=better,
+            details={"holdout": f"{reference:.4g}", "labels": str(self.drift.performance.window)},
+        )
+
+
+def _error(task: str, score: float | None, predicted: str, label: str, ref: Reference) -> int:
+    """1 if the labelled prediction was wrong (regression: off by more than twice the
+    holdout's mean absolute error)."""
+    if task == "regression":
+        limit = 2 * ref.metrics.get("mae", 0.0)
+        return int(score is None or abs(float(label) - float(score)) > limit)
+    return int(predicted != label)
+
+
+def _within(test: str, value: float, threshold: float, ratio: float) -> bool:
+    if test in P_VALUE_TESTS:
+        return value >= min(1.0, threshold / ratio)
+    return value <= threshold * ratio
+
+
+def _ratio(test: str, value: float, threshold: float) -> float:
+    if test in P_VALUE_TESTS:
+        return threshold / max(value, 1e-300)
+    return value / threshold
+
+
+def _windows(chance: float) -> str:
+    """Expected windows between false alarms, from a window's chance of one."""
+    return "inf" if chance <= 0 else f"{1 / chance:.3g}"

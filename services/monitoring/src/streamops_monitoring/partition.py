@@ -1,0 +1,362 @@
+"""Per partition: records counted into intervals of event time, predictions joined with labels.
+
+Each input partition keeps, in the stage's state (store ``monitor``), one open interval
+per ``step`` of event time: the feature values and the champion's scores counted on the
+reference's bins, and the labelled predictions whose label became known in it. Once the
+partition's event time (the newest it has seen, on any input) has passed an interval's
+end by ``grace``, the interval is published as a MonitoringPartial for the owner and
+forgotten. Records for an interval already published are counted as late.
+
+Predictions wait for their label in store ``pending`` (expiring in event time, so the disk
+backend can hold days of them): a label joins every prediction of its event (one per
+model version and role); with ``negative_after_delay``, a prediction still unlabelled
+once the label delay has passed in event time is labelled negative at event time plus
+delay, as training's datasets do. A label that comes before its prediction waits too.
+Only predictions serving wrote for the stream (source STREAM) are joined: each event
+has those once per version, while HTTP requests may score events the stream never sees.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from streamops.contracts.types import MonitoringPartial, Outcome
+from streamops.state import PartitionState
+from streamops_monitoring.reference import Reference
+
+MONITOR, PENDING = "monitor", "pending"
+_CLOCK = "clock"
+_MAX_EMPTY = 48  # empty intervals published in one go after a jump of event time
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Interval length, grace, and the label delay after which a prediction is negative."""
+
+    step_ms: int
+    grace_ms: int
+    negative_after_ms: int | None  # None: no negative_after_delay
+    wait_ms: int  # how long a prediction or an early label waits for the other side
+
+
+def millis(value: datetime | int) -> int:
+    """A timestamp-millis value as read back (an aware datetime) or as written (int ms)."""
+    if isinstance(value, datetime):
+        return int(value.timestamp() * 1000)
+    return int(value)
+
+
+def label_text(value: float | str, binary: bool) -> str:
+    """A Label's value as text: binary 1 or 0, a regression value, a class name."""
+    if isinstance(value, str):
+        return value
+    if binary:
+        return "1" if value >= 0.5 else "0"
+    return repr(float(value))
+
+
+class PartitionMonitor:
+    """Counts one partition's records into intervals and publishes the closed ones."""
+
+    def __init__(self, pipeline: str, timing: Timing, partitions: int, task: str) -> None:
+        self.pipeline = pipeline
+        self.timing = timing
+        self.partitions = partitions
+        self.task = task
+
+    # -- inputs ------------------------------------------------------------------------
+
+    def features(
+        self, state: PartitionState, rows: list[dict[str, Any]], ref: Reference | None
+    ) -> None:
+        """Count features records on the reference's bins."""
+        clock = self._clock(state, (millis(r["event_time"]) for r in rows))
+        for start, group in self._by_interval(clock, rows, "event_time").items():
+            interval = self._interval(state, start, ref)
+            interval["n"] += len(group)
+            if ref is not None:
+                counts = interval["f"]
+                for name, b in ref.features.items():
+                    if name in group[0]:
+                        counts[name] = _add(counts.get(name), b.count(r[name] for r in group))
+            state.set(f"i:{start}", interval)
+        state.set(_CLOCK, clock)
+
+    def predictions(
+        self,
+        state: PartitionState,
+        pending: PartitionState,
+        rows: list[dict[str, Any]],
+        ref: Reference | None,
+    ) -> None:
+        """Count the champion's scores; keep every stream prediction for its label."""
+        rows = [r for r in rows if r.get("source") in ("STREAM", None)]
+        if not rows:
+            return
+        clock = self._clock(state, (millis(r["event_time"]) for r in rows))
+        champion = [
+            r
+            for r in rows
+            if ref is not None
+            and r["served_by"] == "CHAMPION"
+            and r["model_version"] == ref.version
+            and r["model_name"] == ref.model_name
+        ]
+        for start, group in self._by_interval(clock, champion, "event_time").items():
+            interval = self._interval(state, start, ref)
+            interval["pn"] += len(group)
+            bins = ref.prediction if ref is not None else None
+            if bins is not None:  # multiclass: the top class, on the reference's classes
+                values = (_score(r) if bins.numeric else r["predicted_label"] for r in group)
+                interval["s"] = _add(interval["s"], bins.count(values))
+            state.set(f"i:{start}", interval)
+        outcomes: list[list[Any]] = []
+        for r in rows:
+            event_time = millis(r["event_time"])
+            seen = [r["model_version"], r["served_by"], _score(r), self._predicted(r)]
+            early = pending.get(f"l:{r['event_id']}")
+            if early is not None:  # the label came first
+                outcomes.append([early[0], *seen, early[1]])
+                continue
+            key = f"p:{r['event_id']}"
+            held = pending.get(key)
+            if held is None:
+                held = [event_time, []]
+                if self.timing.negative_after_ms is not None:
+                    self._due(pending, clock, r["event_id"], event_time)
+            if seen not in held[1]:  # a replayed prediction is the same prediction
+                held[1].append(seen)
+            pending.set(key, held, time_ms=event_time)
+        self._outcomes(state, clock, outcomes)
+        state.set(_CLOCK, clock)
+
+    def labels(
+        self, state: PartitionState, pending: PartitionState, rows: list[dict[str, Any]]
+    ) -> int:
+        """Join labels with the predictions waiting for them; the number joined."""
+        clock = self._clock(state, (millis(r["label_time"]) for r in rows))
+        binary = self.task == "binary"
+        outcomes: list[list[Any]] = []
+        for r in rows:
+            known_at, event_time = millis(r["label_time"]), millis(r["event_time"])
+            after = self.timing.negative_after_ms
+            if after is not None and known_at > event_time + after:
+                continue  # the prediction was labelled negative when the delay passed
+            text = label_text(r["value"], binary)
+            key = f"p:{r['event_id']}"
+            held = pending.get(key)
+            if held is None:
+                pending.set(f"l:{r['event_id']}", [known_at, text], time_ms=known_at)
+                continue
+            pending.delete(key)
+            outcomes += [[known_at, *seen, text] for seen in held[1]]
+        self._outcomes(state, clock, outcomes)
+        state.set(_CLOCK, clock)
+        return len(outcomes)
+
+    # -- publishing --------------------------------------------------------------------
+
+    def roll(
+        self,
+        partition: int,
+        state: PartitionState,
+        pending: PartitionState,
+        ref: Reference | None,
+        now_ms: int,
+    ) -> tuple[list[MonitoringPartial], int]:
+        """Label what waited past the delay, then publish the intervals that closed.
+
+        Returns the partials and how many predictions were labelled negative by delay."""
+        clock = state.get(_CLOCK)
+        if clock is None:
+            return [], 0
+        negatives = self._negatives(state, pending, clock)
+        closed_before = clock["wm"] - self.timing.grace_ms - self.timing.step_ms
+        step = self.timing.step_ms
+        partials: list[MonitoringPartial] = []
+        starts = sorted(s for s in clock["open"] if s <= closed_before)
+        empty = 0
+        for start in starts:
+            while clock["next"] < start and empty < _MAX_EMPTY:  # quiet intervals say so too
+                partials.append(self._partial(partition, None, clock, ref, now_ms))
+                clock["next"] += step
+                empty += 1
+            partials.append(
+                self._partial(partition, state.get(f"i:{start}"), clock, ref, now_ms, start)
+            )
+            state.delete(f"i:{start}")
+            clock["next"] = start + step
+        while clock["next"] <= closed_before and empty < _MAX_EMPTY:
+            partials.append(self._partial(partition, None, clock, ref, now_ms))
+            clock["next"] += step
+            empty += 1
+        clock["next"] = max(clock["next"], closed_before - closed_before % step)
+        if partials or negatives:
+            clock["open"] = [s for s in clock["open"] if s > closed_before]
+            state.set(_CLOCK, clock)
+        return partials, negatives
+
+    # -- helpers -----------------------------------------------------------------------
+
+    def _clock(self, state: PartitionState, times: Iterable[int]) -> dict[str, Any]:
+        clock = state.get(_CLOCK) or {"wm": None, "next": None, "open": [], "due": [], "late": 0}
+        newest = max(times, default=None)
+        if newest is not None:
+            if clock["wm"] is None or newest > clock["wm"]:
+                clock["wm"] = newest
+            if clock["next"] is None:
+                first = newest - self.timing.grace_ms
+                clock["next"] = first - first % self.timing.step_ms
+        return clock
+
+    def _by_interval(
+        self, clock: dict[str, Any], rows: list[dict[str, Any]], field: str
+    ) -> dict[int, list[dict[str, Any]]]:
+        step, groups = self.timing.step_ms, defaultdict(list)
+        for r in rows:
+            t = millis(r[field])
+            start = t - t % step
+            if start < clock["next"]:
+                clock["late"] += 1
+                continue
+            groups[start].append(r)
+            if start not in clock["open"]:
+                clock["open"].append(start)
+        return groups
+
+    def _interval(self, state: PartitionState, start: int, ref: Reference | None) -> dict[str, Any]:
+        version = ref.version if ref is not None else 0
+        interval = state.get(f"i:{start}")
+        if interval is None or interval["v"] != version:
+            # counts on another version's bins cannot be added to these: start again
+            outcomes = interval["o"] if interval is not None else []
+            interval = {"v": version, "n": 0, "f": {}, "pn": 0, "s": None, "o": outcomes}
+        return dict(interval)
+
+    def _outcomes(
+        self, state: PartitionState, clock: dict[str, Any], outcomes: list[list[Any]]
+    ) -> None:
+        if not outcomes:
+            return
+        step, by_start = self.timing.step_ms, defaultdict(list)
+        for o in outcomes:
+            start = max(o[0] - o[0] % step, clock["next"])  # a late label still counts
+            by_start[start].append(o)
+            if start not in clock["open"]:
+                clock["open"].append(start)
+        for start, group in by_start.items():
+            interval = state.get(f"i:{start}") or {
+                "v": 0,
+                "n": 0,
+                "f": {},
+                "pn": 0,
+                "s": None,
+                "o": [],
+            }
+            interval["o"] += group
+            state.set(f"i:{start}", interval)
+
+    def _due(
+        self, pending: PartitionState, clock: dict[str, Any], event_id: str, event_time: int
+    ) -> None:
+        bucket = event_time - event_time % self.timing.step_ms
+        key = f"d:{bucket}"
+        ids = pending.get(key) or []
+        ids.append(event_id)
+        pending.set(key, ids, time_ms=event_time)
+        if bucket not in clock["due"]:
+            clock["due"].append(bucket)
+
+    def _negatives(
+        self, state: PartitionState, pending: PartitionState, clock: dict[str, Any]
+    ) -> int:
+        after = self.timing.negative_after_ms
+        if after is None or not clock["due"]:
+            return 0
+        step = self.timing.step_ms
+        due = sorted(b for b in clock["due"] if b + step + after <= clock["wm"])
+        outcomes: list[list[Any]] = []
+        for bucket in due:
+            for event_id in pending.get(f"d:{bucket}") or []:
+                held = pending.get(f"p:{event_id}")
+                if held is not None:
+                    pending.delete(f"p:{event_id}")
+                    outcomes += [[held[0] + after, *seen, "0"] for seen in held[1]]
+            pending.delete(f"d:{bucket}")
+        if due:
+            clock["due"] = [b for b in clock["due"] if b not in due]
+            self._outcomes(state, clock, outcomes)
+            state.set(_CLOCK, clock)
+        return len(outcomes)
+
+    def _predicted(self, r: dict[str, Any]) -> str:
+        if self.task == "binary":
+            score, label = r.get("score"), r.get("predicted_label")
+            positive = next((c for c, p in r["probabilities"].items() if p == score), None)
+            return "1" if label is not None and label == positive else "0"
+        if self.task == "regression":
+            return repr(float(r["score"])) if r.get("score") is not None else ""
+        return str(r.get("predicted_label") or "")
+
+    def _partial(
+        self,
+        partition: int,
+        interval: dict[str, Any] | None,
+        clock: dict[str, Any],
+        ref: Reference | None,
+        now_ms: int,
+        start: int | None = None,
+    ) -> MonitoringPartial:
+        start = clock["next"] if start is None else start
+        interval = interval or {"v": 0, "n": 0, "f": {}, "pn": 0, "s": None, "o": []}
+        version = interval["v"] if interval["v"] else (ref.version if ref is not None else 0)
+        outcomes: list[Outcome] = [
+            {
+                "known_at": _datetime(o[0]),
+                "model_version": o[1],
+                "role": o[2],
+                "score": o[3],
+                "predicted": o[4],
+                "label": o[5],
+            }
+            for o in interval["o"]
+        ]
+        late, clock["late"] = clock["late"], 0
+        return {
+            "pipeline": self.pipeline,
+            "partition": partition,
+            "partitions": self.partitions,
+            "model_name": ref.model_name if ref is not None else "",
+            "model_version": version,
+            "start": _datetime(start),
+            "end": _datetime(start + self.timing.step_ms),
+            "watermark": _datetime(clock["wm"]),
+            "feature_count": interval["n"],
+            "features": [{"name": n, "counts": c} for n, c in sorted(interval["f"].items())],
+            "prediction_count": interval["pn"],
+            "scores": {"name": "score", "counts": interval["s"]} if interval["s"] else None,
+            "outcomes": outcomes,
+            "late_count": late,
+            "produced_at": _datetime(now_ms),
+        }
+
+
+def _add(total: list[int] | None, more: list[int]) -> list[int]:
+    if total is None:
+        return more
+    return [a + b for a, b in zip(total, more, strict=True)]
+
+
+def _score(r: dict[str, Any]) -> float | None:
+    score = r.get("score")
+    if score is None and r.get("probabilities"):
+        return float(max(r["probabilities"].values()))  # multiclass: the top class's
+    return None if score is None else float(score)
+
+
+def _datetime(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, tz=UTC)

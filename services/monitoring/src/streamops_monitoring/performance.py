@@ -1,0 +1,63 @@
+"""Rolling metrics of a model version over its latest labelled predictions.
+
+Monitoring sees what serving wrote: the score (binary: positive probability; regression:
+the value; multiclass: the top class's probability), the predicted label and, once
+known, the label. From those: PR-AUC, ROC-AUC, precision, recall and F1 for binary
+models; accuracy and macro F1 for multiclass ones; MAE, RMSE and R² for regressors. A
+metric undefined on the rows (an AUC with one class only) is left out, not guessed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from sklearn import metrics as skm
+
+from streamops.pipeline.model_spec import METRICS
+
+
+def higher_is_better(name: str) -> bool:
+    """Whether a larger value of the metric is the better one."""
+    return METRICS[name][1]
+
+
+def rolling_metrics(task: str, rows: list[list[Any]], threshold: float | None) -> dict[str, float]:
+    """The task's metrics over ``rows`` of [score, predicted, label]."""
+    if task == "regression":
+        y = np.asarray([float(r[2]) for r in rows])
+        p = np.asarray([float(r[0]) if r[0] is not None else np.nan for r in rows])
+        ok = ~np.isnan(p)
+        y, p = y[ok], p[ok]
+        if len(y) == 0:
+            return {}
+        out = {
+            "mae": float(skm.mean_absolute_error(y, p)),
+            "rmse": float(skm.root_mean_squared_error(y, p)),
+        }
+        if len(y) > 1 and np.var(y) > 0:
+            out["r2"] = float(skm.r2_score(y, p))
+        return out
+    predicted = [str(r[1]) for r in rows]
+    labels = [str(r[2]) for r in rows]
+    if task == "multiclass":
+        classes = sorted(set(labels) | set(predicted))
+        return {
+            "accuracy": float(skm.accuracy_score(labels, predicted)),
+            "macro_f1": float(
+                skm.f1_score(labels, predicted, average="macro", labels=classes, zero_division=0)
+            ),
+        }
+    y = np.asarray([int(label == "1") for label in labels])
+    hits = np.asarray([int(p == "1") for p in predicted])
+    out = {
+        "precision": float(skm.precision_score(y, hits, zero_division=0)),
+        "recall": float(skm.recall_score(y, hits, zero_division=0)),
+        "f1": float(skm.f1_score(y, hits, zero_division=0)),
+        "error_rate": float(np.mean(y != hits)),
+    }
+    scores = np.asarray([r[0] if r[0] is not None else np.nan for r in rows], dtype=np.float64)
+    if 0 < y.sum() < len(y) and not np.isnan(scores).any():
+        out["pr_auc"] = float(skm.average_precision_score(y, scores))
+        out["roc_auc"] = float(skm.roc_auc_score(y, scores))
+    return out

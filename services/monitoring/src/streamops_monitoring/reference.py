@@ -1,0 +1,126 @@
+"""The champion's reference, and a thread that follows the registry for a new champion.
+
+A `Reference` is what monitoring compares live data with: the champion version's
+reference profile turned into bins (`streamops.drift`), its task, decision threshold and
+holdout metrics. `ChampionFollower` reads ``{p}.models`` and ``{p}.deployments`` at
+start-up and keeps following them; a promotion or rollback replaces the reference the
+stage sees, atomically, between two batches' reads of it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from streamops.contracts.types import ModelVersion
+from streamops.drift import Binning, binning
+from streamops.registry import ModelRegistry, RegistryError
+from streamops.settings import KafkaSettings, SchemaRegistrySettings
+
+log = logging.getLogger(__name__)
+
+_TASKS = {
+    "BINARY_CLASSIFICATION": "binary",
+    "MULTICLASS_CLASSIFICATION": "multiclass",
+    "REGRESSION": "regression",
+}
+
+
+@dataclass(frozen=True)
+class Reference:
+    """One champion version as monitoring uses it."""
+
+    model_name: str
+    version: int
+    task: str  # binary, multiclass, regression
+    threshold: float | None
+    metrics: dict[str, float]
+    features: dict[str, Binning]
+    prediction: Binning | None
+    record_count: int = 0
+    feature_names: list[str] = field(default_factory=list)
+
+
+def reference_of(record: ModelVersion | dict[str, Any]) -> Reference:
+    """The Reference of a ModelVersion record."""
+    profile = record["reference_profile"]
+    features = {}
+    for p in profile["features"]:
+        b = binning(p)
+        if b is not None:
+            features[p["name"]] = b
+    scores = profile.get("prediction")
+    prediction = binning(scores) if scores else None
+    return Reference(
+        model_name=record["model_name"],
+        version=record["version"],
+        task=_TASKS.get(record["task"], "binary"),
+        threshold=record.get("decision_threshold"),
+        metrics=dict(record.get("metrics") or {}),
+        features=features,
+        prediction=prediction,
+        record_count=int(profile["record_count"]),
+        feature_names=list(record["feature_names"]),
+    )
+
+
+class ChampionFollower:
+    """Keeps ``current`` the champion's Reference (None while there is no champion)."""
+
+    def __init__(
+        self,
+        pipeline: str,
+        model_name: str,
+        kafka: KafkaSettings,
+        registry: SchemaRegistrySettings,
+        *,
+        timeout_s: float = 30.0,
+    ) -> None:
+        self.model_name = model_name
+        self.registry = ModelRegistry(pipeline, kafka, registry, timeout_s=timeout_s)
+        self.current: Reference | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Read the registry to its end (ClusterUnavailableError if it cannot), then follow."""
+        self.registry.refresh()
+        self._update()
+        self._thread = threading.Thread(target=self._follow, name="champion", daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self.registry.close()
+
+    def _follow(self) -> None:
+        while not self._stop.is_set():
+            try:
+                if self.registry.poll(1.0):
+                    self._update()
+            except RegistryError as exc:  # the cluster is away: try again
+                log.warning("following the registry: %s", exc)
+                self._stop.wait(1.0)
+
+    def _update(self) -> None:
+        model = self.registry.state.models.get(self.model_name)
+        version = model.champion if model is not None else None
+        now = self.current
+        if version is None or model is None:
+            if now is not None:
+                log.info("%s has no champion any more", self.model_name)
+            self.current = None
+            return
+        if now is not None and now.version == version:
+            return
+        self.current = reference_of(model.versions[version])
+        log.info(
+            "monitoring %s:%d against its reference of %d training rows",
+            self.model_name,
+            version,
+            self.current.record_count,
+        )

@@ -1,0 +1,127 @@
+"""Predictions joined with late labels: the concept detector, the rolling metrics and
+negatives after the label delay (fraud spec: 3 days, negative_after_delay)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from streamops.pipeline import Pipeline, load_pipeline
+from tests.unit.monitoring.harness import T0, TOPICS, Cluster
+
+FRAUD = Path(__file__).resolve().parents[3] / "deploy" / "pipelines" / "fraud.yaml"
+STEP = 30 * 60_000
+HOUR = 3_600_000
+
+
+@pytest.fixture(scope="module")
+def fraud() -> Pipeline:
+    return load_pipeline(FRAUD)
+
+
+def prediction(event_id: str, t: int, score: float, version: int = 1) -> dict[str, Any]:
+    label = "1" if score >= 0.5 else "0"
+    return {
+        "prediction_id": f"p-{event_id}",
+        "pipeline": "fraud",
+        "event_id": event_id,
+        "entity_key": "card-1",
+        "model_name": "fraud-detector",
+        "model_version": version,
+        "served_by": "CHAMPION",
+        "score": score,
+        "probabilities": {"0": 1 - score, "1": score},
+        "predicted_label": label,
+        "event_time": t,
+        "source": "STREAM",
+    }
+
+
+def label(event_id: str, t: int, value: float, delay_ms: int = HOUR) -> dict[str, Any]:
+    return {
+        "pipeline": "fraud",
+        "event_id": event_id,
+        "entity_key": "card-1",
+        "value": value,
+        "event_time": t,
+        "label_time": t + delay_ms,
+        "source": "test",
+    }
+
+
+def play(cluster: Cluster, steps: range, wrong: float, per_step: int = 400) -> None:
+    """Predictions of a model that is wrong on a share ``wrong`` of the events, each
+    labelled an hour later; batches in order of event time."""
+    rng = np.random.default_rng(steps.start)
+    for step in steps:
+        times = T0 + step * STEP + np.sort(rng.integers(0, STEP, per_step))
+        truth = rng.random(per_step) < 0.1
+        flip = rng.random(per_step) < wrong
+        believed = truth ^ flip
+        scores = np.where(
+            believed, rng.uniform(0.6, 0.95, per_step), rng.uniform(0.01, 0.4, per_step)
+        )
+        ids = [f"e{step}-{i}" for i in range(per_step)]
+        cluster.send(
+            TOPICS.predictions,
+            [prediction(i, int(t), float(s)) for i, t, s in zip(ids, times, scores, strict=True)],
+            0,
+        )
+        # the labels of the events of an hour ago
+        cluster.send(
+            TOPICS.labels,
+            [label(i, int(t), float(y)) for i, t, y in zip(ids, times, truth, strict=True)],
+            0,
+        )
+
+
+def kinds(cluster: Cluster, kind: str) -> list[dict[str, Any]]:
+    return [a for a in cluster.alerts if a["kind"] == kind]
+
+
+def test_a_changed_error_rate_opens_concept_drift_once_labels_arrive(fraud: Pipeline) -> None:
+    cluster = Cluster(fraud)
+    play(cluster, range(0, 20), wrong=0.03)
+    assert kinds(cluster, "CONCEPT_DRIFT") == []
+    gauge = cluster.owner().metrics.performance
+    before = gauge.labels("fraud", "1", "error_rate", "realised")._value.get()
+    assert 0.01 < before < 0.06
+    play(cluster, range(20, 40), wrong=0.25)
+    [opened] = kinds(cluster, "CONCEPT_DRIFT")
+    assert opened["state"] == "OPEN" and opened["severity"] == "CRITICAL"
+    assert opened["details"]["detector"] == "adwin"
+    # detected within a few intervals of the first wrong labels (known an hour after step 20)
+    assert opened["window"]["start"].timestamp() * 1000 <= T0 + 26 * STEP
+    [worse] = kinds(cluster, "MODEL_PERFORMANCE")
+    assert worse["statistic"] == "pr_auc" and worse["value"] < 0.7 * 0.9
+    play(cluster, range(40, 70), wrong=0.03)
+    assert [a["state"] for a in kinds(cluster, "CONCEPT_DRIFT")] == ["OPEN", "RESOLVED"]
+    assert [a["state"] for a in kinds(cluster, "MODEL_PERFORMANCE")] == ["OPEN", "RESOLVED"]
+
+
+def test_an_unlabelled_prediction_is_negative_once_the_delay_has_passed(fraud: Pipeline) -> None:
+    cluster = Cluster(fraud)
+    cluster.send(TOPICS.predictions, [prediction("a", T0, 0.9), prediction("b", T0, 0.1)], 0)
+    cluster.send(TOPICS.labels, [label("a", T0, 1.0)], 0)
+    # features move the partition's event time three days and a bit on
+    later = T0 + 3 * 24 * HOUR + 2 * HOUR
+    cluster.send(TOPICS.features, [{"event_id": "z", "event_time": later, "x0": 1.0}], 0)
+    outcomes = [o for p in cluster.partials for o in p["outcomes"]]
+    assert sorted(
+        (o["label"], o["predicted"], o["known_at"].timestamp() * 1000) for o in outcomes
+    ) == [
+        ("0", "0", T0 + 3 * 24 * HOUR),
+        ("1", "1", T0 + HOUR),
+    ]
+
+
+def test_a_label_before_its_prediction_still_joins(fraud: Pipeline) -> None:
+    cluster = Cluster(fraud)
+    cluster.send(TOPICS.labels, [label("a", T0, 1.0)], 0)
+    cluster.send(TOPICS.predictions, [prediction("a", T0, 0.2)], 0)
+    cluster.send(TOPICS.features, [{"event_id": "z", "event_time": T0 + 3 * HOUR, "x0": 1.0}], 0)
+    [outcome] = [o for p in cluster.partials for o in p["outcomes"]]
+    assert (outcome["label"], outcome["predicted"]) == ("1", "0")
