@@ -30,21 +30,48 @@ def start_features(
     instance: str = "test",
 ) -> subprocess.Popen[bytes]:
     """`streamops run features` on ``pipeline``, its output appended to ``log_file``."""
-    env: dict[str, Any] = {
+    return start_service(
+        "features",
+        pipeline,
+        kafka,
+        registry,
+        log_file,
+        {"STREAMOPS_FEATURES_HEALTH_PORT": str(health_port)},
+        guarantee=guarantee,
+        batch=batch,
+        instance=instance,
+    )
+
+
+def start_service(
+    service: str,
+    pipeline: Pipeline,
+    kafka: str,
+    registry: str,
+    log_file: Path,
+    env: Mapping[str, str] | None = None,
+    *,
+    guarantee: str = "exactly_once",
+    batch: int = 5000,
+    instance: str = "test",
+) -> subprocess.Popen[bytes]:
+    """`streamops run SERVICE` on ``pipeline`` with ``env`` added, its output appended to
+    ``log_file``."""
+    full: dict[str, Any] = {
         **os.environ,
         "STREAMOPS_KAFKA_BOOTSTRAP_SERVERS": kafka,
         "STREAMOPS_SCHEMA_REGISTRY_URL": registry,
-        "STREAMOPS_FEATURES_HEALTH_PORT": str(health_port),
         "STREAMOPS_STREAM_PROCESSING_GUARANTEE": guarantee,
         "STREAMOPS_STREAM_BATCH_MAX_RECORDS": str(batch),
         "STREAMOPS_STREAM_BATCH_MAX_WAIT_S": "0.2",
         "STREAMOPS_STREAM_INSTANCE_ID": instance,
         "STREAMOPS_STREAM_SESSION_TIMEOUT_S": "10",
+        **(env or {}),
     }
     with open(log_file, "ab") as out:
         return subprocess.Popen(
-            [str(STREAMOPS), "run", "features", "--pipeline", str(pipeline.file)],
-            env=env,
+            [str(STREAMOPS), "run", service, "--pipeline", str(pipeline.file)],
+            env=full,
             stdout=out,
             stderr=subprocess.STDOUT,
             cwd=REPO,

@@ -59,10 +59,35 @@ def fit(
     depth: int = 6,
 ) -> bytes:
     """ONNX bytes of a ``kind`` ('logistic' or 'forest') classifier on the records."""
+    return to_onnx_bytes(pipeline, fit_model(pipeline, records, labels, kind, trees, depth))
+
+
+def to_onnx_bytes(pipeline: Pipeline, model: SkPipeline) -> bytes:
+    """A fitted model exported as training exports it."""
+    numeric, categorical = feature_kinds(pipeline)
+    return to_onnx(model, tuple(numeric), tuple(categorical), MODEL)
+
+
+def frame_of(pipeline: Pipeline, records: Sequence[dict[str, Any]]) -> pd.DataFrame:
+    """The records' features as the fitted models read them."""
     numeric, categorical = feature_kinds(pipeline)
     frame = pd.DataFrame([{n: r[n] for n in (*numeric, *categorical)} for r in records])
     frame[numeric] = frame[numeric].astype(float)
     frame[categorical] = frame[categorical].fillna("").astype(str)
+    return frame
+
+
+def fit_model(
+    pipeline: Pipeline,
+    records: Sequence[dict[str, Any]],
+    labels: Sequence[int],
+    kind: str,
+    trees: int = 20,
+    depth: int = 6,
+) -> SkPipeline:
+    """A fitted ``kind`` ('logistic' or 'forest') classifier on the records."""
+    numeric, categorical = feature_kinds(pipeline)
+    frame = frame_of(pipeline, records)
     estimator = (
         LogisticRegression(max_iter=300)
         if kind == "logistic"
@@ -87,7 +112,7 @@ def fit(
         ]
     )
     model.fit(frame, np.asarray(labels))
-    return to_onnx(model, tuple(numeric), tuple(categorical), MODEL)
+    return model
 
 
 class Registry:
@@ -101,12 +126,19 @@ class Registry:
         self.reader = ModelRegistry(pipeline.name, self.kafka, self.schema_registry)
 
     def publish(
-        self, number: int, onnx: bytes, threshold: float = 0.5, extra: Sequence[str] = ()
+        self,
+        number: int,
+        onnx: bytes,
+        threshold: float = 0.5,
+        extra: Sequence[str] = (),
+        **fields: Any,
     ) -> None:
-        """Publish ``onnx`` as version ``number``; ``extra`` feature names are claimed too."""
+        """Publish ``onnx`` as version ``number``; ``extra`` feature names are claimed too;
+        ``fields`` replace the record's (e.g. its reference_profile)."""
         numeric, categorical = feature_kinds(self.pipeline)
         record = {
             **version_record(number, MODEL),
+            **fields,
             "pipeline": self.pipeline.name,
             "task": "BINARY_CLASSIFICATION",
             "feature_names": [*numeric, *categorical, *extra],

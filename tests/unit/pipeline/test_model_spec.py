@@ -72,7 +72,7 @@ def test_spec_check_explains_the_model_and_retraining() -> None:
     assert "beat the champion's pr_auc by > 0.005 in 95% of 1000" in text
     assert "retrain  first model at 5000 labels; every 20000 new labels" in text
     assert "drift    windows of 1h every 30m (event time)" in text and "reserved" not in text
-    assert "numbers psi > 0.2, categories jensenshannon > 0.1; scores psi; errors adwin" in text
+    assert "numbers psi > 0.1, categories jensenshannon > 0.1; scores psi; errors adwin" in text
 
 
 @pytest.mark.parametrize(

@@ -205,7 +205,10 @@ class Owner:
                 judged.alerts += judge(self._issuer("DATA_DRIFT", ref), state, [m], window)
                 judged.windows["data"] = judged.windows.get("data", 0) + 1
         scored = sum(p["pn"] for p in parts)
-        if ref.prediction is not None and scored >= self.drift.min_records:
+        # the scores move while any feature the model reads is still filling
+        filling = max((self.feature_windows.get(f, 0) for f in ref.feature_names), default=0)
+        full = filling <= start - state.get(_ORIGIN)
+        if ref.prediction is not None and scored >= self.drift.min_records and full:
             window = Window(start, start + self.size_ms, scored, clock="event")
             m = self._prediction_drift(ref, parts, scored, judged)
             judged.alerts += judge(self._issuer("PREDICTION_DRIFT", ref), state, [m], window)

@@ -8,7 +8,7 @@ defaults; `check_drift` checks what needs the rest of the spec (feature names).
 Defaults per test (the statistic, and when it means drift):
 
 - numbers: ``psi`` (population stability index on the reference's quantile bins) above
-  0.2; ``ks`` (largest gap between the two distribution functions) above 0.1;
+  0.1; ``ks`` (largest gap between the two distribution functions) above 0.1;
   ``wasserstein`` (earth mover's distance over the reference's std) above 0.1;
 - categories: ``jensenshannon`` (distance, base 2) above 0.1; ``chi2`` p-value below 0.05.
 
@@ -38,7 +38,7 @@ KeyPath = tuple[str | int, ...]
 
 #: When a test's statistic means drift: above the threshold, or (p-values) below it.
 DEFAULT_THRESHOLDS: dict[str, float] = {
-    "psi": 0.2,
+    "psi": 0.1,
     "ks": 0.1,
     "wasserstein": 0.1,
     "jensenshannon": 0.1,
