@@ -40,11 +40,27 @@ $(SYNCED): $(PROJECTS) $(NATIVE) | $(UV)
 	$(UV) sync --all-packages --frozen $(SYNC_FLAGS) --python $(PYTHON)
 	@touch $@
 
-setup: $(SYNCED)  ## venv, Python packages (pinned by uv.lock), the native codec (with cargo), Kafka and registry jars
+# promtool and prometheus, which the metrics tests run (tests/integration/observability),
+# come from Debian's prometheus package. Its postinst starts the daemon where it may
+# (systemd; an init script unless policy-rc.d denies it); the tests start their own, so a
+# packaged daemon is stopped (and, under systemd, disabled) rather than left running.
+PROMETHEUS_NEEDED := promtool and prometheus are not on PATH: install Prometheus 2.x (Debian/Ubuntu: sudo apt-get install --no-install-recommends prometheus; elsewhere both binaries from https://prometheus.io/download on PATH) and rerun make setup
+
+setup: $(SYNCED)  ## venv, Python packages (pinned by uv.lock), the native codec (with cargo), Kafka and registry jars, promtool and prometheus
 ifeq ($(CARGO),)
 	@echo "make setup: $(NO_CODEC)"
 endif
 	$(BIN)/streamops-local fetch
+	@if ! command -v promtool >/dev/null || ! command -v prometheus >/dev/null; then \
+	  if [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then \
+	    echo "make setup: $(PROMETHEUS_NEEDED)" >&2; exit 1; \
+	  fi; \
+	  echo "make setup: installing Debian's prometheus package (promtool, prometheus)"; \
+	  apt-get update && DEBIAN_FRONTEND=noninteractive \
+	    apt-get install -y --no-install-recommends prometheus || exit 1; \
+	  if [ -d /run/systemd/system ]; then systemctl disable --now prometheus; \
+	  else /etc/init.d/prometheus stop; fi; \
+	fi
 
 up: setup  ## start Kafka and the schema registry (the services join as they are built)
 	$(BIN)/streamops-local up
