@@ -168,6 +168,11 @@ class ServingServer:
         if self.log is not None:
             self.log.start()
         self.shadow.start()
+        # stream scoring starts with the first champion: a features record read before
+        # would fail to score and be dead-lettered, and never get its prediction
+        while self.stage is not None and self.scorer.lineup.champion is None:
+            if self._stop.wait(0.2):
+                return
         if self.stage is not None and not self._stop.is_set():
             self._stage_thread = threading.Thread(
                 target=self.stage.run, name="stream-scoring", daemon=True
