@@ -1,5 +1,7 @@
-"""`streamops produce fraud`: generated card transactions and chargebacks into a pipeline.
+"""`streamops produce EXAMPLE`: generated events and their labels into a pipeline.
 
+One subcommand per example: ``fraud`` (card transactions, chargebacks days later) and
+``delivery`` (food-delivery orders, the delivery time in minutes once the food arrives).
 Registered on the root `streamops` app through the ``streamops.cli`` entry point
 (`register`), so the core library does not carry the examples.
 
@@ -10,9 +12,11 @@ start (bad arguments, spec or scenario, no PII salt, cluster or registry unreach
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Protocol, TypeVar
 
 import typer
 from pydantic import ValidationError
@@ -22,22 +26,73 @@ from rich.table import Table
 
 from streamops.cli.options import BootstrapServers, RegistryUrl, kafka_settings, registry_settings
 from streamops.pipeline import Pipeline, SpecError, load_pipeline
+from streamops.settings import KafkaSettings, SchemaRegistrySettings
+from streamops.topics import EnsureReport
+from streamops_examples.delivery.connect import open_delivery_producer
+from streamops_examples.delivery.generator import EVENT_FIELDS as ORDER_FIELDS
+from streamops_examples.delivery.produce import DeliveryOptions
+from streamops_examples.delivery.scenarios import ScenarioError as DeliveryScenarioError
+from streamops_examples.delivery.scenarios import load_scenario as load_delivery_scenario
 from streamops_examples.fraud.clock import PaceError
 from streamops_examples.fraud.connect import ProduceSetupError, open_fraud_producer
-from streamops_examples.fraud.generator import EVENT_FIELDS
-from streamops_examples.fraud.produce import ProduceOptions, ProduceReport
-from streamops_examples.fraud.scenarios import Scenario, ScenarioError, load_scenario
+from streamops_examples.fraud.generator import EVENT_FIELDS as TRANSACTION_FIELDS
+from streamops_examples.fraud.produce import ProduceOptions
+from streamops_examples.fraud.scenarios import ScenarioError, load_scenario
+from streamops_examples.options import (
+    Count,
+    EventTimeRate,
+    FlushLabels,
+    PiiSalt,
+    PipelineFile,
+    PipelineName,
+    Rate,
+    ScenarioFile,
+    Seed,
+    TimeScale,
+)
 
 EXIT_UNDELIVERED = 1
 EXIT_ERROR = 2
 EXIT_INTERRUPTED = 130
 
 app = typer.Typer(help="Produce example data into a pipeline's topics.", no_args_is_help=True)
+S = TypeVar("S")
+
+
+class Report(Protocol):
+    """What a producer's run reports, whatever the example."""
+
+    events_topic: str
+    labels_topic: str
+    events: int
+    labels_produced: int
+    labels_flushed: int
+    labels_pending: int
+    time_scale: float | None
+    first_event_ms: int | None
+    last_event_ms: int | None
+    faults: Counter[str]
+    phases: list[tuple[str, int, int]]
+    delivered: int
+    delivery_failures: int
+    first_error: str | None
+    elapsed_s: float
+    interrupted: bool
+
+    @property
+    def labels_on_time(self) -> int: ...
+
+    @property
+    def events_per_second(self) -> float: ...
+
+
+R = TypeVar("R", bound=Report)
+Progressed = Callable[[int, int], None]  # (events produced, labels produced)
 
 
 @app.callback()
 def _group() -> None:
-    """Produce example data into a pipeline's topics."""  # keeps `fraud` a subcommand
+    """Produce example data into a pipeline's topics."""  # keeps the examples subcommands
 
 
 def register(root: typer.Typer) -> None:
@@ -50,98 +105,62 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(EXIT_ERROR)
 
 
-def _load(pipeline_file: Path, scenario_file: Path | None) -> tuple[Pipeline, Scenario | None]:
+def _load(
+    pipeline_file: Path,
+    scenario_file: Path | None,
+    load_scenario: Callable[[Path], S],
+    fields: tuple[str, ...],
+    writes: str,
+) -> tuple[Pipeline, S | None]:
+    """The spec and the scenario; exit 2 unless the spec's events have the generator's
+    ``fields`` (``writes`` says which generator, for the message)."""
     try:
         pipeline = load_pipeline(pipeline_file)
         scenario = load_scenario(scenario_file) if scenario_file is not None else None
-    except (SpecError, ScenarioError) as exc:
+    except (SpecError, ScenarioError, DeliveryScenarioError) as exc:
         raise _fail(str(exc)) from exc
-    missing = sorted(set(EVENT_FIELDS) - {f["name"] for f in pipeline.event_schema["fields"]})
+    missing = sorted(set(fields) - {f["name"] for f in pipeline.event_schema["fields"]})
     if missing:
         raise _fail(
-            f"{pipeline_file}: the fraud generator writes Transaction events, but the "
+            f"{pipeline_file}: the {writes}, but the "
             f"spec's event schema has no field {', '.join(missing)}"
         )
     return pipeline, scenario
 
 
+def _clusters(
+    bootstrap_servers: str | None, registry_url: str | None
+) -> tuple[KafkaSettings, SchemaRegistrySettings]:
+    try:
+        return kafka_settings(bootstrap_servers), registry_settings(registry_url)
+    except ValidationError as exc:
+        raise _fail(f"invalid settings: {exc}") from exc
+
+
 @app.command("fraud")
-def fraud(
-    count: Annotated[int, typer.Option("--count", "-n", min=0, help="Events to produce.")] = 10_000,
-    rate: Annotated[
-        float | None,
-        typer.Option(
-            "--rate",
-            min=0,
-            help="Events per second of wall clock; 0: as fast as possible (not with --time-scale).",
-            show_default="as fast as possible; with --time-scale N: event-time rate x N",
-        ),
-    ] = None,
-    time_scale: Annotated[
-        float | None,
-        typer.Option(
-            "--time-scale",
-            metavar="N",
-            help="Simulated clock: event time runs N times faster than the wall clock, label "
-            "delays included (1440: a day a minute); each event and label is written when it "
-            "reaches its time. --rate = --event-time-rate x N: give either, or both if they "
-            "agree.",
-            show_default="none: labels wait their real delay in wall time",
-        ),
-    ] = None,
-    scenario_file: Annotated[
-        Path | None,
-        typer.Option(
-            "--scenario",
-            exists=True,
-            dir_okay=False,
-            help="Scenario YAML (deploy/pipelines/scenarios/): drift and quality incidents.",
-        ),
-    ] = None,
-    seed: Annotated[int, typer.Option("--seed", help="Same seed, same events.")] = 1,
-    pipeline_file: Annotated[
-        Path, typer.Option("--pipeline", "-p", help="The pipeline spec.")
-    ] = Path("deploy/pipelines/fraud.yaml"),
-    pipeline_name: Annotated[
-        str | None,
-        typer.Option(
-            "--pipeline-name",
-            help="Write to the topics of this pipeline name instead of the "
-            "spec's (e.g. a scratch copy for a test).",
-            show_default="the spec's name",
-        ),
-    ] = None,
+def produce_fraud(
+    count: Count = 10_000,
+    rate: Rate = None,
+    time_scale: TimeScale = None,
+    scenario_file: ScenarioFile = None,
+    seed: Seed = 1,
+    pipeline_file: PipelineFile = Path("deploy/pipelines/fraud.yaml"),
+    pipeline_name: PipelineName = None,
     bootstrap_servers: BootstrapServers = None,
     registry_url: RegistryUrl = None,
-    flush_labels: Annotated[
-        bool,
-        typer.Option(
-            "--flush-labels/--no-flush-labels",
-            help="At the end, write the labels not due yet.",
-        ),
-    ] = True,
-    event_time_rate: Annotated[
-        float | None,
-        typer.Option(
-            "--event-time-rate",
-            min=0.001,
-            help="Events per second of event time.",
-            show_default="--rate / N; without --time-scale --rate, or 100",
-        ),
-    ] = None,
-    pii_salt: Annotated[
-        str | None,
-        typer.Option(
-            "--pii-salt",
-            envvar="STREAMOPS_PII_SALT",
-            show_default=False,
-            help="Salt of the PII hashing (the one ingestion uses).",
-        ),
-    ] = None,
+    flush_labels: FlushLabels = True,
+    event_time_rate: EventTimeRate = None,
+    pii_salt: PiiSalt = None,
 ) -> None:
     """Produce COUNT generated card transactions to {p}.events.raw and their chargebacks
     to {p}.labels, PII treated as the spec says."""
-    pipeline, scenario = _load(pipeline_file, scenario_file)
+    pipeline, scenario = _load(
+        pipeline_file,
+        scenario_file,
+        load_scenario,
+        TRANSACTION_FIELDS,
+        "fraud generator writes Transaction events",
+    )
     try:
         options = ProduceOptions(
             count=count,
@@ -154,17 +173,74 @@ def fraud(
         )
     except PaceError as exc:
         raise _fail(str(exc)) from exc
-    try:
-        kafka = kafka_settings(bootstrap_servers)
-        registry = registry_settings(registry_url)
-    except ValidationError as exc:
-        raise _fail(f"invalid settings: {exc}") from exc
+    kafka, registry = _clusters(bootstrap_servers, registry_url)
     try:
         producer, topics = open_fraud_producer(
             pipeline, kafka=kafka, registry=registry, salt=pii_salt, name=pipeline_name
         )
     except ProduceSetupError as exc:
         raise _fail(str(exc)) from exc
+    report = _produce(producer.events_topic, topics, count, lambda p: producer.run(options, p))
+    share = report.fraud / report.events if report.events else 0.0
+    outcome = ("fraud", f"{report.fraud:,} ({share:.2%})")
+    named = scenario.name if scenario else None
+    _finish(report, count, summary_table("fraud", report, named, outcome))
+
+
+@app.command("delivery")
+def produce_delivery(
+    count: Count = 10_000,
+    rate: Rate = None,
+    time_scale: TimeScale = None,
+    scenario_file: ScenarioFile = None,
+    seed: Seed = 1,
+    pipeline_file: PipelineFile = Path("deploy/pipelines/delivery.yaml"),
+    pipeline_name: PipelineName = None,
+    bootstrap_servers: BootstrapServers = None,
+    registry_url: RegistryUrl = None,
+    flush_labels: FlushLabels = True,
+    event_time_rate: EventTimeRate = None,
+    pii_salt: PiiSalt = None,
+) -> None:
+    """Produce COUNT generated food-delivery orders to {p}.events.raw and, as each
+    delivery ends, its time in minutes to {p}.labels, PII treated as the spec says."""
+    pipeline, scenario = _load(
+        pipeline_file,
+        scenario_file,
+        load_delivery_scenario,
+        ORDER_FIELDS,
+        "delivery generator writes Order events",
+    )
+    try:
+        options = DeliveryOptions(
+            count=count,
+            seed=seed,
+            rate=rate,
+            event_time_rate=event_time_rate,
+            time_scale=time_scale,
+            scenario=scenario,
+            flush_labels=flush_labels,
+        )
+    except PaceError as exc:
+        raise _fail(str(exc)) from exc
+    kafka, registry = _clusters(bootstrap_servers, registry_url)
+    try:
+        producer, topics = open_delivery_producer(
+            pipeline, kafka=kafka, registry=registry, salt=pii_salt, name=pipeline_name
+        )
+    except ProduceSetupError as exc:
+        raise _fail(str(exc)) from exc
+    report = _produce(producer.events_topic, topics, count, lambda p: producer.run(options, p))
+    outcome = ("delivery time", f"{report.mean_minutes:.1f} min on average")
+    named = scenario.name if scenario else None
+    _finish(report, count, summary_table("delivery", report, named, outcome))
+
+
+def _produce(
+    events_topic: str, topics: EnsureReport, count: int, run: Callable[[Progressed], R]
+) -> R:
+    """Run a producer (``run``, given a progress callback) under a progress bar, after
+    saying which topics were created and which differ from the catalog."""
     console = Console(stderr=True)
     if topics.created:
         console.print(f"created topics: {', '.join(topics.created)}")
@@ -178,11 +254,13 @@ def fraud(
         TimeElapsedColumn(),
         console=console,
     ) as progress:
-        task = progress.add_task(f"producing to {producer.events_topic}", total=count, labels=0)
-        report = producer.run(
-            options, lambda done, labels: progress.update(task, completed=done, labels=labels)
-        )
-    Console().print(summary_table(report, scenario))
+        task = progress.add_task(f"producing to {events_topic}", total=count, labels=0)
+        return run(lambda done, labels: progress.update(task, completed=done, labels=labels))
+
+
+def _finish(report: Report, count: int, summary: Table) -> None:
+    """Print the summary; exit 130 if interrupted, 1 if records were not delivered."""
+    Console().print(summary)
     if report.interrupted:
         typer.echo(f"interrupted after {report.events:,} of {count:,} events", err=True)
         raise typer.Exit(EXIT_INTERRUPTED)
@@ -195,15 +273,16 @@ def fraud(
         raise typer.Exit(EXIT_UNDELIVERED)
 
 
-def summary_table(report: ProduceReport, scenario: Scenario | None) -> Table:
-    """What a run produced, one row per figure."""
-    table = Table(title="streamops produce fraud", show_header=False)
-    fraud_rate = report.fraud / report.events if report.events else 0.0
+def summary_table(
+    example: str, report: Report, scenario: str | None, outcome: tuple[str, str]
+) -> Table:
+    """What a run produced, one row per figure; ``outcome`` is the example's own row."""
+    table = Table(title=f"streamops produce {example}", show_header=False)
     faults = ", ".join(f"{rule} {n}" for rule, n in sorted(report.faults.items())) or "none"
     phases = "; ".join(f"{name} [{lo}, {hi})" for name, lo, hi in report.phases) or "none"
     rows = [
         ("events", f"{report.events:,} to {report.events_topic}"),
-        ("fraud", f"{report.fraud:,} ({fraud_rate:.2%})"),
+        outcome,
         (
             "labels",
             f"{report.labels_produced:,} to {report.labels_topic}: {report.labels_on_time:,} "
@@ -213,7 +292,7 @@ def summary_table(report: ProduceReport, scenario: Scenario | None) -> Table:
         ("event time", _event_time_span(report)),
         ("time scale", _time_scale(report.time_scale)),
         ("faults injected", f"{sum(report.faults.values()):,} ({faults})"),
-        ("scenario", f"{scenario.name}: {phases}" if scenario else "none"),
+        ("scenario", f"{scenario}: {phases}" if scenario else "none"),
         ("delivered", f"{report.delivered:,}, {report.delivery_failures:,} failed"),
         ("rate", f"{report.events_per_second:,.0f} events/s over {report.elapsed_s:.1f} s"),
     ]
@@ -222,7 +301,7 @@ def summary_table(report: ProduceReport, scenario: Scenario | None) -> Table:
     return table
 
 
-def _event_time_span(report: ProduceReport) -> str:
+def _event_time_span(report: Report) -> str:
     """First and last event's event time, and the span between them."""
     if report.first_event_ms is None or report.last_event_ms is None:
         return "no events"

@@ -1,0 +1,63 @@
+"""Wiring a `DeliveryProducer` to a cluster: PII salt, topics, schema registry, producer."""
+
+from __future__ import annotations
+
+from confluent_kafka import Producer
+from confluent_kafka.admin import AdminClient
+from confluent_kafka.schema_registry import SchemaRegistryClient
+
+from streamops.contracts import load_schema
+from streamops.pipeline import Pipeline
+from streamops.pipeline.pii import MissingSaltError, PiiTreatment
+from streamops.serde import AvroEncoder, RegistryUnavailable, value_subject
+from streamops.settings import KafkaSettings, SchemaRegistrySettings
+from streamops.topics import EnsureReport, TopicError, TopicNames, ensure_topics
+from streamops.topics import pipeline_topics as catalog
+from streamops_examples.delivery.produce import DeliveryProducer
+from streamops_examples.fraud.connect import ProduceSetupError
+from streamops_examples.fraud.produce import PRODUCER_CONFIG
+
+
+def open_delivery_producer(
+    pipeline: Pipeline,
+    *,
+    kafka: KafkaSettings,
+    registry: SchemaRegistrySettings,
+    salt: str | None,
+    name: str | None = None,
+    timeout_s: float = 30.0,
+) -> tuple[DeliveryProducer, EnsureReport]:
+    """A producer for ``pipeline``'s topics (under ``name`` instead of the spec's name when
+    given), after creating any missing topic; also the report of that topic check.
+
+    `ProduceSetupError` (the fraud example's) when it cannot start: no PII salt, a bad
+    pipeline name, the cluster or the registry unreachable.
+    """
+    name = name or pipeline.name
+    try:
+        topics = TopicNames(name)
+    except TopicError as exc:
+        raise ProduceSetupError(str(exc)) from exc
+    try:  # before touching the cluster: PII must never reach Kafka untreated
+        pii = PiiTreatment(pipeline.spec.pii, salt)
+    except MissingSaltError as exc:
+        raise ProduceSetupError(f"{exc}, or pass --pii-salt") from exc
+    labels_topic = pipeline.spec.label_topic if name == pipeline.name else topics.labels
+    try:
+        report = ensure_topics(
+            AdminClient(kafka.client_config()), catalog(name), timeout_s=timeout_s
+        )
+    except TopicError as exc:
+        raise ProduceSetupError(f"{exc} (bootstrap servers: {kafka.bootstrap_servers})") from exc
+    client = SchemaRegistryClient({**registry.client_config(), "timeout": timeout_s})
+    try:
+        events = AvroEncoder(client, value_subject(topics.events_raw), pipeline.event_schema)
+        labels = AvroEncoder(client, value_subject(labels_topic), load_schema("Label"))
+    except RegistryUnavailable as exc:
+        raise ProduceSetupError(f"{exc} (registry: {registry.url})") from exc
+    except Exception as exc:  # connection refused, DNS, timeouts (raised by the HTTP client)
+        raise ProduceSetupError(
+            f"cannot reach the schema registry at {registry.url}: {type(exc).__name__}: {exc}"
+        ) from exc
+    producer = Producer({**kafka.client_config(), **PRODUCER_CONFIG})
+    return DeliveryProducer(producer, name, events, labels, pii, labels_topic=labels_topic), report
