@@ -116,7 +116,10 @@ def model_lines(spec: PipelineSpec, feature_count: int | None = None) -> list[st
             f"validation, {s.holdout:.0%} holdout (newest rows whose label delay has passed)"
         )
         out.append(
-            f"           gates: >= {g.min_labels} labels, >= {g.min_positives} per class; ONNX "
+            f"           gates: >= {g.min_labels} labels"
+            # the training job's every_class_present gate: classifiers only
+            + (f", >= {g.min_positives} per class" if task != "regression" else "")
+            + "; ONNX "
             f"parity within {g.parity_tolerance:g}; beat the champion's {metric} by > "
             f"{g.margin:g} in {g.confidence:.0%} of {g.bootstrap} paired bootstrap resamples"
         )
