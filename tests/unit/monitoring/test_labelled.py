@@ -107,7 +107,7 @@ def test_an_unlabelled_prediction_is_negative_once_the_delay_has_passed(fraud: P
     cluster.send(TOPICS.predictions, [prediction("a", T0, 0.9), prediction("b", T0, 0.1)], 0)
     cluster.send(TOPICS.labels, [label("a", T0, 1.0)], 0)
     # features move the partition's event time three days and a bit on
-    later = T0 + 3 * 24 * HOUR + 2 * HOUR
+    later = T0 + 3 * 24 * HOUR + 4 * HOUR  # predictions stopped: the clock leads by 2h at most
     cluster.send(TOPICS.features, [{"event_id": "z", "event_time": later, "x0": 1.0}], 0)
     outcomes = [o for p in cluster.partials for o in p["outcomes"]]
     assert sorted(
@@ -122,6 +122,6 @@ def test_a_label_before_its_prediction_still_joins(fraud: Pipeline) -> None:
     cluster = Cluster(fraud)
     cluster.send(TOPICS.labels, [label("a", T0, 1.0)], 0)
     cluster.send(TOPICS.predictions, [prediction("a", T0, 0.2)], 0)
-    cluster.send(TOPICS.features, [{"event_id": "z", "event_time": T0 + 3 * HOUR, "x0": 1.0}], 0)
+    cluster.send(TOPICS.features, [{"event_id": "z", "event_time": T0 + 5 * HOUR, "x0": 1.0}], 0)
     [outcome] = [o for p in cluster.partials for o in p["outcomes"]]
     assert (outcome["label"], outcome["predicted"]) == ("1", "0")

@@ -11,6 +11,7 @@ import pytest
 
 from streamops.pipeline import Pipeline, load_pipeline
 from tests.unit.monitoring.harness import NUMERIC, T0, TOPICS, Cluster, draw
+from tests.unit.monitoring.test_labelled import prediction
 
 FRAUD = Path(__file__).resolve().parents[3] / "deploy" / "pipelines" / "fraud.yaml"
 STEP = 30 * 60_000
@@ -30,7 +31,8 @@ def play(
     partitions: int = 1,
 ) -> None:
     """Features records for ``steps`` intervals, in order of event time, spread over
-    ``partitions`` partitions, in batches of 250."""
+    ``partitions`` partitions, in batches of 250, each followed by the champion's
+    predictions of the same events (scores as the reference's)."""
     rng = np.random.default_rng(seed + steps.start)
     for step in steps:
         rows = draw(rng, PER_STEP, shift)
@@ -40,10 +42,17 @@ def play(
                 _features(r, int(t), i + j)
                 for j, (r, t) in enumerate(zip(rows[i : i + 250], times[i : i + 250], strict=True))
             ]
+            scores = rng.beta(0.5, 20, len(batch))  # the reference's, in the harness
             for p in range(partitions):
                 part = [b for k, b in enumerate(batch) if k % partitions == p]
                 if part:
                     cluster.send(TOPICS.features, part, p)
+                    scored = [
+                        prediction(b["event_id"], b["event_time"], float(scores[k]))
+                        for k, b in enumerate(batch)
+                        if k % partitions == p
+                    ]
+                    cluster.send(TOPICS.predictions, scored, p)
 
 
 def _features(row: dict[str, Any], t: int, i: int) -> dict[str, Any]:
@@ -59,6 +68,7 @@ def test_stable_traffic_raises_no_drift_alert(fraud: Pipeline) -> None:
     play(cluster, range(0, 60))  # 30 h of event time, 60,000 records
     judged = cluster.owner().metrics.windows.labels("fraud", "data")._value.get()
     assert judged >= 55  # every window but the last few (grace) was judged
+    assert [a for a in cluster.alerts if a["kind"] == "PREDICTION_DRIFT"] == []
     assert drift_alerts(cluster) == []
 
 

@@ -33,6 +33,7 @@ SERVICES = (
     # ready only once a champion is loaded, which takes data and a training run: the stack
     # waits for it to be live; `make status` shows its /readyz
     ServiceSpec("serving", 8005, started_when="/healthz"),
+    ServiceSpec("monitoring", 8006),
 )
 
 

@@ -49,7 +49,8 @@ class MonitoringMetrics:
         )
         self.estimate_gap = Gauge(
             "streamops_monitoring_estimate_gap",
-            "Estimated minus realised value of the primary metric, per model version.",
+            "Estimated (from the scores alone) minus realised (from the labels) value of each "
+            "metric, on the same latest labelled predictions of the champion version.",
             ["pipeline", "model_version", "metric"],
             registry=registry,
         )

@@ -88,14 +88,20 @@ class Monitor:
                 self._count("features", len(rows))
             elif topic == self.topics.predictions:
                 pending = self.state.partition(PENDING, p)
-                self.partitions.predictions(state, pending, rows, ref)
+                joined = self.partitions.predictions(state, pending, rows, ref)
                 self._count("predictions", len(rows))
+                if self.metrics is not None and joined:
+                    self.metrics.labelled.labels(self.metrics.pipeline, "label").inc(joined)
             else:
                 pending = self.state.partition(PENDING, p)
                 joined = self.partitions.labels(state, pending, rows)
                 self._count("labels", len(rows))
                 if self.metrics is not None and joined:
                     self.metrics.labelled.labels(self.metrics.pipeline, "label").inc(joined)
+        if self.metrics is not None:
+            for source, n in self.partitions.late.items():
+                self.metrics.late.labels(self.metrics.pipeline, source).inc(n)
+        self.partitions.late.clear()
         result = BatchResult()
         result.outputs.extend(self.tick(ref))
         return result
@@ -111,12 +117,8 @@ class Monitor:
             state, pending = self.state.partition(MONITOR, p), self.state.partition(PENDING, p)
             partials, negatives = self.partitions.roll(p, state, pending, ref, now)
             outputs += [OutRecord(self.topics.partials, x, key=str(p)) for x in partials]
-            if self.metrics is not None:
-                if negatives:
-                    self.metrics.labelled.labels(self.metrics.pipeline, "delay").inc(negatives)
-                late = sum(x["late_count"] for x in partials)
-                if late:
-                    self.metrics.late.labels(self.metrics.pipeline, "any").inc(late)
+            if self.metrics is not None and negatives:
+                self.metrics.labelled.labels(self.metrics.pipeline, "delay").inc(negatives)
         if OWNER_PARTITION in self.state.assigned:
             owner_state = self.state.partition(MONITOR, OWNER_PARTITION)
             judged = self.owner.decide(owner_state, ref)
@@ -143,6 +145,12 @@ class Monitor:
         for version, figures in judged.performance.items():
             for metric, value in figures.items():
                 m.performance.labels(pipeline, str(version), metric, "realised").set(value)
+        for version, figures in judged.estimated.items():
+            for metric, value in figures.items():
+                m.performance.labels(pipeline, str(version), metric, "estimated").set(value)
+        for version, figures in judged.gap.items():
+            for metric, value in figures.items():
+                m.estimate_gap.labels(pipeline, str(version), metric).set(value)
         for what, n in judged.windows.items():
             m.windows.labels(pipeline, what).inc(n)
         if ref is not None:

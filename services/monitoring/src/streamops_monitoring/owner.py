@@ -33,6 +33,7 @@ from streamops.drift import STATISTICS, Binning, NullModel, corrected, drifted, 
 from streamops.pipeline import Pipeline
 from streamops.pipeline.drift_spec import CLOCK_FEATURES, P_VALUE_TESTS, DriftSpec
 from streamops.state import PartitionState
+from streamops_monitoring.estimate import estimate, histogram
 from streamops_monitoring.partition import millis
 from streamops_monitoring.performance import higher_is_better, rolling_metrics
 from streamops_monitoring.reference import Reference
@@ -66,6 +67,10 @@ class Judged:
     drifted_features: int | None = None
     prediction_score: tuple[str, float] | None = None
     performance: dict[int, dict[str, float]] = field(default_factory=dict)
+    #: the champion's figures estimated from the scores of the latest window, no labels
+    estimated: dict[int, dict[str, float]] = field(default_factory=dict)
+    #: estimated minus realised, both on the same latest labelled predictions
+    gap: dict[int, dict[str, float]] = field(default_factory=dict)
     windows: dict[str, int] = field(default_factory=dict)
 
 
@@ -103,13 +108,14 @@ class Owner:
             return False
         key = f"owner:i:{start}"
         held = state.get(key) or {"parts": {}, "partitions": 0}
-        held["parts"][str(partial["partition"])] = {
+        part = {
             "m": partial["model_name"],
             "v": partial["model_version"],
             "n": partial["feature_count"],
             "f": {f["name"]: f["counts"] for f in partial["features"]},
             "pn": partial["prediction_count"],
             "s": partial["scores"]["counts"] if partial["scores"] else None,
+            "h": partial["score_histogram"],
             "o": [
                 [
                     millis(o["known_at"]),
@@ -122,6 +128,10 @@ class Owner:
                 for o in partial["outcomes"]
             ],
         }
+        name = str(partial["partition"])
+        before = held["parts"].get(name)
+        # a second partial of the same partition and interval is a supplement: add it up
+        held["parts"][name] = part if before is None else _merged(before, part)
         held["partitions"] = max(held["partitions"], partial["partitions"])
         state.set(key, held)
         starts = state.get(_INTERVALS, [])
@@ -205,6 +215,10 @@ class Owner:
                 judged.alerts += judge(self._issuer("DATA_DRIFT", ref), state, [m], window)
                 judged.windows["data"] = judged.windows.get("data", 0) + 1
         scored = sum(p["pn"] for p in parts)
+        scores = [p["h"] for p in parts if p.get("h")]
+        if self.task == "binary" and scored >= self.drift.min_records and scores:
+            counts = np.sum(np.asarray(scores), axis=0)
+            judged.estimated[ref.version] = estimate(counts, ref.threshold or 0.5)
         # the scores move while any feature the model reads is still filling
         filling = max((self.feature_windows.get(f, 0) for f in ref.feature_names), default=0)
         full = filling <= start - state.get(_ORIGIN)
@@ -339,7 +353,13 @@ class Owner:
             recent = recent[-perf.window :]
             state.set(key, recent)
             if len(recent) >= perf.min_labels:
-                judged.performance[version] = rolling_metrics(self.task, recent, ref.threshold)
+                realised = rolling_metrics(self.task, recent, ref.threshold)
+                judged.performance[version] = realised
+                if self.task == "binary" and version == ref.version:
+                    guess = estimate(histogram([r[0] for r in recent]), ref.threshold or 0.5)
+                    judged.gap[version] = {
+                        k: guess[k] - v for k, v in realised.items() if k in guess
+                    }
         champion = by_version.get(ref.version, [])
         if champion:
             m = self._concept(state, ref, champion)
@@ -423,7 +443,37 @@ class Owner:
             opens=worse,
             resolves=better,
             details={"holdout": f"{reference:.4g}", "labels": str(self.drift.performance.window)},
+            summary=f"{metric} of {ref.model_name}:{ref.version} is {value:.4g}, "
+            f"{'below' if higher_is_better(metric) else 'above'} {limit:.4g} "
+            f"(holdout {reference:.4g}) on its latest labelled predictions",
         )
+
+
+def _merged(held: dict[str, Any], more: dict[str, Any]) -> dict[str, Any]:
+    """Two partials of one partition and interval as one (counts on the same version's
+    bins add up; a supplement on another version's bins keeps only its outcomes)."""
+    if held["v"] != more["v"] or held["m"] != more["m"]:
+        return {**held, "o": held["o"] + more["o"]}
+    features = dict(held["f"])
+    for name, counts in more["f"].items():
+        features[name] = _sum(features.get(name), counts)
+    return {
+        **held,
+        "n": held["n"] + more["n"],
+        "f": features,
+        "pn": held["pn"] + more["pn"],
+        "s": _sum(held["s"], more["s"]),
+        "h": _sum(held.get("h"), more.get("h")),
+        "o": held["o"] + more["o"],
+    }
+
+
+def _sum(a: list[int] | None, b: list[int] | None) -> list[int] | None:
+    if not a:
+        return b
+    if not b:
+        return a
+    return [x + y for x, y in zip(a, b, strict=True)]
 
 
 def _error(task: str, score: float | None, predicted: str, label: str, ref: Reference) -> int:

@@ -5,7 +5,9 @@ per ``step`` of event time: the feature values and the champion's scores counted
 reference's bins, and the labelled predictions whose label became known in it. Once the
 partition's event time (the newest it has seen, on any input) has passed an interval's
 end by ``grace``, the interval is published as a MonitoringPartial for the owner and
-forgotten. Records for an interval already published are counted as late.
+forgotten. Records for an interval already published (an input the consumer fetched far
+behind another) are counted as late and published again as a supplement, which the owner
+adds to what it holds unless it has judged that interval's windows already.
 
 Predictions wait for their label in store ``pending`` (expiring in event time, so the disk
 backend can hold days of them): a label joins every prediction of its event (one per
@@ -18,7 +20,7 @@ has those once per version, while HTTP requests may score events the stream neve
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,6 +28,7 @@ from typing import Any
 
 from streamops.contracts.types import MonitoringPartial, Outcome
 from streamops.state import PartitionState
+from streamops_monitoring.estimate import histogram
 from streamops_monitoring.reference import Reference
 
 MONITOR, PENDING = "monitor", "pending"
@@ -41,6 +44,7 @@ class Timing:
     grace_ms: int
     negative_after_ms: int | None  # None: no negative_after_delay
     wait_ms: int  # how long a prediction or an early label waits for the other side
+    lead_ms: int  # how far the features may run ahead of lagging predictions
 
 
 def millis(value: datetime | int) -> int:
@@ -67,6 +71,9 @@ class PartitionMonitor:
         self.timing = timing
         self.partitions = partitions
         self.task = task
+        #: records that came after their interval was published, by input, since the
+        #: caller last read them (for metrics; the partials carry each partition's count)
+        self.late: Counter[str] = Counter()
 
     # -- inputs ------------------------------------------------------------------------
 
@@ -74,8 +81,10 @@ class PartitionMonitor:
         self, state: PartitionState, rows: list[dict[str, Any]], ref: Reference | None
     ) -> None:
         """Count features records on the reference's bins."""
-        clock = self._clock(state, (millis(r["event_time"]) for r in rows))
-        for start, group in self._by_interval(clock, rows, "event_time").items():
+        clock = self._clock(
+            state, (millis(r["event_time"]) for r in rows), "features", _inputs(ref)
+        )
+        for start, group in self._by_interval(clock, rows, "features").items():
             interval = self._interval(state, start, ref)
             interval["n"] += len(group)
             if ref is not None:
@@ -92,12 +101,15 @@ class PartitionMonitor:
         pending: PartitionState,
         rows: list[dict[str, Any]],
         ref: Reference | None,
-    ) -> None:
-        """Count the champion's scores; keep every stream prediction for its label."""
+    ) -> int:
+        """Count the champion's scores; keep every stream prediction for its label (or join
+        it with a label that came first); the number joined."""
         rows = [r for r in rows if r.get("source") in ("STREAM", None)]
         if not rows:
-            return
-        clock = self._clock(state, (millis(r["event_time"]) for r in rows))
+            return 0
+        clock = self._clock(
+            state, (millis(r["event_time"]) for r in rows), "predictions", _inputs(ref)
+        )
         champion = [
             r
             for r in rows
@@ -106,9 +118,11 @@ class PartitionMonitor:
             and r["model_version"] == ref.version
             and r["model_name"] == ref.model_name
         ]
-        for start, group in self._by_interval(clock, champion, "event_time").items():
+        for start, group in self._by_interval(clock, champion, "predictions").items():
             interval = self._interval(state, start, ref)
             interval["pn"] += len(group)
+            if self.task == "binary":  # for the estimate before labels (estimate.py)
+                interval["h"] = _add(interval.get("h"), histogram([r["score"] for r in group]))
             bins = ref.prediction if ref is not None else None
             if bins is not None:  # multiclass: the top class, on the reference's classes
                 values = (_score(r) if bins.numeric else r["predicted_label"] for r in group)
@@ -133,12 +147,14 @@ class PartitionMonitor:
             pending.set(key, held, time_ms=event_time)
         self._outcomes(state, clock, outcomes)
         state.set(_CLOCK, clock)
+        return len(outcomes)
 
     def labels(
         self, state: PartitionState, pending: PartitionState, rows: list[dict[str, Any]]
     ) -> int:
         """Join labels with the predictions waiting for them; the number joined."""
-        clock = self._clock(state, (millis(r["label_time"]) for r in rows))
+        # label times are another clock (days after the events): they move no interval
+        clock = self._clock(state, (), "labels")
         binary = self.task == "binary"
         outcomes: list[list[Any]] = []
         for r in rows:
@@ -172,7 +188,7 @@ class PartitionMonitor:
 
         Returns the partials and how many predictions were labelled negative by delay."""
         clock = state.get(_CLOCK)
-        if clock is None:
+        if clock is None or clock["wm"] is None:
             return [], 0
         negatives = self._negatives(state, pending, clock)
         closed_before = clock["wm"] - self.timing.grace_ms - self.timing.step_ms
@@ -189,7 +205,7 @@ class PartitionMonitor:
                 self._partial(partition, state.get(f"i:{start}"), clock, ref, now_ms, start)
             )
             state.delete(f"i:{start}")
-            clock["next"] = start + step
+            clock["next"] = max(clock["next"], start + step)
         while clock["next"] <= closed_before and empty < _MAX_EMPTY:
             partials.append(self._partial(partition, None, clock, ref, now_ms))
             clock["next"] += step
@@ -202,27 +218,55 @@ class PartitionMonitor:
 
     # -- helpers -----------------------------------------------------------------------
 
-    def _clock(self, state: PartitionState, times: Iterable[int]) -> dict[str, Any]:
-        clock = state.get(_CLOCK) or {"wm": None, "next": None, "open": [], "due": [], "late": 0}
+    def _clock(
+        self,
+        state: PartitionState,
+        times: Iterable[int],
+        source: str,
+        expected: tuple[str, ...] = ("features",),
+    ) -> dict[str, Any]:
+        """The partition's clock, moved by ``times`` of input ``source``.
+
+        Each input keeps its own newest event time; the partition's watermark is the
+        slowest ``expected`` input's (features, and predictions once there is a champion),
+        so predictions of a serving process that lags behind the features service, or that
+        the consumer has not fetched yet, are not late. It never stays more than
+        `Timing.lead_ms` behind the fastest input: a stream that stopped must not hold the
+        verdicts back for ever.
+        """
+        clock = state.get(_CLOCK) or {
+            "wm": None,
+            "by": {},
+            "next": None,
+            "open": [],
+            "due": [],
+            "late": 0,
+        }
         newest = max(times, default=None)
-        if newest is not None:
-            if clock["wm"] is None or newest > clock["wm"]:
-                clock["wm"] = newest
-            if clock["next"] is None:
-                first = newest - self.timing.grace_ms
-                clock["next"] = first - first % self.timing.step_ms
+        if newest is None:
+            return clock
+        by = clock["by"]
+        by[source] = max(by.get(source, newest), newest)
+        slowest = min((by[s] for s in expected if s in by), default=None)
+        ahead = max(by.values()) - self.timing.lead_ms
+        wm = ahead if slowest is None or any(s not in by for s in expected) else max(slowest, ahead)
+        if clock["wm"] is None or wm > clock["wm"]:
+            clock["wm"] = wm
+        if clock["next"] is None:
+            first = newest - self.timing.grace_ms
+            clock["next"] = first - first % self.timing.step_ms
         return clock
 
     def _by_interval(
-        self, clock: dict[str, Any], rows: list[dict[str, Any]], field: str
+        self, clock: dict[str, Any], rows: list[dict[str, Any]], source: str
     ) -> dict[int, list[dict[str, Any]]]:
         step, groups = self.timing.step_ms, defaultdict(list)
         for r in rows:
-            t = millis(r[field])
+            t = millis(r["event_time"])
             start = t - t % step
-            if start < clock["next"]:
+            if start < clock["next"]:  # published already: this goes out as a supplement
                 clock["late"] += 1
-                continue
+                self.late[source] += 1
             groups[start].append(r)
             if start not in clock["open"]:
                 clock["open"].append(start)
@@ -244,7 +288,9 @@ class PartitionMonitor:
             return
         step, by_start = self.timing.step_ms, defaultdict(list)
         for o in outcomes:
-            start = max(o[0] - o[0] % step, clock["next"])  # a late label still counts
+            start = o[0] - o[0] % step
+            if clock["next"] is not None:  # a late label still counts, in the oldest open
+                start = max(start, clock["next"])
             by_start[start].append(o)
             if start not in clock["open"]:
                 clock["open"].append(start)
@@ -339,10 +385,17 @@ class PartitionMonitor:
             "features": [{"name": n, "counts": c} for n, c in sorted(interval["f"].items())],
             "prediction_count": interval["pn"],
             "scores": {"name": "score", "counts": interval["s"]} if interval["s"] else None,
+            "score_histogram": interval.get("h") or [],
             "outcomes": outcomes,
             "late_count": late,
             "produced_at": _datetime(now_ms),
         }
+
+
+def _inputs(ref: Reference | None) -> tuple[str, ...]:
+    """The inputs whose event time the partition waits for: predictions only once there
+    is a champion to write them."""
+    return ("features",) if ref is None else ("features", "predictions")
 
 
 def _add(total: list[int] | None, more: list[int]) -> list[int]:

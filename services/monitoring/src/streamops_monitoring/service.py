@@ -56,6 +56,7 @@ def timing(pipeline: Pipeline) -> Timing:
         grace_ms=_ms(grace),
         negative_after_ms=_ms(negative) if negative is not None else None,
         wait_ms=_ms(wait),
+        lead_ms=2 * _ms(drift.window.size),
     )
 
 

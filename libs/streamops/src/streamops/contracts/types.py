@@ -572,6 +572,10 @@ class MonitoringPartial(TypedDict):
     prediction_count: int
     #: The champion's scores on the reference's prediction bins.
     scores: NotRequired[BinCounts | None]
+    #: Binary models: the champion's scores counted in 100 equal bins of [0, 1], from which the
+    #: owner estimates the performance before the labels come (confidence-based performance
+    #: estimation); empty otherwise.
+    score_histogram: NotRequired[list[int]]
     #: Labelled predictions, by the time their label was known.
     outcomes: list[Outcome]
     #: Records that came after their interval had been published (not counted in it).
