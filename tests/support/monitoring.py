@@ -4,6 +4,7 @@ events with their labels."""
 
 from __future__ import annotations
 
+import datetime
 import signal
 import subprocess
 import time
@@ -191,6 +192,12 @@ def monitored_pipeline(
             threshold=0.3,
             reference_profile=reference_profile(pipeline, rows, scores),
             metrics={"pr_auc": float(average_precision_score(labels[fitted:], scores[fitted:]))},
+            training_window={
+                "start": min(r["event_time"] for r in rows),
+                "end": max(r["event_time"] for r in rows) + datetime.timedelta(milliseconds=1),
+                "train_count": fitted,
+                "holdout_count": len(rows) - fitted,
+            },
         )
         publisher.deploy("PROMOTE", 1)
         serving = {

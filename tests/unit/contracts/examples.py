@@ -19,6 +19,7 @@ from streamops.contracts.types import (
     Label,
     ModelChunk,
     ModelVersion,
+    MonitoringPartial,
     Prediction,
     TrainingRun,
 )
@@ -271,6 +272,35 @@ CONTROL_REQUEST: ControlRequest = {
     "requested_at": T0,
 }
 
+MONITORING_PARTIAL: MonitoringPartial = {
+    "pipeline": "fraud",
+    "partition": 2,
+    "partitions": 6,
+    "model_name": "fraud-detector",
+    "model_version": 3,
+    "start": T0,
+    "end": T1,
+    "watermark": T1,
+    "feature_count": 1200,
+    "features": [{"name": "amount", "counts": [120, 118, 122, 119, 121, 120, 121, 119, 120, 120]}],
+    "prediction_count": 1200,
+    "scores": {"name": "score", "counts": [600, 300, 200, 100]},
+    "score_histogram": [1000, 150, 50] + [0] * 97,
+    "outcomes": [
+        {
+            "known_at": T1,
+            "model_version": 3,
+            "role": "CHAMPION",
+            "score": 0.91,
+            "predicted": "1",
+            "label": "1",
+            "event_time": T0,
+        }
+    ],
+    "late_count": 0,
+    "produced_at": T1,
+}
+
 #: Every example by schema name.
 EXAMPLES: dict[str, object] = {
     "Alert": ALERT,
@@ -281,6 +311,7 @@ EXAMPLES: dict[str, object] = {
     "Label": LABEL,
     "ModelChunk": MODEL_CHUNK,
     "ModelVersion": MODEL_VERSION,
+    "MonitoringPartial": MONITORING_PARTIAL,
     "Prediction": PREDICTION,
     "TrainingRun": TRAINING_RUN,
 }

@@ -69,3 +69,21 @@ def test_categories_count_the_top_values_and_the_rest() -> None:
     frequencies = channel["categorical"]["frequencies"]
     assert list(frequencies)[:2] == ["web", "pos"] and len(frequencies) == 50
     assert sum(frequencies.values()) + channel["categorical"]["other_count"] == 68
+
+
+def test_a_feature_that_looks_back_is_profiled_once_its_window_is_full() -> None:
+    hour = 3_600_000
+    times = np.arange(3000, dtype=np.int64) * (hour // 1000)  # 1,000 rows an hour, 3 hours
+    count = np.minimum(times // (hour // 10), 10).astype(float)  # fills over the first hour
+    frame = Frame(
+        pd.DataFrame({"event_time": times, "count_1h": count, "amount": count}),
+        ("count_1h", "amount"),
+        (),
+    )
+    profile = reference_profile(frame, None, {"count_1h": hour})
+    by_name = {f["name"]: f for f in profile["features"]}
+    assert by_name["count_1h"]["count"] == 2000  # the rows after the first hour
+    assert by_name["count_1h"]["numeric"]["min"] == 10.0
+    assert by_name["amount"]["count"] == 3000  # not a looking-back feature: every row
+    # too few full rows: every row, rather than a profile of a handful
+    assert reference_profile(frame, None, {"count_1h": 3 * hour})["features"][0]["count"] == 3000

@@ -124,6 +124,7 @@ class Owner:
                     o["score"],
                     o["predicted"],
                     o["label"],
+                    millis(o["event_time"]),
                 ]
                 for o in partial["outcomes"]
             ],
@@ -343,6 +344,8 @@ class Owner:
         outcomes = sorted(o for p in held["parts"].values() for o in p["o"])
         by_version: dict[int, list[list[Any]]] = {}
         for o in outcomes:
+            if o[1] == ref.version and o[6] < ref.trained_until:
+                continue  # the champion's own training or holdout rows say nothing new
             if o[2] == "CHAMPION" or o[1] != ref.version:
                 by_version.setdefault(o[1], []).append(o)
         window = Window(start, start + self.step_ms, len(outcomes), clock="event")

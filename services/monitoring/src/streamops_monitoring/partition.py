@@ -134,7 +134,7 @@ class PartitionMonitor:
             seen = [r["model_version"], r["served_by"], _score(r), self._predicted(r)]
             early = pending.get(f"l:{r['event_id']}")
             if early is not None:  # the label came first
-                outcomes.append([early[0], *seen, early[1]])
+                outcomes.append([early[0], *seen, early[1], event_time])
                 continue
             key = f"p:{r['event_id']}"
             held = pending.get(key)
@@ -169,7 +169,7 @@ class PartitionMonitor:
                 pending.set(f"l:{r['event_id']}", [known_at, text], time_ms=known_at)
                 continue
             pending.delete(key)
-            outcomes += [[known_at, *seen, text] for seen in held[1]]
+            outcomes += [[known_at, *seen, text, held[0]] for seen in held[1]]
         self._outcomes(state, clock, outcomes)
         state.set(_CLOCK, clock)
         return len(outcomes)
@@ -331,7 +331,7 @@ class PartitionMonitor:
                 held = pending.get(f"p:{event_id}")
                 if held is not None:
                     pending.delete(f"p:{event_id}")
-                    outcomes += [[held[0] + after, *seen, "0"] for seen in held[1]]
+                    outcomes += [[held[0] + after, *seen, "0", held[0]] for seen in held[1]]
             pending.delete(f"d:{bucket}")
         if due:
             clock["due"] = [b for b in clock["due"] if b not in due]
@@ -368,6 +368,7 @@ class PartitionMonitor:
                 "score": o[3],
                 "predicted": o[4],
                 "label": o[5],
+                "event_time": _datetime(o[6]),
             }
             for o in interval["o"]
         ]

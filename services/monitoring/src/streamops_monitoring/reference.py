@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from streamops.contracts.types import ModelVersion
@@ -41,6 +42,8 @@ class Reference:
     prediction: Binning | None
     record_count: int = 0
     feature_names: list[str] = field(default_factory=list)
+    #: event time (ms) after the newest row the version was trained or evaluated on
+    trained_until: int = 0
 
 
 def reference_of(record: ModelVersion | dict[str, Any]) -> Reference:
@@ -63,7 +66,14 @@ def reference_of(record: ModelVersion | dict[str, Any]) -> Reference:
         prediction=prediction,
         record_count=int(profile["record_count"]),
         feature_names=list(record["feature_names"]),
+        trained_until=_millis(record["training_window"]["end"])
+        if record.get("training_window")
+        else 0,
     )
+
+
+def _millis(value: datetime | int) -> int:
+    return int(value.timestamp() * 1000) if isinstance(value, datetime) else int(value)
 
 
 class ChampionFollower:

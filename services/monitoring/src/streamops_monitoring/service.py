@@ -60,18 +60,6 @@ def timing(pipeline: Pipeline) -> Timing:
     )
 
 
-def filling_ms(pipeline: Pipeline) -> dict[str, int]:
-    """How long after the stream starts each feature that looks back is still filling:
-    a window's length, and for the time since the entity's previous event the features'
-    horizon (no previous event further back counts). Monitoring holds them back so long."""
-    features = feature_set(pipeline)
-    filling = {f.name: f.window_ms for f in features.features if f.window_ms is not None}
-    for f in features.features:
-        if f.function == "seconds_since_previous":
-            filling[f.name] = features.horizon_ms
-    return filling
-
-
 def build_stage(
     pipeline: Pipeline,
     settings: MonitoringSettings,
@@ -98,7 +86,7 @@ def build_stage(
     partitions = _partitions(admin, names.features)
     task = spec.model.task_for(spec.labels.kind) if spec.labels else spec.model.task or "binary"
     times = timing(pipeline)
-    windows = filling_ms(pipeline)
+    windows = feature_set(pipeline).filling_ms()
     topics = MonitoringTopics(
         names.features,
         names.predictions,

@@ -30,8 +30,6 @@ from streamops.registry import (
     UnknownVersionError,
 )
 from streamops.topics import TopicError
-from streamops_training.card.render import render_card, write_card
-from streamops_training.cards import card_for, rebuild_holdout
 
 Pipeline = Annotated[str, typer.Argument(help="Pipeline name, e.g. 'fraud'.", show_default=False)]
 Reason = Annotated[str, typer.Option("--reason", help="Why, in one sentence: kept in the log.")]
@@ -140,6 +138,11 @@ def card(
 ) -> None:
     """Write VERSION's model card (Markdown and HTML), rebuilt from the log: the holdout read
     again at the offsets the version records, scored with its own ONNX artifact."""
+    # imported here: scikit-learn and matplotlib take seconds, and every `streamops`
+    # command (each service's start among them) loads this module
+    from streamops_training.card.render import render_card, write_card
+    from streamops_training.cards import card_for, rebuild_holdout
+
     try:
         loaded = load_pipeline(spec)
     except SpecError as exc:

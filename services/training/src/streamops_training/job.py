@@ -187,7 +187,9 @@ def _train(
         for part, p in predictions.items()
     }
     profile = reference_profile(
-        split.train, _prediction_profile(task, holdout_predictions, classes)
+        split.train,
+        _prediction_profile(task, holdout_predictions, classes),
+        feature_set(pipeline).filling_ms(),
     )
     timer.lap("evaluate")
 

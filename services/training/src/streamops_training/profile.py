@@ -11,6 +11,7 @@ on the same edges); for categories the most frequent values' counts and the rest
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -20,6 +21,8 @@ from streamops_training.frame import MISSING_CATEGORY, Frame
 QUANTILE_LEVELS = (0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99)
 BINS = 10
 TOP_CATEGORIES = 50
+#: Fewest rows with full windows a feature's profile is made of (else: every row).
+MIN_FULL_ROWS = 500
 
 
 def numeric_profile(name: str, values: np.ndarray) -> dict[str, Any]:
@@ -77,11 +80,33 @@ def categorical_profile(name: str, values: np.ndarray) -> dict[str, Any]:
     }
 
 
-def reference_profile(train: Frame, prediction: dict[str, Any] | None) -> dict[str, Any]:
-    """The ReferenceProfile record of the training rows, with the holdout's prediction."""
+def reference_profile(
+    train: Frame,
+    prediction: dict[str, Any] | None,
+    filling_ms: Mapping[str, int] | None = None,
+) -> dict[str, Any]:
+    """The ReferenceProfile record of the training rows, with the holdout's prediction.
+
+    A feature that looks back (``filling_ms``: a window, or the time since the previous
+    event) is profiled on the rows at least that long after the first training row, when
+    `MIN_FULL_ROWS` of them exist: before, its windows were maybe still filling (the
+    stream had just started), and a reference of half-empty windows would call every
+    full window afterwards a drift. Monitoring holds such features back the same way.
+    """
     data = train.data
-    features = [numeric_profile(n, data[n].to_numpy()) for n in train.numeric]
-    features += [categorical_profile(n, data[n].to_numpy()) for n in train.categorical]
+    times = data["event_time"].to_numpy() if "event_time" in data else None
+    filling = filling_ms or {}
+
+    def rows(name: str) -> np.ndarray:
+        values = np.asarray(data[name].to_numpy())
+        wait = filling.get(name)
+        if wait is None or times is None:
+            return values
+        full = times >= times.min() + wait
+        return np.asarray(values[full]) if full.sum() >= MIN_FULL_ROWS else values
+
+    features = [numeric_profile(n, rows(n)) for n in train.numeric]
+    features += [categorical_profile(n, rows(n)) for n in train.categorical]
     order = {n: i for i, n in enumerate(train.features)}
     features.sort(key=lambda f: order[f["name"]])
     return {"record_count": len(data), "features": features, "prediction": prediction}

@@ -533,11 +533,14 @@ class Outcome(TypedDict):
     role: str
     #: Binary: the positive probability; regression: the value; multiclass: the predicted class's
     #: probability.
-    score: float | None
+    score: NotRequired[float | None]
     #: The predicted label, as text.
     predicted: str
     #: The label, as text (binary: 1 or 0).
     label: str
+    #: The event time of the predicted event: the owner leaves out events of the version's own
+    #: training window.
+    event_time: NotRequired[datetime.datetime]
 
 
 class MonitoringPartial(TypedDict):

@@ -81,6 +81,17 @@ class FeatureSet:
     def names(self) -> list[str]:
         return [f.name for f in self.features]
 
+    def filling_ms(self) -> dict[str, int]:
+        """How long after a stream starts each feature that looks back is still filling:
+        its window, and for the time since the entity's previous event the horizon (no
+        previous event further back counts). Until then its values are smaller than they
+        will be: a reference profile leaves such rows out, monitoring holds them back."""
+        filling = {f.name: f.window_ms for f in self.features if f.window_ms is not None}
+        for f in self.features:
+            if f.function == "seconds_since_previous":
+                filling[f.name] = self.horizon_ms
+        return filling
+
     def schema(self) -> dict[str, Any]:
         """The Avro record schema of ``{p}.features``, derived from the spec."""
         namespace = "streamops." + _NOT_AVRO_NAME.sub("_", self.pipeline)
