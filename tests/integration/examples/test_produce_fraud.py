@@ -167,5 +167,7 @@ def test_produce_fraud_on_a_simulated_clock_writes_each_record_at_its_time(
         assert label["label_time"] - label["event_time"] == fraud[label["event_id"]]
         if label["label_time"] < t_last - 3_600_000:  # due well before the events ended
             within += 1
-            assert ts >= due(label["label_time"]) - 2  # when the clock reached it, not before
+            # when the clock reached it, not before; `due` counts from the first event's
+            # timestamp, itself a few ms after the clock started (one run: 3 ms early)
+            assert ts >= due(label["label_time"]) - 10
     assert within > 5
