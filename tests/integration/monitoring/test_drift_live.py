@@ -13,12 +13,17 @@ again before the traffic returns to normal.
 from __future__ import annotations
 
 import itertools
+import time
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from confluent_kafka import Consumer
+from confluent_kafka.schema_registry import SchemaRegistryClient
+from confluent_kafka.schema_registry.avro import AvroDeserializer
+from confluent_kafka.serialization import MessageField, SerializationContext
 
 from streamops_examples.fraud.generator import Generated, generate
 from streamops_examples.fraud.scenarios import Scenario, load_scenario
@@ -38,6 +43,34 @@ def scenario(file: str, start: int, length: int | None = None) -> Scenario:
     """The first phase of a scenario file, from record ``start`` for ``length`` records."""
     phase = load_scenario(REPO / "deploy/pipelines/scenarios" / file).phases[0]
     return Scenario(name=file, phases=[phase.model_copy(update={"start": start, "length": length})])
+
+
+def plain_consumer_read(m: Monitored) -> list[dict[str, Any]]:
+    """The alerts as the README's snippet reads them: AvroDeserializer, no streamops code."""
+    registry = SchemaRegistryClient({"url": m.registry})
+    decode = AvroDeserializer(registry)
+    topic = f"{m.pipeline.name}.alerts"
+    consumer = Consumer(
+        {
+            "bootstrap.servers": m.kafka,
+            "group.id": f"{topic}.on-call",
+            "auto.offset.reset": "earliest",
+        }
+    )
+    consumer.subscribe([topic])
+    alerts: list[dict[str, Any]] = []
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not any(a["kind"] == "DATA_DRIFT" for a in alerts):
+            msg = consumer.poll(1.0)
+            if msg is None or msg.error():
+                continue
+            alerts.append(
+                decode(msg.value(), SerializationContext(msg.topic(), MessageField.VALUE))
+            )
+    finally:
+        consumer.close()
+    return alerts
 
 
 def ms(value: datetime | int) -> int:
@@ -101,6 +134,8 @@ def test_stable_traffic_then_covariate_drift_then_normal_again(
     assert all(any(k in n for k in MAY_DRIFT) for n in named(found)), named(found)
     assert len({a["alert_id"] for a in found}) == 1
     first = found[0]
+    # the plain confluent-kafka consumer of services/monitoring/README.md reads them too
+    assert first["alert_id"] in {a["alert_id"] for a in plain_consumer_read(m)}
 
     # a restart (kill -9) while the alert is open keeps it open: no second OPEN id
     m.kill_monitoring()

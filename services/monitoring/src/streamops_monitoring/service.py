@@ -6,7 +6,6 @@ import logging
 from datetime import timedelta
 from pathlib import Path
 
-from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient
 from prometheus_client import CollectorRegistry
 
@@ -21,11 +20,11 @@ from streamops.service.retry import UNAVAILABLE
 from streamops.settings import KafkaSettings, SchemaRegistrySettings
 from streamops.state import StageState, StateSettings
 from streamops.topics import (
-    TopicAdminError,
     TopicError,
     TopicNames,
     ensure_topics,
     partials_topic,
+    partition_count,
 )
 from streamops_monitoring.metrics import MonitoringMetrics
 from streamops_monitoring.monitor import Monitor, MonitoringTopics, monitoring_stores
@@ -83,7 +82,7 @@ def build_stage(
     report = ensure_topics(admin, [partials])
     if not report.ok:
         log.warning("the partials topic differs from the catalog:\n%s", report.render())
-    partitions = _partitions(admin, names.features)
+    partitions = partition_count(admin, names.features)
     task = spec.model.task_for(spec.labels.kind) if spec.labels else spec.model.task or "binary"
     times = timing(pipeline)
     windows = feature_set(pipeline).filling_ms()
@@ -127,17 +126,6 @@ def build_stage(
 
 def _ms(value: timedelta) -> int:
     return int(value.total_seconds() * 1000)
-
-
-def _partitions(admin: AdminClient, topic: str) -> int:
-    try:
-        metadata = admin.list_topics(topic, timeout=30)
-    except KafkaException as exc:
-        raise TopicAdminError(f"cannot read the metadata of {topic}: {exc}") from exc
-    found = metadata.topics.get(topic)
-    if found is None or found.error is not None or not found.partitions:
-        raise TopicError(f"topic {topic} does not exist; create it (streamops topics ensure)")
-    return len(found.partitions)
 
 
 def run(pipeline_file: Path) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient
 from prometheus_client import CollectorRegistry
 
@@ -16,11 +15,11 @@ from streamops.service import retry_while_unavailable, start_service
 from streamops.settings import KafkaSettings, SchemaRegistrySettings
 from streamops.state import StageState, StateSettings
 from streamops.topics import (
-    TopicAdminError,
     TopicError,
     TopicNames,
     ensure_topics,
     partials_topic,
+    partition_count,
 )
 from streamops_validation.metrics import ValidationMetrics
 from streamops_validation.settings import ValidationSettings
@@ -52,7 +51,7 @@ def build_stage(
     report = ensure_topics(admin, [partials])
     if not report.ok:
         log.warning("the partials topic differs from the catalog:\n%s", report.render())
-    partitions = _partitions(admin, names.events_raw)
+    partitions = partition_count(admin, names.events_raw)
     labels = None
     if pipeline.spec.labels is not None:
         labels = LabelTopics(pipeline.spec.label_topic, names.labels_valid)
@@ -95,18 +94,6 @@ def build_stage(
     )
 
 
-def _partitions(admin: AdminClient, topic: str) -> int:
-    """How many partitions ``topic`` has (the owner waits for a report from each)."""
-    try:
-        metadata = admin.list_topics(topic, timeout=30)
-    except KafkaException as exc:
-        raise TopicAdminError(f"cannot read the metadata of {topic}: {exc}") from exc
-    found = metadata.topics.get(topic)
-    if found is None or found.error is not None or not found.partitions:
-        raise TopicError(f"topic {topic} does not exist; create it (streamops topics ensure)")
-    return len(found.partitions)
-
-
 def _check_label_partitions(admin: AdminClient, labels: str, raw: str, partitions: int) -> None:
     """Refuse a label topic that is not co-partitioned with the events, saying which to fix.
 
@@ -115,7 +102,7 @@ def _check_label_partitions(admin: AdminClient, labels: str, raw: str, partition
     one-partition topic, and would ask to repartition the events when labels have more.
     """
     try:
-        found = _partitions(admin, labels)
+        found = partition_count(admin, labels)
     except TopicError as exc:
         raise TopicError(
             f"the label topic {labels} (the spec's labels.topic, default {{pipeline}}.labels) "

@@ -4,6 +4,7 @@
 `streamops.topics.catalog`); `ensure_topics` creates the missing ones and reports drift.
 """
 
+from streamops.topics._admin import partition_count
 from streamops.topics.catalog import (
     DEFAULT_EVENT_PARTITIONS,
     TOPIC_SUFFIXES,
@@ -40,5 +41,6 @@ __all__ = [
     "check_pipeline_name",
     "ensure_topics",
     "partials_topic",
+    "partition_count",
     "pipeline_topics",
 ]

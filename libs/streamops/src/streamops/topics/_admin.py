@@ -22,7 +22,7 @@ from confluent_kafka.admin import (  # type: ignore[attr-defined]
     ResourceType,
 )
 
-from streamops.topics.errors import TopicAdminError
+from streamops.topics.errors import TopicAdminError, TopicError
 
 __all__ = [
     "AdminClient",
@@ -87,3 +87,15 @@ def cluster_metadata(admin: AdminClient, *, timeout_s: float) -> ClusterMetadata
             f"cannot read cluster metadata within {timeout_s:g}s ({exc}); "
             "check the bootstrap servers and that the brokers are up"
         ) from exc
+
+
+def partition_count(admin: AdminClient, topic: str) -> int:
+    """How many partitions ``topic`` has; TopicError naming the fix if it does not exist."""
+    try:
+        metadata = admin.list_topics(topic, timeout=30)
+    except KafkaException as exc:
+        raise TopicAdminError(f"cannot read the metadata of {topic}: {exc}") from exc
+    found = metadata.topics.get(topic)
+    if found is None or found.error is not None or not found.partitions:
+        raise TopicError(f"topic {topic} does not exist; create it (streamops topics ensure)")
+    return len(found.partitions)
