@@ -16,6 +16,7 @@ reference would cross more often is raised to where it would not.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,7 +43,7 @@ class NullModel:
             return float(min(max(threshold, 0.0), 1.0))
         if self.scale <= 0:
             return 0.0
-        return float(gamma.sf(threshold, self.shape, scale=self.scale))
+        return _sf(threshold, self.shape, self.scale)
 
     def quantile(self, tail: float) -> float:
         """The threshold crossed by luck in a share ``tail`` of stable windows."""
@@ -50,7 +51,19 @@ class NullModel:
             return tail
         if self.scale <= 0:
             return 0.0
-        return float(gamma.isf(tail, self.shape, scale=self.scale))
+        return _isf(tail, self.shape, self.scale)
+
+
+# the same null model meets the same thresholds window after window; scipy's gamma tail
+# costs ~100 us a call, three quarters of judging a window (docs/benchmarks.md)
+@functools.lru_cache(maxsize=8192)
+def _sf(threshold: float, shape: float, scale: float) -> float:
+    return float(gamma.sf(threshold, shape, scale=scale))
+
+
+@functools.lru_cache(maxsize=8192)
+def _isf(tail: float, shape: float, scale: float) -> float:
+    return float(gamma.isf(tail, shape, scale=scale))
 
 
 def null_model(b: Binning, test: str, n: int, seed: int = 0, draws: int = DRAWS) -> NullModel:
