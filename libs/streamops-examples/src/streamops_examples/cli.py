@@ -12,11 +12,11 @@ start (bad arguments, spec or scenario, no PII salt, cluster or registry unreach
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
-from typing import Protocol, TypeVar
+from typing import TypeVar
 
 import typer
 from pydantic import ValidationError
@@ -28,15 +28,14 @@ from streamops.cli.options import BootstrapServers, RegistryUrl, kafka_settings,
 from streamops.pipeline import Pipeline, SpecError, load_pipeline
 from streamops.settings import KafkaSettings, SchemaRegistrySettings
 from streamops.topics import EnsureReport
-from streamops_examples.delivery.connect import open_delivery_producer
+from streamops_examples.connect import ProduceSetupError, open_producer
 from streamops_examples.delivery.generator import EVENT_FIELDS as ORDER_FIELDS
-from streamops_examples.delivery.produce import DeliveryOptions
+from streamops_examples.delivery.produce import DeliveryOptions, DeliveryProducer
 from streamops_examples.delivery.scenarios import ScenarioError as DeliveryScenarioError
 from streamops_examples.delivery.scenarios import load_scenario as load_delivery_scenario
 from streamops_examples.fraud.clock import PaceError
-from streamops_examples.fraud.connect import ProduceSetupError, open_fraud_producer
 from streamops_examples.fraud.generator import EVENT_FIELDS as TRANSACTION_FIELDS
-from streamops_examples.fraud.produce import ProduceOptions
+from streamops_examples.fraud.produce import FraudProducer, ProduceOptions
 from streamops_examples.fraud.scenarios import ScenarioError, load_scenario
 from streamops_examples.options import (
     Count,
@@ -50,6 +49,7 @@ from streamops_examples.options import (
     Seed,
     TimeScale,
 )
+from streamops_examples.produce_loop import PacedReport
 
 EXIT_UNDELIVERED = 1
 EXIT_ERROR = 2
@@ -59,34 +59,9 @@ app = typer.Typer(help="Produce example data into a pipeline's topics.", no_args
 S = TypeVar("S")
 
 
-class Report(Protocol):
-    """What a producer's run reports, whatever the example."""
-
-    events_topic: str
-    labels_topic: str
-    events: int
-    labels_produced: int
-    labels_flushed: int
-    labels_pending: int
-    time_scale: float | None
-    first_event_ms: int | None
-    last_event_ms: int | None
-    faults: Counter[str]
-    phases: list[tuple[str, int, int]]
-    delivered: int
-    delivery_failures: int
-    first_error: str | None
-    elapsed_s: float
-    interrupted: bool
-
-    @property
-    def labels_on_time(self) -> int: ...
-
-    @property
-    def events_per_second(self) -> float: ...
-
-
-R = TypeVar("R", bound=Report)
+R = TypeVar("R", bound=PacedReport)
+open_fraud_producer = partial(open_producer, FraudProducer)
+open_delivery_producer = partial(open_producer, DeliveryProducer)
 Progressed = Callable[[int, int], None]  # (events produced, labels produced)
 
 
@@ -258,7 +233,7 @@ def _produce(
         return run(lambda done, labels: progress.update(task, completed=done, labels=labels))
 
 
-def _finish(report: Report, count: int, summary: Table) -> None:
+def _finish(report: PacedReport, count: int, summary: Table) -> None:
     """Print the summary; exit 130 if interrupted, 1 if records were not delivered."""
     Console().print(summary)
     if report.interrupted:
@@ -274,7 +249,7 @@ def _finish(report: Report, count: int, summary: Table) -> None:
 
 
 def summary_table(
-    example: str, report: Report, scenario: str | None, outcome: tuple[str, str]
+    example: str, report: PacedReport, scenario: str | None, outcome: tuple[str, str]
 ) -> Table:
     """What a run produced, one row per figure; ``outcome`` is the example's own row."""
     table = Table(title=f"streamops produce {example}", show_header=False)
@@ -301,7 +276,7 @@ def summary_table(
     return table
 
 
-def _event_time_span(report: Report) -> str:
+def _event_time_span(report: PacedReport) -> str:
     """First and last event's event time, and the span between them."""
     if report.first_event_ms is None or report.last_event_ms is None:
         return "no events"

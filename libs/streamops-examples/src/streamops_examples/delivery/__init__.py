@@ -4,6 +4,6 @@ data-quality faults; scenarios that drift the orders (rush hour in the rain) or 
 delivery times (a slower courier fleet); and the producer behind ``streamops produce
 delivery``.
 
-`generator.generate` is pure (no Kafka); `connect.open_delivery_producer` wires a
+`generator.generate` is pure (no Kafka); `streamops_examples.connect.open_producer` wires a
 `produce.DeliveryProducer` to a cluster.
 """

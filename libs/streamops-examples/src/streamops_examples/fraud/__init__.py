@@ -2,6 +2,6 @@
 delayed chargeback labels and injected data-quality faults, scenarios that drift it, and
 the producer behind ``streamops produce fraud``.
 
-`generator.generate` is pure (no Kafka); `connect.open_fraud_producer` wires a
+`generator.generate` is pure (no Kafka); `streamops_examples.connect.open_producer` wires a
 `produce.FraudProducer` to a cluster.
 """

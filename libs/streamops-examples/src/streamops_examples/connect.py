@@ -1,6 +1,8 @@
-"""Wiring a `FraudProducer` to a cluster: PII salt, topics, schema registry, producer."""
+"""Wiring an example's producer to a cluster: PII salt, topics, schema registry, producer."""
 
 from __future__ import annotations
+
+from typing import Any, TypeVar
 
 from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient
@@ -13,14 +15,17 @@ from streamops.serde import AvroEncoder, RegistryUnavailable, value_subject
 from streamops.settings import KafkaSettings, SchemaRegistrySettings
 from streamops.topics import EnsureReport, TopicError, TopicNames, ensure_topics
 from streamops.topics import pipeline_topics as catalog
-from streamops_examples.fraud.produce import PRODUCER_CONFIG, FraudProducer
+from streamops_examples.produce_loop import PRODUCER_CONFIG, PacedProducer
+
+P = TypeVar("P", bound=PacedProducer[Any, Any, Any])
 
 
 class ProduceSetupError(RuntimeError):
     """The producer cannot start: no PII salt, a bad pipeline name, cluster or registry down."""
 
 
-def open_fraud_producer(
+def open_producer(
+    factory: type[P],
     pipeline: Pipeline,
     *,
     kafka: KafkaSettings,
@@ -28,9 +33,10 @@ def open_fraud_producer(
     salt: str | None,
     name: str | None = None,
     timeout_s: float = 30.0,
-) -> tuple[FraudProducer, EnsureReport]:
-    """A producer for ``pipeline``'s topics (under ``name`` instead of the spec's name when
-    given), after creating any missing topic; also the report of that topic check."""
+) -> tuple[P, EnsureReport]:
+    """A ``factory`` producer (`FraudProducer`, `DeliveryProducer`) for ``pipeline``'s
+    topics (under ``name`` instead of the spec's name when given), after creating any
+    missing topic; also the report of that topic check."""
     name = name or pipeline.name
     try:
         topics = TopicNames(name)
@@ -58,4 +64,4 @@ def open_fraud_producer(
             f"cannot reach the schema registry at {registry.url}: {type(exc).__name__}: {exc}"
         ) from exc
     producer = Producer({**kafka.client_config(), **PRODUCER_CONFIG})
-    return FraudProducer(producer, name, events, labels, pii, labels_topic=labels_topic), report
+    return factory(producer, name, events, labels, pii, labels_topic=labels_topic), report
