@@ -40,10 +40,10 @@ from streamops_examples.delivery.scenarios import (
     CovariateDrift,
     Phase,
     Scenario,
-    ScenarioError,
     load_scenario,
 )
 from streamops_examples.fraud.clock import Pace
+from streamops_examples.scenario_segments import ScenarioError
 from tests.unit.examples.fraud_rules import FRAUD_SPEC, ROOT, SCENARIOS, broken_rules
 
 SPEC = ROOT / "deploy" / "pipelines" / "delivery.yaml"

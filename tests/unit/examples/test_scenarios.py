@@ -12,11 +12,11 @@ from streamops_examples.fraud.generator import Generated, generate
 from streamops_examples.fraud.scenarios import (
     Phase,
     Scenario,
-    ScenarioError,
     load_scenario,
     resolve_segments,
 )
 from streamops_examples.fraud.world import HOME_COUNTRIES
+from streamops_examples.scenario_segments import ScenarioError
 from tests.unit.examples.fraud_rules import SCENARIOS
 
 

@@ -31,12 +31,11 @@ from streamops.topics import EnsureReport
 from streamops_examples.connect import ProduceSetupError, open_producer
 from streamops_examples.delivery.generator import EVENT_FIELDS as ORDER_FIELDS
 from streamops_examples.delivery.produce import DeliveryOptions, DeliveryProducer
-from streamops_examples.delivery.scenarios import ScenarioError as DeliveryScenarioError
 from streamops_examples.delivery.scenarios import load_scenario as load_delivery_scenario
 from streamops_examples.fraud.clock import PaceError
 from streamops_examples.fraud.generator import EVENT_FIELDS as TRANSACTION_FIELDS
 from streamops_examples.fraud.produce import FraudProducer, ProduceOptions
-from streamops_examples.fraud.scenarios import ScenarioError, load_scenario
+from streamops_examples.fraud.scenarios import load_scenario
 from streamops_examples.options import (
     Count,
     EventTimeRate,
@@ -50,6 +49,7 @@ from streamops_examples.options import (
     TimeScale,
 )
 from streamops_examples.produce_loop import PacedReport
+from streamops_examples.scenario_segments import ScenarioError
 
 EXIT_UNDELIVERED = 1
 EXIT_ERROR = 2
@@ -92,7 +92,7 @@ def _load(
     try:
         pipeline = load_pipeline(pipeline_file)
         scenario = load_scenario(scenario_file) if scenario_file is not None else None
-    except (SpecError, ScenarioError, DeliveryScenarioError) as exc:
+    except (SpecError, ScenarioError) as exc:
         raise _fail(str(exc)) from exc
     missing = sorted(set(fields) - {f["name"] for f in pipeline.event_schema["fields"]})
     if missing:

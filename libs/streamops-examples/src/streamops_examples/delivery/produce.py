@@ -14,9 +14,10 @@ from typing import Any
 from streamops.contracts.types import Label
 from streamops_examples.delivery.generator import DEFAULT_EVENTS_PER_SECOND, Order, generate
 from streamops_examples.delivery.labels import delivery_label
-from streamops_examples.delivery.scenarios import Scenario, phase_label
+from streamops_examples.delivery.scenarios import Scenario
 from streamops_examples.fraud.clock import Pace, resolve_pace
 from streamops_examples.produce_loop import PacedOptions, PacedProducer, PacedReport
+from streamops_examples.scenario_segments import phase_label
 
 
 @dataclass(frozen=True)

@@ -26,14 +26,18 @@ record indices.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from itertools import pairwise
 from pathlib import Path
 from typing import Annotated, Literal, get_args
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from streamops_examples.delivery.world import WEATHER_SHARE
+from streamops_examples.scenario_segments import (
+    PhaseSpan,
+    Strict,
+    cut_segments,
+    read_scenario,
+)
 
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
 NullField = Literal["zone", "vehicle", "distance_km", "items"]
@@ -52,15 +56,7 @@ FAULT_FIELDS: dict[str, tuple[str, ...]] = {
 }
 
 
-class ScenarioError(ValueError):
-    """A scenario file that cannot be used; the message names every bad field."""
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class QualityIncident(_Strict):
+class QualityIncident(Strict):
     """Shares of records that get one data-quality fault, per kind of fault and field."""
 
     null_rate: dict[NullField, Share] = Field(
@@ -89,7 +85,7 @@ class QualityIncident(_Strict):
         ]
 
 
-class CovariateDrift(_Strict):
+class CovariateDrift(Strict):
     """Changes in what orders look like; how long a given order takes stays the same."""
 
     weather_mix: dict[str, Share] | None = Field(
@@ -111,7 +107,7 @@ class CovariateDrift(_Strict):
         return value
 
 
-class ConceptDrift(_Strict):
+class ConceptDrift(Strict):
     """Changes in how long the same order takes: what the label depends on."""
 
     courier_speed_factor: float = Field(
@@ -120,33 +116,15 @@ class ConceptDrift(_Strict):
     prep_minutes: float = Field(0.0, ge=-5, le=60, description="Added to every kitchen's time.")
 
 
-class Phase(_Strict):
+class Phase(PhaseSpan):
     """A range of records and what changes in it."""
 
-    name: str | None = None
-    start: int | float = Field(ge=0, description="Record index, or a fraction of the count.")
-    length: int | float | None = Field(None, gt=0, description="Records, or a fraction.")
     covariate: CovariateDrift | None = None
     concept: ConceptDrift | None = None
     quality: QualityIncident | None = None
 
-    @field_validator("start", "length")
-    @classmethod
-    def _fraction(cls, value: int | float | None) -> int | float | None:
-        if isinstance(value, float) and value > 1:
-            raise ValueError(f"{value} is neither a fraction (0..1) nor an integer record index")
-        return value
 
-    def bounds(self, count: int) -> tuple[int, int]:
-        """[start, end) record indices of this phase among ``count`` records."""
-        start = round(self.start * count) if isinstance(self.start, float) else self.start
-        if self.length is None:
-            return min(start, count), count
-        length = round(self.length * count) if isinstance(self.length, float) else self.length
-        return min(start, count), min(start + length, count)
-
-
-class Scenario(_Strict):
+class Scenario(Strict):
     """A named list of phases."""
 
     name: str
@@ -156,23 +134,7 @@ class Scenario(_Strict):
 
 def load_scenario(file: Path | str) -> Scenario:
     """Read and check a scenario file; `ScenarioError` names each bad field."""
-    file = Path(file)
-    try:
-        data = yaml.safe_load(file.read_text())
-    except OSError as exc:
-        raise ScenarioError(f"{file}: cannot read the scenario: {exc.strerror}") from exc
-    except yaml.YAMLError as exc:
-        raise ScenarioError(f"{file}: not valid YAML: {exc}") from exc
-    try:
-        return Scenario.model_validate(data)
-    except ValidationError as exc:
-        problems = [
-            f"{file}: {'.'.join(str(k) for k in e['loc'] if k != '[key]') or '(top)'}: {e['msg']}"
-            for e in exc.errors()
-        ]
-        raise ScenarioError(
-            f"{len(problems)} problem(s) in scenario {file}:\n" + "\n".join(problems)
-        ) from exc
+    return read_scenario(file, Scenario)
 
 
 @dataclass(frozen=True)
@@ -186,11 +148,6 @@ class Effects:
     prep_minutes: float = 0.0
     faults: tuple[tuple[str, str, float], ...] = ()
     phases: tuple[str, ...] = ()
-
-
-def phase_label(phase: Phase, index: int) -> str:
-    """The phase's name, or ``phase-N`` (1-based) when it has none."""
-    return phase.name or f"phase-{index + 1}"
 
 
 def merge(phases: list[tuple[str, Phase]]) -> Effects:
@@ -224,15 +181,4 @@ def resolve_segments(scenario: Scenario | None, count: int) -> list[tuple[int, i
     """Consecutive [start, end) ranges covering 0..count, each with its merged effects."""
     if scenario is None or count == 0:
         return [(0, count, Effects())]
-    spans = [
-        (*phase.bounds(count), phase_label(phase, i), phase)
-        for i, phase in enumerate(scenario.phases)
-    ]
-    cuts = sorted({0, count, *(s for s, _, _, _ in spans), *(e for _, e, _, _ in spans)})
-    segments = []
-    for lo, hi in pairwise(cuts):
-        if lo >= hi:
-            continue
-        active = [(name, phase) for s, e, name, phase in spans if s <= lo and hi <= e]
-        segments.append((lo, hi, merge(active)))
-    return segments
+    return cut_segments(scenario.phases, count, merge)

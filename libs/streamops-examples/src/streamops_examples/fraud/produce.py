@@ -15,8 +15,9 @@ from streamops.contracts.types import Label
 from streamops_examples.fraud.clock import Pace
 from streamops_examples.fraud.generator import Generated, generate
 from streamops_examples.fraud.labels import chargeback_label
-from streamops_examples.fraud.scenarios import Scenario, phase_label
+from streamops_examples.fraud.scenarios import Scenario
 from streamops_examples.produce_loop import PacedOptions, PacedProducer, PacedReport
+from streamops_examples.scenario_segments import phase_label
 
 
 @dataclass(frozen=True)
