@@ -10,10 +10,17 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from itertools import pairwise
 from pathlib import Path
-from typing import TypeVar
+from typing import ClassVar, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 
 class ScenarioError(ValueError):
@@ -24,6 +31,29 @@ class Strict(BaseModel):
     """A frozen model that rejects unknown fields, so that a typo in a file is an error."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FaultShares(Strict):
+    """Shares of records that get one data-quality fault: one field per kind of fault (a
+    key of ``fault_rules``), each a share per event field; an example's QualityIncident."""
+
+    #: The spec rule each kind of fault breaks.
+    fault_rules: ClassVar[dict[str, str]]
+
+    @model_validator(mode="after")
+    def _total(self) -> FaultShares:
+        total = sum(share for _, _, share in self.faults())
+        if total > 1:
+            raise ValueError(f"the fault shares add up to {total:g}, more than 1")
+        return self
+
+    def faults(self) -> list[tuple[str, str, float]]:
+        """(rule, field, share) of every fault this incident injects."""
+        return [
+            (rule, name, share)
+            for kind, rule in self.fault_rules.items()
+            for name, share in getattr(self, kind).items()
+        ]
 
 
 class PhaseSpan(Strict):

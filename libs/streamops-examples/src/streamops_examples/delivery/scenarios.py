@@ -29,10 +29,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal, get_args
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, field_validator
 
 from streamops_examples.delivery.world import WEATHER_SHARE
 from streamops_examples.scenario_segments import (
+    FaultShares,
     PhaseSpan,
     Strict,
     cut_segments,
@@ -56,8 +57,10 @@ FAULT_FIELDS: dict[str, tuple[str, ...]] = {
 }
 
 
-class QualityIncident(Strict):
+class QualityIncident(FaultShares):
     """Shares of records that get one data-quality fault, per kind of fault and field."""
+
+    fault_rules = FAULT_RULES
 
     null_rate: dict[NullField, Share] = Field(
         default_factory=dict, description="Field set to null (breaks not_null)."
@@ -68,21 +71,6 @@ class QualityIncident(Strict):
     unknown_value: dict[AllowedField, Share] = Field(
         default_factory=dict, description="A value outside the allowed set (breaks allowed)."
     )
-
-    @model_validator(mode="after")
-    def _total(self) -> QualityIncident:
-        total = sum(share for _, _, share in self.faults())
-        if total > 1:
-            raise ValueError(f"the fault shares add up to {total:g}, more than 1")
-        return self
-
-    def faults(self) -> list[tuple[str, str, float]]:
-        """(rule, field, share) of every fault this incident injects."""
-        return [
-            (FAULT_RULES[kind], name, share)
-            for kind in FAULT_RULES
-            for name, share in getattr(self, kind).items()
-        ]
 
 
 class CovariateDrift(Strict):

@@ -24,10 +24,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Literal, get_args
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, field_validator
 
 from streamops_examples.fraud.world import ALL_COUNTRIES, CATEGORY_BY_NAME
 from streamops_examples.scenario_segments import (
+    FaultShares,
     PhaseSpan,
     Strict,
     cut_segments,
@@ -68,8 +69,10 @@ def _known_categories(names: list[str] | dict[str, float] | None) -> None:
         raise ValueError(f"unknown merchant categories {unknown}; known: {known}")
 
 
-class QualityIncident(Strict):
+class QualityIncident(FaultShares):
     """Shares of records that get one data-quality fault, per kind of fault and field."""
+
+    fault_rules = FAULT_RULES
 
     null_rate: dict[NullField, Share] = Field(
         default_factory=dict, description="Field set to null (breaks not_null)."
@@ -86,21 +89,6 @@ class QualityIncident(Strict):
     too_long: dict[LengthField, Share] = Field(
         default_factory=dict, description="A value longer than allowed (breaks max_length)."
     )
-
-    @model_validator(mode="after")
-    def _total(self) -> QualityIncident:
-        total = sum(share for _, _, share in self.faults())
-        if total > 1:
-            raise ValueError(f"the fault shares add up to {total:g}, more than 1")
-        return self
-
-    def faults(self) -> list[tuple[str, str, float]]:
-        """(rule, field, share) of every fault this incident injects."""
-        return [
-            (rule, name, share)
-            for kind, rule in FAULT_RULES.items()
-            for name, share in getattr(self, kind).items()
-        ]
 
 
 class CovariateDrift(Strict):
