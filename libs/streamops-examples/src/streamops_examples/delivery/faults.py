@@ -23,8 +23,9 @@ _OUT_OF_RANGE: dict[str, tuple[float, ...]] = {
 }
 
 
-def faulty_value(rule: str, field: str, rng: random.Random) -> Any:
-    """A value of ``field`` that breaks ``rule`` (and no other rule of that field)."""
+def faulty_value(rule: str, field: str, _value: Any, rng: random.Random) -> Any:
+    """A value of ``field`` that breaks ``rule`` (and no other rule of that field); the
+    value it replaces does not matter here."""
     if rule == "not_null":
         return None
     if rule == "range" and field in _OUT_OF_RANGE:
@@ -32,16 +33,3 @@ def faulty_value(rule: str, field: str, rng: random.Random) -> Any:
     if rule == "allowed" and field in _UNKNOWN_VALUES:
         return rng.choice(_UNKNOWN_VALUES[field])
     raise ValueError(f"cannot inject a {rule} fault into {field}")
-
-
-def inject_faults(
-    event: dict[str, Any], faults: list[tuple[str, str]], rng: random.Random
-) -> list[tuple[str, str]]:
-    """Break ``event`` in place as ``faults`` say; returns the faults injected (a field
-    already broken by an earlier fault is left alone, so each field has one fault at most)."""
-    injected: list[tuple[str, str]] = []
-    for rule, field in faults:
-        if all(field != done for _, done in injected):
-            event[field] = faulty_value(rule, field, rng)
-            injected.append((rule, field))
-    return injected

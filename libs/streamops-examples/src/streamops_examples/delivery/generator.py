@@ -26,7 +26,7 @@ from functools import lru_cache
 from itertools import accumulate
 from typing import Any, NamedTuple
 
-from streamops_examples.delivery.faults import inject_faults
+from streamops_examples.delivery.faults import faulty_value
 from streamops_examples.delivery.scenarios import Effects, Scenario, resolve_segments
 from streamops_examples.delivery.world import (
     CUISINES,
@@ -38,6 +38,7 @@ from streamops_examples.delivery.world import (
     City,
     build_city,
 )
+from streamops_examples.fault_injection import inject_faults
 
 #: 2026-01-01T00:00:00Z: the default event time of the first order.
 DEFAULT_START_MS = 1_767_225_600_000
@@ -158,7 +159,9 @@ class _Generator:
             if faults:  # one fault at most per event: the shares of a phase add up
                 picked = bisect(thresholds, fault_rng.random())
                 if picked < len(faults):
-                    order.faults.extend(inject_faults(order.event, [faults[picked]], fault_rng))
+                    order.faults.extend(
+                        inject_faults(order.event, [faults[picked]], fault_rng, faulty_value)
+                    )
             yield order
 
     def _order(self, effects: Effects, weather_cum: list[float]) -> Order:

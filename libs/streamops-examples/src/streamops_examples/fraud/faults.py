@@ -73,16 +73,3 @@ def faulty_value(rule: str, field: str, value: Any, rng: random.Random) -> Any:
     if rule == "max_length" and field == "merchant_category":
         return f"{value}_and_related_services_not_elsewhere_classified"
     raise ValueError(f"cannot inject a {rule} fault into {field}")
-
-
-def inject_faults(
-    event: dict[str, Any], faults: list[tuple[str, str]], rng: random.Random
-) -> list[tuple[str, str]]:
-    """Break ``event`` in place as ``faults`` say; returns the faults injected (a field
-    already broken by an earlier fault is left alone, so each field has one fault at most)."""
-    injected: list[tuple[str, str]] = []
-    for rule, field in faults:
-        if all(field != done for _, done in injected):
-            event[field] = faulty_value(rule, field, event[field], rng)
-            injected.append((rule, field))
-    return injected

@@ -21,7 +21,8 @@ from functools import lru_cache
 from itertools import accumulate
 from typing import Any, NamedTuple
 
-from streamops_examples.fraud.faults import AMOUNT_MAX, AMOUNT_MIN, inject_faults
+from streamops_examples.fault_injection import inject_faults
+from streamops_examples.fraud.faults import AMOUNT_MAX, AMOUNT_MIN, faulty_value
 from streamops_examples.fraud.mix import LegitMix
 from streamops_examples.fraud.patterns import (
     Purchase,
@@ -187,7 +188,7 @@ class _Generator:
                 picked = bisect(thresholds, fault_rng.random())
                 if picked < len(faults):
                     generated.faults.extend(
-                        inject_faults(generated.event, [faults[picked]], fault_rng)
+                        inject_faults(generated.event, [faults[picked]], fault_rng, faulty_value)
                     )
             yield generated
 
