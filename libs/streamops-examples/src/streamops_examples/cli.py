@@ -16,7 +16,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import typer
 from pydantic import ValidationError
@@ -48,7 +48,7 @@ from streamops_examples.options import (
     Seed,
     TimeScale,
 )
-from streamops_examples.produce_loop import PacedReport
+from streamops_examples.produce_loop import PacedOptions, PacedProducer, PacedReport
 from streamops_examples.scenario_segments import ScenarioError
 
 EXIT_UNDELIVERED = 1
@@ -60,6 +60,8 @@ S = TypeVar("S")
 
 
 R = TypeVar("R", bound=PacedReport)
+Opts = TypeVar("Opts", bound=PacedOptions[Any])
+P = TypeVar("P", bound=PacedProducer[Any, Any, Any])
 open_fraud_producer = partial(open_producer, FraudProducer)
 open_delivery_producer = partial(open_producer, DeliveryProducer)
 Progressed = Callable[[int, int], None]  # (events produced, labels produced)
@@ -112,6 +114,47 @@ def _clusters(
         raise _fail(f"invalid settings: {exc}") from exc
 
 
+def _paced(
+    options_type: Callable[..., Opts],
+    count: int,
+    seed: int,
+    rate: float | None,
+    event_time_rate: float | None,
+    time_scale: float | None,
+    scenario: object,
+    flush_labels: bool,
+) -> Opts:
+    """The example's options; exit 2 when the rates contradict each other."""
+    try:
+        return options_type(
+            count=count,
+            seed=seed,
+            rate=rate,
+            event_time_rate=event_time_rate,
+            time_scale=time_scale,
+            scenario=scenario,
+            flush_labels=flush_labels,
+        )
+    except PaceError as exc:
+        raise _fail(str(exc)) from exc
+
+
+def _open(
+    opener: Callable[..., tuple[P, EnsureReport]],
+    pipeline: Pipeline,
+    name: str | None,
+    salt: str | None,
+    kafka: KafkaSettings,
+    registry: SchemaRegistrySettings,
+) -> tuple[P, EnsureReport]:
+    """The example's producer (``opener``: `open_producer` for it); exit 2 when it cannot
+    start."""
+    try:
+        return opener(pipeline, kafka=kafka, registry=registry, salt=salt, name=name)
+    except ProduceSetupError as exc:
+        raise _fail(str(exc)) from exc
+
+
 @app.command("fraud")
 def produce_fraud(
     count: Count = 10_000,
@@ -136,25 +179,13 @@ def produce_fraud(
         TRANSACTION_FIELDS,
         "fraud generator writes Transaction events",
     )
-    try:
-        options = ProduceOptions(
-            count=count,
-            seed=seed,
-            rate=rate,
-            event_time_rate=event_time_rate,
-            time_scale=time_scale,
-            scenario=scenario,
-            flush_labels=flush_labels,
-        )
-    except PaceError as exc:
-        raise _fail(str(exc)) from exc
+    options = _paced(
+        ProduceOptions, count, seed, rate, event_time_rate, time_scale, scenario, flush_labels
+    )
     kafka, registry = _clusters(bootstrap_servers, registry_url)
-    try:
-        producer, topics = open_fraud_producer(
-            pipeline, kafka=kafka, registry=registry, salt=pii_salt, name=pipeline_name
-        )
-    except ProduceSetupError as exc:
-        raise _fail(str(exc)) from exc
+    producer, topics = _open(
+        open_fraud_producer, pipeline, pipeline_name, pii_salt, kafka, registry
+    )
     report = _produce(producer.events_topic, topics, count, lambda p: producer.run(options, p))
     share = report.fraud / report.events if report.events else 0.0
     outcome = ("fraud", f"{report.fraud:,} ({share:.2%})")
@@ -186,25 +217,13 @@ def produce_delivery(
         ORDER_FIELDS,
         "delivery generator writes Order events",
     )
-    try:
-        options = DeliveryOptions(
-            count=count,
-            seed=seed,
-            rate=rate,
-            event_time_rate=event_time_rate,
-            time_scale=time_scale,
-            scenario=scenario,
-            flush_labels=flush_labels,
-        )
-    except PaceError as exc:
-        raise _fail(str(exc)) from exc
+    options = _paced(
+        DeliveryOptions, count, seed, rate, event_time_rate, time_scale, scenario, flush_labels
+    )
     kafka, registry = _clusters(bootstrap_servers, registry_url)
-    try:
-        producer, topics = open_delivery_producer(
-            pipeline, kafka=kafka, registry=registry, salt=pii_salt, name=pipeline_name
-        )
-    except ProduceSetupError as exc:
-        raise _fail(str(exc)) from exc
+    producer, topics = _open(
+        open_delivery_producer, pipeline, pipeline_name, pii_salt, kafka, registry
+    )
     report = _produce(producer.events_topic, topics, count, lambda p: producer.run(options, p))
     outcome = ("delivery time", f"{report.mean_minutes:.1f} min on average")
     named = scenario.name if scenario else None
