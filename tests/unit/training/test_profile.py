@@ -87,3 +87,11 @@ def test_a_feature_that_looks_back_is_profiled_once_its_window_is_full() -> None
     assert by_name["amount"]["count"] == 3000  # not a looking-back feature: every row
     # too few full rows: every row, rather than a profile of a handful
     assert reference_profile(frame, None, {"count_1h": 3 * hour})["features"][0]["count"] == 3000
+
+
+def test_rows_long_after_the_stream_started_are_full_whatever_the_lookback() -> None:
+    hour = 3_600_000
+    times = np.arange(1000, dtype=np.int64) * (hour // 1000) + 5 * hour  # 5 h after the start
+    frame = Frame(pd.DataFrame({"event_time": times, "count_1h": np.ones(1000)}), ("count_1h",), ())
+    profile = reference_profile(frame, None, {"count_1h": hour}, stream_start_ms=0)
+    assert profile["features"][0]["count"] == 1000

@@ -19,10 +19,15 @@ from streamops_localstack.stack import LocalStack
 def _status(stack: LocalStack) -> int:
     rows = stack.status()
     for row in rows:
-        state = "healthy" if row.healthy else ("running, not answering" if row.pid else "stopped")
+        if row.healthy:
+            state = "healthy"
+        elif row.pid and row.started:
+            state = "started, not ready"  # serving before a champion: see its /readyz
+        else:
+            state = "running, not answering" if row.pid else "stopped"
         pid = str(row.pid) if row.pid else "-"
         print(f"{row.name:<11} {state:<23} pid {pid:<8} {row.address}")
-    if all(row.healthy for row in rows):
+    if all(row.healthy or row.started for row in rows):
         print(
             f"\nclients: KAFKA_BOOTSTRAP_SERVERS={stack.kafka.bootstrap_servers} "
             f"SCHEMA_REGISTRY_URL={stack.registry.url}"

@@ -18,6 +18,8 @@ class ComponentStatus:
     pid: int | None
     healthy: bool
     address: str
+    #: answering, though not ready yet (serving before its first champion)
+    started: bool | None = None
 
 
 class LocalStack:
@@ -62,7 +64,7 @@ class LocalStack:
                 "registry", self.registry.process.pid(), self.registry.is_ready(), self.registry.url
             ),
             *[
-                ComponentStatus(s.spec.name, s.process.pid(), s.is_ready(), s.url)
+                ComponentStatus(s.spec.name, s.process.pid(), s.is_ready(), s.url, s.is_started())
                 for s in self.services
                 if self.settings.with_services or s.process.pid() is not None
             ],

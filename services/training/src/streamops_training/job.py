@@ -190,6 +190,8 @@ def _train(
         split.train,
         _prediction_profile(task, holdout_predictions, classes),
         feature_set(pipeline).filling_ms(),
+        # the dataset reads the topics whole: its first event is the stream's start
+        int(full.data["event_time"].min()),
     )
     timer.lap("evaluate")
 

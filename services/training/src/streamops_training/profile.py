@@ -84,14 +84,16 @@ def reference_profile(
     train: Frame,
     prediction: dict[str, Any] | None,
     filling_ms: Mapping[str, int] | None = None,
+    stream_start_ms: int | None = None,
 ) -> dict[str, Any]:
     """The ReferenceProfile record of the training rows, with the holdout's prediction.
 
     A feature that looks back (``filling_ms``: a window, or the time since the previous
-    event) is profiled on the rows at least that long after the first training row, when
-    `MIN_FULL_ROWS` of them exist: before, its windows were maybe still filling (the
-    stream had just started), and a reference of half-empty windows would call every
-    full window afterwards a drift. Monitoring holds such features back the same way.
+    event) is profiled on the rows at least that long after the stream started
+    (``stream_start_ms``, the dataset's first event; default the first training row),
+    when `MIN_FULL_ROWS` of them exist: before, its windows were still filling, and a
+    reference of half-empty windows would call every full window afterwards a drift.
+    Monitoring holds such features back the same way.
     """
     data = train.data
     times = data["event_time"].to_numpy() if "event_time" in data else None
@@ -102,7 +104,8 @@ def reference_profile(
         wait = filling.get(name)
         if wait is None or times is None:
             return values
-        full = times >= times.min() + wait
+        start = times.min() if stream_start_ms is None else stream_start_ms
+        full = times >= start + wait
         return np.asarray(values[full]) if full.sum() >= MIN_FULL_ROWS else values
 
     features = [numeric_profile(n, rows(n)) for n in train.numeric]
