@@ -281,7 +281,9 @@ def test_a_regression_pipeline_in_another_domain_runs_through_every_service(
     )
     named = set().union(*(set(a["details"]["features"].split(",")) for a in opened))
     assert {"weather", "distance_km"} <= named, named
-    assert all(any(k in n for k in MAY_DRIFT) for n in named), named
+    assert all(any(k in n for k in MAY_DRIFT) for n in named), [
+        (a["window"], a["details"]) for a in opened
+    ]
     first_end = onset_ms - onset_ms % STEP_MS + STEP_MS
     assert _ms(opened[0]["window"]["end"]) <= first_end + STEP_MS  # within two windows
     # ... and once the rush's deliveries are known, the errors grew: MAE, the spec's metric

@@ -89,6 +89,7 @@ class Replica:
         ref: list[Reference | None],
         changelog: FakeChangelog,
         name: str = "0",
+        wall: list[int] | None = None,
     ) -> None:
         times = timing(pipeline)
         self.state = StageState(
@@ -106,7 +107,7 @@ class Replica:
             Owner(pipeline, {}, "binary"),
             lambda: ref[0],
             self.metrics,
-            clock_ms=lambda: T0,
+            clock_ms=lambda: (wall or [T0])[0],
         )
 
     def run(self, records: list[InRecord]) -> BatchResult:
@@ -122,6 +123,8 @@ class Cluster:
     def __init__(self, pipeline: Pipeline, partitions: int = 1, replicas: int = 1) -> None:
         self.changelog = FakeChangelog()
         self.ref: list[Reference | None] = [reference()]
+        #: the replicas' wall clock (ms), moved by tests that let a partition fall silent
+        self.wall = [T0]
         self.pipeline = pipeline
         self.partitions = partitions
         self.replicas = [
@@ -132,6 +135,7 @@ class Cluster:
                 self.ref,
                 self.changelog,
                 str(r),
+                self.wall,
             )
             for r in range(replicas)
         ]
@@ -150,7 +154,13 @@ class Cluster:
         """Every replica starts again from the changelog (a crash, a deploy)."""
         self.replicas = [
             Replica(
-                self.pipeline, self.partitions, r.state.assigned, self.ref, self.changelog, str(i)
+                self.pipeline,
+                self.partitions,
+                r.state.assigned,
+                self.ref,
+                self.changelog,
+                str(i),
+                self.wall,
             )
             for i, r in enumerate(self.replicas)
         ]

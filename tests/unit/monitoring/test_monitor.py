@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from streamops.pipeline import Pipeline, load_pipeline
+from streamops_monitoring.owner import IDLE_MS
 from tests.unit.monitoring.harness import NUMERIC, T0, TOPICS, Cluster, draw
 from tests.unit.monitoring.test_labelled import prediction
 
@@ -29,10 +30,12 @@ def play(
     shift: tuple[str, ...] = (),
     seed: int = 0,
     partitions: int = 1,
+    only: set[int] | None = None,
 ) -> None:
     """Features records for ``steps`` intervals, in order of event time, spread over
-    ``partitions`` partitions, in batches of 250, each followed by the champion's
-    predictions of the same events (scores as the reference's)."""
+    ``partitions`` partitions (sent to those in ``only``, default all), in batches of 250,
+    each followed by the champion's predictions of the same events (scores as the
+    reference's)."""
     rng = np.random.default_rng(seed + steps.start)
     for step in steps:
         rows = draw(rng, PER_STEP, shift)
@@ -45,7 +48,7 @@ def play(
             scores = rng.beta(0.5, 20, len(batch))  # the reference's, in the harness
             for p in range(partitions):
                 part = [b for k, b in enumerate(batch) if k % partitions == p]
-                if part:
+                if part and (only is None or p in only):
                     cluster.send(TOPICS.features, part, p)
                     scored = [
                         prediction(b["event_id"], b["event_time"], float(scores[k]))
@@ -105,6 +108,39 @@ def test_the_verdicts_do_not_depend_on_the_number_of_replicas(fraud: Pipeline) -
             [(a["alert_id"], a["state"], a["details"]["features"]) for a in drift_alerts(cluster)]
         )
     assert found[0] == found[1] and found[0][0][1:] == ("OPEN", "x1")
+
+
+def test_a_partition_behind_the_others_is_waited_for(fraud: Pipeline) -> None:
+    # partition 1 runs ten hours ahead of partition 0 (its consumer fetched partition 1's
+    # backlog first), and only partition 0's half of the events drifted: judging a window
+    # without it would find nothing, and drop its partials as too late
+    cluster = Cluster(fraud, partitions=2)
+    play(cluster, range(0, 4), partitions=2)
+    play(cluster, range(4, 24), partitions=2, only={1})
+    assert drift_alerts(cluster) == []
+    windows = cluster.owner().metrics.windows.labels("fraud", "data")
+    before = windows._value.get()
+    play(cluster, range(4, 24), shift=("country",), partitions=2, only={0})
+    assert windows._value.get() > before + 15
+    [*_, latest] = drift_alerts(cluster)
+    assert latest["state"] == "OPEN" and latest["details"]["features"] == "country"
+    assert late_partials(cluster) == 0
+
+
+def test_a_partition_silent_for_longer_than_idle_is_not_waited_for(fraud: Pipeline) -> None:
+    cluster = Cluster(fraud, partitions=2)
+    play(cluster, range(0, 4), partitions=2)
+    windows = cluster.owner().metrics.windows.labels("fraud", "data")
+    before = windows._value.get()
+    play(cluster, range(4, 12), partitions=2, only={1})
+    assert windows._value.get() == before  # held back: partition 0 may be behind
+    cluster.wall[0] += IDLE_MS  # partition 0's input stopped half a minute ago
+    play(cluster, range(12, 14), partitions=2, only={1})
+    assert windows._value.get() >= before + 8  # the windows it held back are judged
+
+
+def late_partials(cluster: Cluster) -> float:
+    return float(cluster.owner().metrics.late_partials.labels("fraud")._value.get())
 
 
 def test_a_restart_keeps_the_open_alert(fraud: Pipeline) -> None:

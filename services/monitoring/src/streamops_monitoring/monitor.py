@@ -70,14 +70,14 @@ class Monitor:
 
     def monitor_batch(self, records: Sequence[InRecord]) -> BatchResult:
         """Count the batch's records, combine partials, publish and judge what closed."""
-        ref = self.reference()
+        ref, now = self.reference(), self.clock_ms()
         by_input: dict[tuple[str, int], list[dict[str, Any]]] = defaultdict(list)
         owner_state = None
         for r in records:
             if r.topic == self.topics.partials:
                 owner_state = owner_state or self.state.partition(MONITOR, OWNER_PARTITION)
                 partial = cast(MonitoringPartial, r.value)
-                if not self.owner.combine(owner_state, partial) and self.metrics is not None:
+                if not self.owner.combine(owner_state, partial, now) and self.metrics is not None:
                     self.metrics.late_partials.labels(self.metrics.pipeline).inc()
             else:
                 by_input[(r.topic, r.partition)].append(r.value)
@@ -121,7 +121,7 @@ class Monitor:
                 self.metrics.labelled.labels(self.metrics.pipeline, "delay").inc(negatives)
         if OWNER_PARTITION in self.state.assigned:
             owner_state = self.state.partition(MONITOR, OWNER_PARTITION)
-            judged = self.owner.decide(owner_state, ref)
+            judged = self.owner.decide(owner_state, ref, now)
             outputs += [OutRecord(self.topics.alerts, a, key=a["alert_id"]) for a in judged.alerts]
             self._gauge(judged, ref, owner_state)
         return outputs

@@ -42,6 +42,10 @@ OWNER_PARTITION = 0
 _CLOCK, _ORIGIN = "owner:clock", "owner:origin"
 _NEXT, _FED = "owner:next", "owner:fed"  # next window start; next interval to feed
 _INTERVALS = "owner:intervals"  # sorted starts of the intervals held
+#: partition -> [its newest watermark, the owner's wall clock when that partial came]
+_HEARD = "owner:heard"
+#: how long (wall clock) a partition may stay silent before the owner stops waiting for it
+IDLE_MS = 30_000
 KINDS: tuple[AlertKind, ...] = (
     "DATA_DRIFT",
     "PREDICTION_DRIFT",
@@ -77,7 +81,13 @@ class Judged:
 class Owner:
     """Combines partials in the owner's state and judges windows when they are in."""
 
-    def __init__(self, pipeline: Pipeline, feature_windows: dict[str, int], task: str) -> None:
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        feature_windows: dict[str, int],
+        task: str,
+        idle_ms: int = IDLE_MS,
+    ) -> None:
         spec = pipeline.spec
         self.pipeline = spec.name
         self.drift: DriftSpec = spec.drift or DriftSpec()
@@ -85,6 +95,7 @@ class Owner:
         self.size_ms = int(self.drift.window.size.total_seconds() * 1000)
         self.grace_ms = int(self.drift.grace_for(spec).total_seconds() * 1000)
         self.wait_ms = 2 * self.grace_ms + self.step_ms
+        self.idle_ms = idle_ms
         self.task = task
         self.primary = spec.model.metric_for(task) if spec.model is not None else None  # type: ignore[arg-type]
         self.skipped = set(CLOCK_FEATURES) | set(self.drift.exclude)
@@ -94,12 +105,19 @@ class Owner:
 
     # -- partials in -------------------------------------------------------------------
 
-    def combine(self, state: PartitionState, partial: MonitoringPartial) -> bool:
-        """Keep a partition's partial until its windows are judged; False if too late."""
+    def combine(self, state: PartitionState, partial: MonitoringPartial, now_ms: int) -> bool:
+        """Keep a partition's partial until its windows are judged; False if too late.
+
+        ``now_ms`` (wall clock) dates when the owner last heard from the partition."""
         start = millis(partial["start"])
         watermark = millis(partial["watermark"])
         if watermark > state.get(_CLOCK, watermark - 1):
             state.set(_CLOCK, watermark)
+        heard = state.get(_HEARD) or {}
+        name = str(partial["partition"])
+        if name not in heard or watermark >= heard[name][0]:
+            heard[name] = [watermark, now_ms]
+            state.set(_HEARD, heard)
         if _ORIGIN not in state:
             state.set(_ORIGIN, start)
             state.set(_NEXT, start)
@@ -129,7 +147,6 @@ class Owner:
                 for o in partial["outcomes"]
             ],
         }
-        name = str(partial["partition"])
         before = held["parts"].get(name)
         # a second partial of the same partition and interval is a supplement: add it up
         held["parts"][name] = part if before is None else _merged(before, part)
@@ -142,14 +159,18 @@ class Owner:
 
     # -- decisions ---------------------------------------------------------------------
 
-    def decide(self, state: PartitionState, ref: Reference | None) -> Judged:
+    def decide(self, state: PartitionState, ref: Reference | None, now_ms: int) -> Judged:
         """Feed the labelled intervals that are in, judge the windows that are in."""
         judged = Judged()
         clock = state.get(_CLOCK)
         if clock is None:
             return judged
+
+        def ready(starts: list[int], end_ms: int) -> bool:
+            return self._ready(starts, end_ms, clock=clock, state=state, now_ms=now_ms)
+
         fed = state.get(_FED)
-        while fed + self.step_ms <= clock and self._ready([fed], fed + self.step_ms, clock, state):
+        while fed + self.step_ms <= clock and ready([fed], fed + self.step_ms):
             held = state.get(f"owner:i:{fed}")
             self._feed(state, held, fed, ref, judged)
             fed += self.step_ms
@@ -158,7 +179,7 @@ class Owner:
         start = state.get(_NEXT)
         while start + self.size_ms <= clock:
             intervals = list(self._intervals(start))
-            if not self._ready(intervals, start + self.size_ms, clock, state):
+            if not ready(intervals, start + self.size_ms):
                 break
             if ref is not None:
                 held = [state.get(f"owner:i:{s}") for s in intervals]
@@ -183,13 +204,31 @@ class Owner:
     def _intervals(self, start: int) -> Iterator[int]:
         return iter(range(start, start + self.size_ms, self.step_ms))
 
-    def _ready(self, starts: list[int], end_ms: int, clock: int, state: PartitionState) -> bool:
-        if clock >= end_ms + self.wait_ms:
-            return True
+    def _ready(
+        self, starts: list[int], end_ms: int, *, clock: int, state: PartitionState, now_ms: int
+    ) -> bool:
+        """Whether every partition's partial of ``starts`` is in, or the missing ones are
+        not worth waiting for.
+
+        A partition that is behind the others (its consumer fetched another partition's
+        hours first, a replica is rebalancing) is waited for: judging without it would
+        leave out its entities and move every per-entity feature. Once the fastest
+        partition is `wait_ms` past the window, the owner judges without the partitions it
+        never heard from (no traffic) and those silent for `idle_ms` (their input stopped).
+        """
+        heard: dict[str, list[int]] = {}
         for s in starts:
             held = state.get(f"owner:i:{s}")
-            if held is None or len(held["parts"]) < held["partitions"]:
+            if held is not None and len(held["parts"]) >= held["partitions"]:
+                continue
+            if clock < end_ms + self.wait_ms:
                 return False
+            heard = heard or state.get(_HEARD) or {}
+            there = set(held["parts"]) if held is not None else set()
+            for name, (watermark, at) in heard.items():
+                behind = watermark < end_ms + self.grace_ms
+                if name not in there and behind and now_ms - at < self.idle_ms:
+                    return False  # alive and behind: its partial is coming
         return True
 
     def _judge(

@@ -99,7 +99,7 @@ def build_stage(
         state,
         topics,
         PartitionMonitor(spec.name, times, partitions, task),
-        Owner(pipeline, windows, task),
+        Owner(pipeline, windows, task, idle_ms=int(settings.partition_idle_s * 1000)),
         lambda: champion.current,
         MonitoringMetrics(metrics_registry, spec.name),
     )

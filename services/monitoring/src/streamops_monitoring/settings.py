@@ -35,3 +35,9 @@ class MonitoringSettings(ServiceSettings):
     registry_timeout_s: float = Field(
         30.0, gt=0, description="How long reading the model registry may wait for the cluster."
     )
+    partition_idle_s: float = Field(
+        30.0,
+        gt=0,
+        description="How long (wall clock) the owner waits for a partition that sent nothing "
+        "before judging windows without it.",
+    )
