@@ -55,8 +55,8 @@ def draw(rng: np.random.Generator, n: int, shift: Iterable[str] = ()) -> list[di
     return rows
 
 
-def reference(seed: int = 1, n: int = 20_000) -> Reference:
-    """A champion version 1 whose reference profile is ``n`` rows of `draw`."""
+def reference(seed: int = 1, n: int = 20_000, version: int = 1) -> Reference:
+    """A champion ``version`` whose reference profile is ``n`` rows of `draw`."""
     rows = draw(np.random.default_rng(seed), n)
     profiles = [numeric_profile(f, np.asarray([r[f] for r in rows])) for f in NUMERIC]
     profiles += [categorical_profile(f, np.asarray([r[f] for r in rows])) for f in CATEGORICAL]
@@ -64,7 +64,7 @@ def reference(seed: int = 1, n: int = 20_000) -> Reference:
     return reference_of(
         {
             "model_name": "fraud-detector",
-            "version": 1,
+            "version": version,
             "task": "BINARY_CLASSIFICATION",
             "decision_threshold": 0.5,
             "metrics": {"pr_auc": 0.7},

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from streamops.pipeline import Pipeline, load_pipeline
-from tests.unit.monitoring.harness import T0, TOPICS, Cluster
+from tests.unit.monitoring.harness import T0, TOPICS, Cluster, reference
 
 FRAUD = Path(__file__).resolve().parents[3] / "deploy" / "pipelines" / "fraud.yaml"
 STEP = 30 * 60_000
@@ -52,8 +52,10 @@ def label(event_id: str, t: int, value: float, delay_ms: int = HOUR) -> dict[str
     }
 
 
-def play(cluster: Cluster, steps: range, wrong: float, per_step: int = 400) -> None:
-    """Predictions of a model that is wrong on a share ``wrong`` of the events, each
+def play(
+    cluster: Cluster, steps: range, wrong: float, per_step: int = 400, version: int = 1
+) -> None:
+    """Predictions of model ``version``, wrong on a share ``wrong`` of the events, each
     labelled an hour later; batches in order of event time."""
     rng = np.random.default_rng(steps.start)
     for step in steps:
@@ -67,7 +69,10 @@ def play(cluster: Cluster, steps: range, wrong: float, per_step: int = 400) -> N
         ids = [f"e{step}-{i}" for i in range(per_step)]
         cluster.send(
             TOPICS.predictions,
-            [prediction(i, int(t), float(s)) for i, t, s in zip(ids, times, scores, strict=True)],
+            [
+                prediction(i, int(t), float(s), version)
+                for i, t, s in zip(ids, times, scores, strict=True)
+            ],
             0,
         )
         # the labels of the events of an hour ago
@@ -100,6 +105,34 @@ def test_a_changed_error_rate_opens_concept_drift_once_labels_arrive(fraud: Pipe
     play(cluster, range(40, 70), wrong=0.03)
     assert [a["state"] for a in kinds(cluster, "CONCEPT_DRIFT")] == ["OPEN", "RESOLVED"]
     assert [a["state"] for a in kinds(cluster, "MODEL_PERFORMANCE")] == ["OPEN", "RESOLVED"]
+
+
+def test_a_new_champion_that_errs_as_before_the_change_resolves_the_concept_alert(
+    fraud: Pipeline,
+) -> None:
+    cluster = Cluster(fraud)
+    play(cluster, range(0, 20), wrong=0.03)
+    play(cluster, range(20, 40), wrong=0.25)
+    [opened] = kinds(cluster, "CONCEPT_DRIFT")
+    # the loop retrained and promoted version 2, which knows the new concept
+    cluster.ref[0] = reference(version=2)
+    play(cluster, range(40, 50), wrong=0.03, version=2)
+    assert kinds(cluster, "CONCEPT_DRIFT") == [opened]  # not a whole window of its labels yet
+    play(cluster, range(50, 80), wrong=0.03, version=2)
+    *_, resolved = kinds(cluster, "CONCEPT_DRIFT")
+    assert (resolved["state"], resolved["alert_id"]) == ("RESOLVED", opened["alert_id"])
+    assert resolved["model_version"] == 2
+    assert float(resolved["value"]) <= float(resolved["threshold"])
+
+
+def test_a_new_champion_that_still_errs_keeps_the_concept_alert_open(fraud: Pipeline) -> None:
+    cluster = Cluster(fraud)
+    play(cluster, range(0, 20), wrong=0.03)
+    play(cluster, range(20, 40), wrong=0.25)
+    [opened] = kinds(cluster, "CONCEPT_DRIFT")
+    cluster.ref[0] = reference(version=2)
+    play(cluster, range(40, 80), wrong=0.2, version=2)
+    assert kinds(cluster, "CONCEPT_DRIFT") == [opened]
 
 
 def test_an_unlabelled_prediction_is_negative_once_the_delay_has_passed(fraud: Pipeline) -> None:

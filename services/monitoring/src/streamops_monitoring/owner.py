@@ -416,8 +416,12 @@ class Owner:
     def _concept(
         self, state: PartitionState, ref: Reference, rows: list[list[Any]]
     ) -> Measurement | None:
+        """ADWIN (or the spec's detector) on the champion's errors; an open alert resolves
+        once a whole performance window of the champion's labels, all since it opened or
+        since a new champion took over, errs no more than before the change (baseline)."""
+        subject = f"concept_drift:{ref.model_name}"
         key = f"owner:concept:{ref.version}"
-        held = state.get(key) or {"d": None, "seen": 0, "errors": 0, "baseline": None}
+        held = state.get(key) or {"d": None, "seen": 0, "errors": 0}
         concept = self.drift.concept
         detector = (
             pickle.loads(held["d"])
@@ -433,27 +437,42 @@ class Owner:
             if detector.drift_detected and held["seen"] >= concept.min_labels:
                 detected_at = held["seen"]
         held["d"] = pickle.dumps(detector)
+        state.set(key, held)
         recent = state.get(f"owner:perf:{ref.version}") or []
         errors = [_error(self.task, r[0], r[1], r[2], ref) for r in recent]
         rate = float(np.mean(errors)) if errors else 0.0
-        opened = is_open(state, f"concept_drift:{ref.model_name}")
+        # the open episode: the error rate before the change, and the labels since
+        episode_key = f"owner:concept_episode:{ref.model_name}"
+        episode = state.get(episode_key)
+        opened = is_open(state, subject)
         if detected_at is not None and not opened:
             before = held["errors"] / held["seen"]
-            held["baseline"] = min(before, rate) if recent else before
-            held["since"] = 0
-        if opened:
-            held["since"] = held.get("since", 0) + len(rows)
-        state.set(key, held)
-        baseline = held["baseline"]
+            episode = {
+                "baseline": min(before, rate) if recent else before,
+                "version": ref.version,
+                "since": 0,
+            }
+        elif opened and episode is not None:
+            if episode["version"] != ref.version:  # a new champion: its own labels count
+                episode = {**episode, "version": ref.version, "since": 0}
+            episode["since"] += len(rows)
+        if episode is not None and (opened or detected_at is not None):
+            state.set(episode_key, episode)
+        elif episode is not None:
+            state.delete(episode_key)  # resolved last time
+            episode = None
+        baseline = episode["baseline"] if episode is not None else None
         limit = baseline * (1 + self.drift.performance.max_drop) if baseline is not None else 0.0
+        window = self.drift.performance.window
         return Measurement(
-            f"concept_drift:{ref.model_name}",
+            subject,
             f"error_rate_{self.drift.concept.detector}",
             rate,
             limit,
             opens=detected_at is not None,
             resolves=opened
-            and held.get("since", 0) >= self.drift.performance.window
+            and episode is not None
+            and episode["since"] >= window
             and rate <= limit,
             details={
                 "detector": self.drift.concept.detector,
