@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from streamops.cli import dataset, lineage, models, runs, schemas, spec, topics
+from streamops.cli import dataset, lineage, models, runs, schemas, spec, status, topics
 
 app = typer.Typer(
     name="streamops",
@@ -28,6 +28,7 @@ app.add_typer(dataset.app, name="dataset")
 app.add_typer(models.app, name="models")
 app.command("runs")(runs.runs)
 app.command("lineage")(lineage.lineage)
+app.command("status")(status.status)
 
 
 @app.command("run")
