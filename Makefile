@@ -25,8 +25,27 @@ SYNCED     := $(VENV)/.synced
 SYNC_FLAGS :=
 endif
 
+# Deployment checks (`make lint-deploy`), with tools built here from pinned versions: Go
+# modules from the module proxy into $(TOOLS)/bin (Go keeps its caches in ~/go and
+# ~/.cache/go-build), and the Kubernetes JSON schemas that the PyPI package
+# kubernetes-validate carries (kubeconform's own schema download needs GitHub).
+GO                  := $(shell PATH='$(PATH):/usr/local/go/bin'; command -v go)
+KUBECONFORM_VERSION := v0.8.0
+KUSTOMIZE_VERSION   := v5.8.1
+K8S_VERSION         := 1.34.0
+K8S_SCHEMAS_PACKAGE := kubernetes-validate==1.37.0 --hash=sha256:85136d018a27b50ec7fc049d902bfa5193f5976807e6c0f408e3ab6fe078cad9
+KUBECONFORM         := $(TOOLS)/bin/kubeconform
+KUSTOMIZE           := $(TOOLS)/bin/kustomize
+COMPOSE_CHECK       := $(TOOLS)/bin/compose-check
+K8S_SCHEMAS         := $(TOOLS)/kubernetes-json-schema/v$(K8S_VERSION)-standalone-strict
+DEPLOY_TOOLS        := $(TOOLS)/.kubeconform-$(KUBECONFORM_VERSION) $(TOOLS)/.kustomize-$(KUSTOMIZE_VERSION) $(COMPOSE_CHECK) $(K8S_SCHEMAS)
+GO_NEEDED           := go not found: install Go 1.26 or later (https://go.dev/dl; the version deploy/compose/go.mod and kubeconform $(KUBECONFORM_VERSION) need) and rerun make setup
+# what lint-deploy checks; tests/unit/test_deployment.py points them at broken copies
+COMPOSE_FILES       ?= docker-compose.yml
+K8S_TREES           ?= $(patsubst %/kustomization.yaml,%,$(wildcard deploy/k8s/base/kustomization.yaml deploy/k8s/overlays/*/kustomization.yaml))
+
 .DEFAULT_GOAL := help
-.PHONY: help setup up down status demo test test-unit test-integration lint bench
+.PHONY: help setup up down status demo test test-unit test-integration lint lint-deploy bench
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -47,7 +66,36 @@ $(SYNCED): $(PROJECTS) $(NATIVE) | $(UV)
 # packaged daemon is stopped (and, under systemd, disabled) rather than left running.
 PROMETHEUS_NEEDED := promtool and prometheus are not on PATH: install Prometheus 2.x (Debian/Ubuntu: sudo apt-get install --no-install-recommends prometheus; elsewhere both binaries from https://prometheus.io/download on PATH) and rerun make setup
 
-setup: $(SYNCED)  ## venv, Python packages (pinned by uv.lock), the native codec (with cargo), Kafka and registry jars, promtool and prometheus
+$(TOOLS)/.kubeconform-%: | $(UV)
+	@test -n "$(GO)" || { echo "make setup: $(GO_NEEDED)" >&2; exit 1; }
+	GOBIN=$(CURDIR)/$(TOOLS)/bin $(GO) install github.com/yannh/kubeconform/cmd/kubeconform@$*
+	@touch $@
+
+$(TOOLS)/.kustomize-%: | $(UV)
+	@test -n "$(GO)" || { echo "make setup: $(GO_NEEDED)" >&2; exit 1; }
+	GOBIN=$(CURDIR)/$(TOOLS)/bin $(GO) install sigs.k8s.io/kustomize/kustomize/v5@$*
+	@touch $@
+
+# the compose file checked by compose-go, the library `docker compose config` runs on
+$(COMPOSE_CHECK): deploy/compose/go.mod deploy/compose/go.sum deploy/compose/main.go | $(UV)
+	@test -n "$(GO)" || { echo "make setup: $(GO_NEEDED)" >&2; exit 1; }
+	cd deploy/compose && $(GO) build -buildvcs=false -o $(CURDIR)/$@ .
+
+# kubernetes-validate's schemas refer to each other as https://kubernetes.io/api/...; made
+# relative here so that kubeconform reads them from disk and never from the network
+$(K8S_SCHEMAS): | $(UV)
+	echo "$(K8S_SCHEMAS_PACKAGE)" > $(TOOLS)/k8s-schemas-requirements.txt
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check --no-deps --require-hashes \
+	  -r $(TOOLS)/k8s-schemas-requirements.txt
+	rm -rf $@ $@.tmp && mkdir -p $(dir $@)
+	cp -r "$$($(TOOLS)/bin/python -c 'import importlib.util as u; \
+	  print(u.find_spec("kubernetes_validate").submodule_search_locations[0])')/kubernetes-json-schema/v$(K8S_VERSION)-local-strict" $@.tmp
+	sed -i.orig -e 's#"\$$id": "https://kubernetes.io/#"$$comment": "https://kubernetes.io/#' \
+	  -e 's#"/api/_definitions.json\##"_definitions.json\##g' $@.tmp/*.json
+	rm $@.tmp/*.orig
+	mv $@.tmp $@
+
+setup: $(SYNCED) $(DEPLOY_TOOLS)  ## venv, Python packages (pinned by uv.lock), the native codec (with cargo), Kafka and registry jars, promtool and prometheus, the deployment checkers
 ifeq ($(CARGO),)
 	@echo "make setup: $(NO_CODEC)"
 endif
@@ -87,7 +135,7 @@ test-unit: setup  ## unit tests only (no broker)
 test-integration: setup  ## integration tests only
 	$(BIN)/pytest tests/integration
 
-lint: setup  ## ruff + mypy, and rustfmt + clippy for the native codec (with cargo)
+lint: setup lint-deploy  ## ruff + mypy, rustfmt + clippy for the native codec (with cargo), the deployment files
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
@@ -97,6 +145,19 @@ else
 	$(CARGO) fmt --check --manifest-path libs/streamops-avro/Cargo.toml
 	PYO3_PYTHON=$(CURDIR)/$(BIN)/python $(CARGO) clippy --quiet --release --manifest-path libs/streamops-avro/Cargo.toml -- -D warnings
 endif
+
+lint-deploy: $(DEPLOY_TOOLS)  ## docker-compose.yml against the compose spec, deploy/k8s rendered and checked by kubeconform
+	@test -z "$$($(dir $(GO))gofmt -l deploy/compose)" || { echo "gofmt -l deploy/compose:"; $(dir $(GO))gofmt -l deploy/compose; exit 1; }
+	cd deploy/compose && $(GO) vet ./...
+	@# the salt is only interpolated here: any value checks the file
+	STREAMOPS_PII_SALT=$${STREAMOPS_PII_SALT:-lint} $(COMPOSE_CHECK) $(COMPOSE_FILES)
+	@test -n "$(K8S_TREES)" || { echo "lint-deploy: no kustomization.yaml under deploy/k8s" >&2; exit 1; }
+	@set -e; rendered=$$(mktemp); trap 'rm -f $$rendered' EXIT; for tree in $(K8S_TREES); do \
+	  echo "kustomize build $$tree | kubeconform -strict"; \
+	  $(KUSTOMIZE) build $$tree > $$rendered; \
+	  test -s $$rendered || { echo "$$tree renders nothing" >&2; exit 1; }; \
+	  $(KUBECONFORM) -strict -summary -schema-location '$(K8S_SCHEMAS)/{{.ResourceKind}}{{.KindSuffix}}.json' - < $$rendered; \
+	done
 
 bench: setup  ## benchmarks under tests/benchmarks (figures go to docs/benchmarks.md)
 	$(BIN)/pytest tests/benchmarks -s; status=$$?; \
