@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from streamops.pipeline import Pipeline, load_pipeline
+from streamops_monitoring import partition
 from tests.unit.monitoring.harness import T0, TOPICS, Cluster, reference
 
 FRAUD = Path(__file__).resolve().parents[3] / "deploy" / "pipelines" / "fraud.yaml"
@@ -158,3 +159,27 @@ def test_a_label_before_its_prediction_still_joins(fraud: Pipeline) -> None:
     cluster.send(TOPICS.features, [{"event_id": "z", "event_time": T0 + 5 * HOUR, "x0": 1.0}], 0)
     [outcome] = [o for p in cluster.partials for o in p["outcomes"]]
     assert (outcome["label"], outcome["predicted"]) == ("1", "0")
+
+
+def test_an_interval_of_many_labels_goes_out_in_chunks_and_judges_the_same(
+    fraud: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a backlog joined at once or a fast stream: more outcomes in an interval than fit in
+    # one record; partials and state values hold a chunk each, the verdicts do not change
+    found = []
+    for chunk in (4000, 60):
+        monkeypatch.setattr(partition, "OUTCOMES_PER_CHUNK", chunk)
+        cluster = Cluster(fraud)
+        play(cluster, range(0, 20), wrong=0.03)
+        play(cluster, range(20, 40), wrong=0.25)
+        assert max(len(p["outcomes"]) for p in cluster.partials) <= chunk
+        gauge = cluster.owner().metrics.performance
+        found.append(
+            (
+                [(a["kind"], a["state"], a["alert_id"]) for a in cluster.alerts],
+                gauge.labels("fraud", "1", "error_rate", "realised")._value.get(),
+                sum(len(p["outcomes"]) for p in cluster.partials),
+            )
+        )
+    assert found[0] == found[1] and found[0][2] > 20 * 400
+    assert {kind for kind, _, _ in found[0][0]} >= {"CONCEPT_DRIFT", "MODEL_PERFORMANCE"}

@@ -125,7 +125,7 @@ class Owner:
         if start < min(state.get(_NEXT), state.get(_FED)):
             return False
         key = f"owner:i:{start}"
-        held = state.get(key) or {"parts": {}, "partitions": 0}
+        held = state.get(key) or {"parts": {}, "partitions": 0, "oc": 0}
         part = {
             "m": partial["model_name"],
             "v": partial["model_version"],
@@ -134,19 +134,24 @@ class Owner:
             "pn": partial["prediction_count"],
             "s": partial["scores"]["counts"] if partial["scores"] else None,
             "h": partial["score_histogram"],
-            "o": [
-                [
-                    millis(o["known_at"]),
-                    o["model_version"],
-                    o["role"],
-                    o["score"],
-                    o["predicted"],
-                    o["label"],
-                    millis(o["event_time"]),
-                ]
-                for o in partial["outcomes"]
-            ],
         }
+        if partial["outcomes"]:  # each partial's outcomes (at most a chunk) under a key
+            state.set(
+                f"owner:o:{start}:{held.get('oc', 0)}",
+                [
+                    [
+                        millis(o["known_at"]),
+                        o["model_version"],
+                        o["role"],
+                        o["score"],
+                        o["predicted"],
+                        o["label"],
+                        millis(o["event_time"]),
+                    ]
+                    for o in partial["outcomes"]
+                ],
+            )
+            held["oc"] = held.get("oc", 0) + 1
         before = held["parts"].get(name)
         # a second partial of the same partition and interval is a supplement: add it up
         held["parts"][name] = part if before is None else _merged(before, part)
@@ -191,6 +196,9 @@ class Owner:
         starts = state.get(_INTERVALS, [])
         if starts and starts[0] < done:
             for s in (s for s in starts if s < done):
+                held = state.get(f"owner:i:{s}")
+                for k in range(held.get("oc", 0) if held is not None else 0):
+                    state.delete(f"owner:o:{s}:{k}")
                 state.delete(f"owner:i:{s}")
             state.set(_INTERVALS, [s for s in starts if s >= done])
         return judged
@@ -380,7 +388,9 @@ class Owner:
     ) -> None:
         if held is None or ref is None:
             return
-        outcomes = sorted(o for p in held["parts"].values() for o in p["o"])
+        outcomes = sorted(
+            o for k in range(held.get("oc", 0)) for o in state.get(f"owner:o:{start}:{k}") or []
+        )
         by_version: dict[int, list[list[Any]]] = {}
         for o in outcomes:
             if o[1] == ref.version and o[6] < ref.trained_until:
@@ -512,9 +522,10 @@ class Owner:
 
 def _merged(held: dict[str, Any], more: dict[str, Any]) -> dict[str, Any]:
     """Two partials of one partition and interval as one (counts on the same version's
-    bins add up; a supplement on another version's bins keeps only its outcomes)."""
+    bins add up; a supplement on another version's bins adds nothing: its outcomes are
+    kept apart)."""
     if held["v"] != more["v"] or held["m"] != more["m"]:
-        return {**held, "o": held["o"] + more["o"]}
+        return held
     features = dict(held["f"])
     for name, counts in more["f"].items():
         features[name] = _sum(features.get(name), counts)
@@ -525,7 +536,6 @@ def _merged(held: dict[str, Any], more: dict[str, Any]) -> dict[str, Any]:
         "pn": held["pn"] + more["pn"],
         "s": _sum(held["s"], more["s"]),
         "h": _sum(held.get("h"), more.get("h")),
-        "o": held["o"] + more["o"],
     }
 
 

@@ -34,6 +34,15 @@ from streamops_monitoring.reference import Reference
 MONITOR, PENDING = "monitor", "pending"
 _CLOCK = "clock"
 _MAX_EMPTY = 48  # empty intervals published in one go after a jump of event time
+#: Labelled predictions per state value and per partial: an interval's outcomes are kept in
+#: chunks of this many (``o:{start}:{k}``), so no record outgrows a broker's default 1 MiB
+#: limit however many labels an interval gets (a backlog joined at once, a fast stream).
+OUTCOMES_PER_CHUNK = 4000
+
+
+def _empty_interval(version: int = 0) -> dict[str, Any]:
+    """Counts of one interval; ``oc``: how many chunks of outcomes it has."""
+    return {"v": version, "n": 0, "f": {}, "pn": 0, "s": None, "oc": 0}
 
 
 @dataclass(frozen=True)
@@ -198,16 +207,36 @@ class PartitionMonitor:
         empty = 0
         for start in starts:
             while clock["next"] < start and empty < _MAX_EMPTY:  # quiet intervals say so too
-                partials.append(self._partial(partition, None, clock, ref, now_ms))
+                partials.append(self._partial(partition, None, [], clock, ref, now_ms))
                 clock["next"] += step
                 empty += 1
+            interval = state.get(f"i:{start}")
+            chunks = [state.get(f"o:{start}:{k}") or [] for k in range(_chunks(interval))]
             partials.append(
-                self._partial(partition, state.get(f"i:{start}"), clock, ref, now_ms, start)
+                self._partial(
+                    partition, interval, chunks[0] if chunks else [], clock, ref, now_ms, start
+                )
             )
+            # the other chunks of outcomes follow as supplements: counts of nothing
+            partials += [
+                self._partial(
+                    partition,
+                    None,
+                    more,
+                    clock,
+                    ref,
+                    now_ms,
+                    start,
+                    version=partials[-1]["model_version"],
+                )
+                for more in chunks[1:]
+            ]
+            for k in range(len(chunks)):
+                state.delete(f"o:{start}:{k}")
             state.delete(f"i:{start}")
             clock["next"] = max(clock["next"], start + step)
         while clock["next"] <= closed_before and empty < _MAX_EMPTY:
-            partials.append(self._partial(partition, None, clock, ref, now_ms))
+            partials.append(self._partial(partition, None, [], clock, ref, now_ms))
             clock["next"] += step
             empty += 1
         clock["next"] = max(clock["next"], closed_before - closed_before % step)
@@ -277,8 +306,7 @@ class PartitionMonitor:
         interval = state.get(f"i:{start}")
         if interval is None or interval["v"] != version:
             # counts on another version's bins cannot be added to these: start again
-            outcomes = interval["o"] if interval is not None else []
-            interval = {"v": version, "n": 0, "f": {}, "pn": 0, "s": None, "o": outcomes}
+            return {**_empty_interval(version), "oc": interval["oc"] if interval else 0}
         return dict(interval)
 
     def _outcomes(
@@ -295,16 +323,19 @@ class PartitionMonitor:
             if start not in clock["open"]:
                 clock["open"].append(start)
         for start, group in by_start.items():
-            interval = state.get(f"i:{start}") or {
-                "v": 0,
-                "n": 0,
-                "f": {},
-                "pn": 0,
-                "s": None,
-                "o": [],
-            }
-            interval["o"] += group
-            state.set(f"i:{start}", interval)
+            interval = state.get(f"i:{start}") or _empty_interval()
+            chunks = interval["oc"]
+            last = state.get(f"o:{start}:{chunks - 1}") if chunks else None
+            if last is not None and len(last) < OUTCOMES_PER_CHUNK:
+                room = OUTCOMES_PER_CHUNK - len(last)
+                state.set(f"o:{start}:{chunks - 1}", last + group[:room])
+                group = group[room:]
+            for i in range(0, len(group), OUTCOMES_PER_CHUNK):
+                state.set(f"o:{start}:{chunks}", group[i : i + OUTCOMES_PER_CHUNK])
+                chunks += 1
+            if chunks != interval["oc"]:
+                interval["oc"] = chunks
+                state.set(f"i:{start}", interval)
 
     def _due(
         self, pending: PartitionState, clock: dict[str, Any], event_id: str, event_time: int
@@ -352,14 +383,17 @@ class PartitionMonitor:
         self,
         partition: int,
         interval: dict[str, Any] | None,
+        outcomes_held: list[list[Any]],
         clock: dict[str, Any],
         ref: Reference | None,
         now_ms: int,
         start: int | None = None,
+        version: int | None = None,
     ) -> MonitoringPartial:
         start = clock["next"] if start is None else start
-        interval = interval or {"v": 0, "n": 0, "f": {}, "pn": 0, "s": None, "o": []}
-        version = interval["v"] if interval["v"] else (ref.version if ref is not None else 0)
+        interval = interval or _empty_interval()
+        if version is None:
+            version = interval["v"] or (ref.version if ref is not None else 0)
         outcomes: list[Outcome] = [
             {
                 "known_at": _datetime(o[0]),
@@ -370,7 +404,7 @@ class PartitionMonitor:
                 "label": o[5],
                 "event_time": _datetime(o[6]),
             }
-            for o in interval["o"]
+            for o in outcomes_held
         ]
         late, clock["late"] = clock["late"], 0
         return {
@@ -391,6 +425,10 @@ class PartitionMonitor:
             "late_count": late,
             "produced_at": _datetime(now_ms),
         }
+
+
+def _chunks(interval: dict[str, Any] | None) -> int:
+    return int(interval.get("oc", 0)) if interval is not None else 0
 
 
 def _inputs(ref: Reference | None) -> tuple[str, ...]:
