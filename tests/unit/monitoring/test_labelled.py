@@ -108,6 +108,16 @@ def test_a_changed_error_rate_opens_concept_drift_once_labels_arrive(fraud: Pipe
     assert [a["state"] for a in kinds(cluster, "MODEL_PERFORMANCE")] == ["OPEN", "RESOLVED"]
 
 
+def test_a_change_to_fewer_errors_opens_nothing(fraud: Pipeline) -> None:
+    cluster = Cluster(fraud)
+    play(cluster, range(0, 20), wrong=0.2)
+    play(cluster, range(20, 40), wrong=0.03)
+    assert kinds(cluster, "CONCEPT_DRIFT") == []
+    play(cluster, range(40, 60), wrong=0.2)  # and back to more: that one is a change
+    [opened] = kinds(cluster, "CONCEPT_DRIFT")
+    assert opened["state"] == "OPEN"
+
+
 def test_a_new_champion_that_errs_as_before_the_change_resolves_the_concept_alert(
     fraud: Pipeline,
 ) -> None:

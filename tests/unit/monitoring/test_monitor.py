@@ -11,7 +11,7 @@ import pytest
 
 from streamops.pipeline import Pipeline, load_pipeline
 from streamops_monitoring.owner import IDLE_MS
-from tests.unit.monitoring.harness import NUMERIC, T0, TOPICS, Cluster, draw
+from tests.unit.monitoring.harness import NUMERIC, T0, TOPICS, Cluster, draw, reference
 from tests.unit.monitoring.test_labelled import prediction
 
 FRAUD = Path(__file__).resolve().parents[3] / "deploy" / "pipelines" / "fraud.yaml"
@@ -137,6 +137,22 @@ def test_a_partition_silent_for_longer_than_idle_is_not_waited_for(fraud: Pipeli
     cluster.wall[0] += IDLE_MS  # partition 0's input stopped half a minute ago
     play(cluster, range(12, 14), partitions=2, only={1})
     assert windows._value.get() >= before + 8  # the windows it held back are judged
+
+
+def test_a_window_the_champion_changed_in_is_not_judged(fraud: Pipeline) -> None:
+    # partition 0's records of interval 4 were counted for version 1; version 2 arrives,
+    # then partition 1's (drifted) ones: judged alone against version 2 they would raise
+    # DATA_DRIFT about half a window of one partition
+    cluster = Cluster(fraud, partitions=2)
+    play(cluster, range(0, 4), partitions=2)
+    play(cluster, range(4, 5), partitions=2, only={0})
+    cluster.ref[0] = reference(version=2)
+    play(cluster, range(4, 5), shift=("country",), partitions=2, only={1})
+    windows = cluster.owner().metrics.windows.labels("fraud", "data")
+    before = windows._value.get()
+    play(cluster, range(5, 12), partitions=2)
+    assert drift_alerts(cluster) == []
+    assert windows._value.get() >= before + 4  # the windows after the switch are judged
 
 
 def late_partials(cluster: Cluster) -> float:

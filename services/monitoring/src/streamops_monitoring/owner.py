@@ -247,13 +247,12 @@ class Owner:
         ref: Reference,
         judged: Judged,
     ) -> None:
-        parts = [
-            p
-            for h in held
-            if h is not None
-            for p in h["parts"].values()
-            if p["v"] == ref.version and p["m"] == ref.model_name
-        ]
+        every = [p for h in held if h is not None for p in h["parts"].values()]
+        parts = [p for p in every if p["v"] == ref.version and p["m"] == ref.model_name]
+        # a window with records counted for another version (the champion changed in it)
+        # is not judged: what is left would be some partitions' records, or the later part
+        if any((p["n"] or p["pn"]) and p not in parts for p in every):
+            return
         records = sum(p["n"] for p in parts)
         if records >= self.drift.min_records:
             window = Window(start, start + self.size_ms, records, clock="event")
@@ -426,7 +425,8 @@ class Owner:
     def _concept(
         self, state: PartitionState, ref: Reference, rows: list[list[Any]]
     ) -> Measurement | None:
-        """ADWIN (or the spec's detector) on the champion's errors; an open alert resolves
+        """ADWIN (or the spec's detector) on the champion's errors, opening on a change to
+        more errors (a detector also flags a change to fewer); an open alert resolves
         once a whole performance window of the champion's labels, all since it opened or
         since a new champion took over, errs no more than before the change (baseline)."""
         subject = f"concept_drift:{ref.model_name}"
@@ -443,9 +443,14 @@ class Owner:
             error = _error(self.task, o[3], o[4], o[5], ref)
             held["seen"] += 1
             held["errors"] += error
+            before = getattr(detector, "estimation", None)
             detector.update(error)
             if detector.drift_detected and held["seen"] >= concept.min_labels:
-                detected_at = held["seen"]
+                # a change to fewer errors is no concept drift to answer (ADWIN says which
+                # way; DDM and HDDM only look for more errors)
+                after = getattr(detector, "estimation", None)
+                if before is None or after is None or after > before:
+                    detected_at = held["seen"]
         held["d"] = pickle.dumps(detector)
         state.set(key, held)
         recent = state.get(f"owner:perf:{ref.version}") or []

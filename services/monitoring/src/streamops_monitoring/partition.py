@@ -95,6 +95,8 @@ class PartitionMonitor:
         )
         for start, group in self._by_interval(clock, rows, "features").items():
             interval = self._interval(state, start, ref)
+            if interval is None:
+                continue
             interval["n"] += len(group)
             if ref is not None:
                 counts = interval["f"]
@@ -129,6 +131,8 @@ class PartitionMonitor:
         ]
         for start, group in self._by_interval(clock, champion, "predictions").items():
             interval = self._interval(state, start, ref)
+            if interval is None:
+                continue
             interval["pn"] += len(group)
             if self.task == "binary":  # for the estimate before labels (estimate.py)
                 interval["h"] = _add(interval.get("h"), histogram([r["score"] for r in group]))
@@ -301,13 +305,21 @@ class PartitionMonitor:
                 clock["open"].append(start)
         return groups
 
-    def _interval(self, state: PartitionState, start: int, ref: Reference | None) -> dict[str, Any]:
+    def _interval(
+        self, state: PartitionState, start: int, ref: Reference | None
+    ) -> dict[str, Any] | None:
+        """The interval's counts to add to; None if it began on another version's bins
+        (a promotion in its middle): its records stay uncounted, as the owner then judges
+        no window holding it, rather than a window of the records after the switch."""
         version = ref.version if ref is not None else 0
         interval = state.get(f"i:{start}")
-        if interval is None or interval["v"] != version:
-            # counts on another version's bins cannot be added to these: start again
-            return {**_empty_interval(version), "oc": interval["oc"] if interval else 0}
-        return dict(interval)
+        if interval is None:
+            return _empty_interval(version)
+        if interval["v"] == version:
+            return dict(interval)
+        if interval["n"] or interval["pn"]:
+            return None
+        return {**interval, "v": version}  # outcomes only so far: no bins to mix
 
     def _outcomes(
         self, state: PartitionState, clock: dict[str, Any], outcomes: list[list[Any]]
