@@ -150,8 +150,10 @@ def test_an_unlabelled_prediction_is_negative_once_the_delay_has_passed(fraud: P
     cluster = Cluster(fraud)
     cluster.send(TOPICS.predictions, [prediction("a", T0, 0.9), prediction("b", T0, 0.1)], 0)
     cluster.send(TOPICS.labels, [label("a", T0, 1.0)], 0)
-    # features move the partition's event time three days and a bit on
-    later = T0 + 3 * 24 * HOUR + 4 * HOUR  # predictions stopped: the clock leads by 2h at most
+    # features move the partition's event time three days and a bit on; predictions
+    # stopped (the clock leads them by 2 h at most) and the labels were read up to an hour
+    # after T0 (a silence counts once the clock is 2 h past that, or past the delay)
+    later = T0 + 3 * 24 * HOUR + 6 * HOUR
     cluster.send(TOPICS.features, [{"event_id": "z", "event_time": later, "x0": 1.0}], 0)
     outcomes = [o for p in cluster.partials for o in p["outcomes"]]
     assert sorted(
@@ -160,6 +162,23 @@ def test_an_unlabelled_prediction_is_negative_once_the_delay_has_passed(fraud: P
         ("0", "0", T0 + 3 * 24 * HOUR),
         ("1", "1", T0 + HOUR),
     ]
+
+
+def test_a_label_read_late_is_not_taken_for_a_silence(fraud: Pipeline) -> None:
+    # the features and predictions run ahead of the labels input (another topic, fetched
+    # later): the prediction stays pending until the labels were read past its delay
+    cluster = Cluster(fraud)
+    cluster.send(TOPICS.predictions, [prediction("a", T0, 0.9)], 0)
+    past_delay = T0 + 3 * 24 * HOUR + HOUR
+    cluster.send(TOPICS.labels, [label("old", T0 - HOUR, 0.0, delay_ms=HOUR)], 0)
+    cluster.send(TOPICS.predictions, [prediction("z", past_delay, 0.1)], 0)
+    cluster.send(TOPICS.features, [{"event_id": "z", "event_time": past_delay, "x0": 1.0}], 0)
+    assert [o for p in cluster.partials for o in p["outcomes"]] == []  # not yet negative
+    cluster.send(TOPICS.labels, [label("a", T0, 1.0, delay_ms=2 * 24 * HOUR)], 0)
+    later = past_delay + 3 * HOUR  # the interval it joined in closes
+    cluster.send(TOPICS.features, [{"event_id": "y", "event_time": later, "x0": 1.0}], 0)
+    [outcome] = [o for p in cluster.partials for o in p["outcomes"]]
+    assert (outcome["label"], outcome["predicted"]) == ("1", "1")
 
 
 def test_a_label_before_its_prediction_still_joins(fraud: Pipeline) -> None:

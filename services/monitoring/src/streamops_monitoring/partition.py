@@ -166,8 +166,12 @@ class PartitionMonitor:
         self, state: PartitionState, pending: PartitionState, rows: list[dict[str, Any]]
     ) -> int:
         """Join labels with the predictions waiting for them; the number joined."""
-        # label times are another clock (days after the events): they move no interval
+        # label times are another clock (days after the events): they move no interval,
+        # but how far the labels have been read bounds when a silence means "negative"
         clock = self._clock(state, (), "labels")
+        newest = max((millis(r["label_time"]) for r in rows), default=None)
+        if newest is not None and newest > (clock.get("labels") or newest - 1):
+            clock["labels"] = newest
         binary = self.task == "binary"
         outcomes: list[list[Any]] = []
         for r in rows:
@@ -178,8 +182,8 @@ class PartitionMonitor:
             text = label_text(r["value"], binary)
             key = f"p:{r['event_id']}"
             held = pending.get(key)
-            if held is None:
-                pending.set(f"l:{r['event_id']}", [known_at, text], time_ms=known_at)
+            if held is None:  # its prediction is not here yet: the label waits for it
+                pending.set(f"l:{r['event_id']}", [known_at, text], time_ms=event_time)
                 continue
             pending.delete(key)
             outcomes += [[known_at, *seen, text, held[0]] for seen in held[1]]
@@ -366,8 +370,11 @@ class PartitionMonitor:
         after = self.timing.negative_after_ms
         if after is None or not clock["due"]:
             return 0
-        step = self.timing.step_ms
-        due = sorted(b for b in clock["due"] if b + step + after <= clock["wm"])
+        step, wm, read = self.timing.step_ms, clock["wm"], clock.get("labels")
+        # not before the labels input has been read that far (it may lag the features and
+        # the predictions: a label still in it is not a silence), but at most lead_ms behind
+        limit = wm if read is None else max(min(wm, read), wm - self.timing.lead_ms)
+        due = sorted(b for b in clock["due"] if b + step + after <= limit)
         outcomes: list[list[Any]] = []
         for bucket in due:
             for event_id in pending.get(f"d:{bucket}") or []:

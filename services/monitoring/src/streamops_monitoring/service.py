@@ -40,6 +40,10 @@ class MonitoringConfigError(ValueError):
     """The spec cannot be monitored (no features or no model section); says what to add."""
 
 
+#: The least time a prediction and its label wait for each other in the pending store.
+_LEAST_WAIT = timedelta(days=1)
+
+
 def timing(pipeline: Pipeline) -> Timing:
     """Intervals, grace and label delays of the pipeline's ``drift:`` and ``labels:``."""
     spec = pipeline.spec
@@ -49,7 +53,9 @@ def timing(pipeline: Pipeline) -> Timing:
     labels = spec.labels
     delay = labels.expected_delay if labels is not None else None
     negative = delay if labels is not None and labels.negative_after_delay else None
-    wait = (delay or timedelta(days=1)) * 2 + step + grace
+    # a label read before its prediction (serving behind) waits too: the labels' times drive
+    # the pending store's clock, so a short label delay must not make that wait short
+    wait = max((delay or timedelta(0)) * 2, _LEAST_WAIT) + step + grace
     return Timing(
         step_ms=_ms(step),
         grace_ms=_ms(grace),
