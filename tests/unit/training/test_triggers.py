@@ -49,6 +49,20 @@ def test_without_negative_after_delay_only_labels_count() -> None:
     assert t.due() is not None
 
 
+def test_labels_read_ahead_of_the_features_count_once_their_records_are_there() -> None:
+    # the labels topic was read to its end while the features service is still catching
+    # up: a dataset built now would have no row for the labels of later events
+    for negative_after_delay in (True, False):
+        t = Triggers(RetrainingSpec(min_labels=50), DAY, negative_after_delay)
+        for i in range(100):
+            t.label(T0 + i * MIN)
+        _fill(t, 30, T0)
+        assert t.labels_known() == 30 and t.due() is None
+        _fill(t, 70, T0 + 30 * MIN)
+        assert t.labels_known() == 100 and t.due() is not None
+        assert t.labels_known(since_ms=T0 + 60 * MIN) == 40
+
+
 def test_an_alert_storm_starts_one_job_and_what_comes_in_the_cooldown_waits() -> None:
     t = _policy(on_alert=["DATA_DRIFT", "CONCEPT_DRIFT"])
     t.has_champion = True

@@ -24,7 +24,7 @@ negative), plus the labels of younger events; without it, the labels.
 
 from __future__ import annotations
 
-from bisect import bisect_right, insort
+from bisect import bisect_left, bisect_right, insort
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -117,16 +117,25 @@ class Triggers:
         """The newest event time read (features records)."""
         return self._counts.newest_ms
 
-    def labels_known(self) -> int:
-        """How many rows a dataset built now would have labelled (see the module doc)."""
+    def labels_known(self, since_ms: int = 0) -> int:
+        """How many rows a dataset built now would have labelled (see the module doc), of
+        the events at or after ``since_ms`` (whole minutes after it: a lower bound)."""
         labels = self._counts.labels
         now = self._counts.newest_ms
-        if not self.negative_after_delay or now is None:
-            return len(labels)
+        if now is None:
+            return 0
+        # a label of an event whose features record is not written yet labels no row
+        # (labels may be read ahead of a features service catching up)
+        until = bisect_right(labels, now)
+        if not self.negative_after_delay:
+            return until - bisect_left(labels, since_ms)
+        first = -(-since_ms // _MINUTE_MS)
         matured_before = (now - self.delay_ms) // _MINUTE_MS  # whole minutes: a lower bound
-        matured = sum(n for minute, n in self._counts.features.items() if minute < matured_before)
-        younger_labels = len(labels) - bisect_right(labels, matured_before * _MINUTE_MS - 1)
-        return matured + younger_labels
+        matured = sum(
+            n for minute, n in self._counts.features.items() if first <= minute < matured_before
+        )
+        younger_from = max(matured_before * _MINUTE_MS, since_ms)
+        return matured + max(until - bisect_left(labels, younger_from), 0)
 
     def due(self) -> Trigger | None:
         """The job to start now, if any (manual requests first)."""
