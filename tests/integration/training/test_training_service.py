@@ -10,6 +10,8 @@ the others become negatives once the 1 h delay has passed.
 
 from __future__ import annotations
 
+import dataclasses
+import datetime
 import hashlib
 import os
 import random
@@ -19,14 +21,20 @@ import time
 
 from sklearn.metrics import average_precision_score
 
+from streamops.dataset import build_dataset
 from streamops.pipeline import Pipeline, load_pipeline
-from streamops.registry import ModelRegistry, read_runs
+from streamops.registry import ModelRegistry, decide, read_runs
 from streamops.registry.follow import LogFollower
 from streamops.registry.lineage import decode_run_event
 from streamops.settings import KafkaSettings, SchemaRegistrySettings
+from streamops.topics import TopicNames
 from streamops_training.cards import rebuild_holdout
+from streamops_training.job import train
+from streamops_training.records import version_record
 from streamops_training.service import TrainingService
 from streamops_training.settings import TrainingSettings
+from streamops_training.triggers import Trigger
+from tests.support.features_service import read_records
 from tests.support.log_writer import LabelSent, Writer
 from tests.support.pipelines import REPO, STREAMOPS
 
@@ -35,11 +43,11 @@ T0 = 1_767_225_600_000
 EVENTS = 3_000
 
 
-def _fill(writer: Writer) -> None:
-    rng = random.Random(3)
+def _fill(writer: Writer, events: range = range(EVENTS)) -> None:
+    rng = random.Random(3 + events.start)
     records, labels = [], []
-    for n in range(EVENTS):
-        t = T0 + n * 7_200  # 6 hours of event time
+    for n in events:
+        t = T0 + n * 7_200  # 6 hours of event time for the first 3,000
         record = writer.record(n, t)
         amount = rng.lognormvariate(4, 1)
         record["amount"] = amount
@@ -272,3 +280,65 @@ def test_a_candidate_failing_parity_is_rejected_with_its_reason_and_nothing_publ
     lineage = _lineage(strict.name, kafka)
     assert [e["eventType"] for e in lineage] == ["START", "COMPLETE"]
     assert lineage[1]["outputs"] == []
+
+
+def test_a_new_champion_worse_than_the_one_it_replaced_is_rolled_back_on_its_first_labels(
+    kafka: str, schema_registry: str, pipeline: Pipeline
+) -> None:
+    _fill(Writer(kafka, schema_registry, pipeline))
+    k, r = KafkaSettings(bootstrap_servers=kafka), SchemaRegistrySettings(url=schema_registry)
+    service = _service(pipeline, kafka, schema_registry)
+    try:
+        _until_a_job_ran(service)  # v1, promoted by training
+        # an operator promotes v2, fitted on the same rows with every label turned round
+        dataset = build_dataset(pipeline, k, r)
+        label = [c.name for c in dataset.columns].index("label")
+        flipped = dataclasses.replace(
+            dataset,
+            rows=[(*row[:label], 1.0 - row[label], *row[label + 1 :]) for row in dataset.rows],
+        )
+        trained = train(flipped, pipeline, after_drift=False, current_features=None)
+        now = datetime.datetime.now(datetime.UTC)
+        record = version_record(
+            trained,
+            pipeline=pipeline.name,
+            version=2,
+            run_id="by-hand",
+            identity=dataset.identity,
+            parent=1,
+            spec_file=pipeline.file,
+            trigger=Trigger("manual", "by hand"),
+            created_at=now,
+        )
+        service.publisher.publish_version(record, trained.onnx_model)
+        state = service.registry.wait_for_version(service.model_name, 2, 30)
+        promote = decide(state, "PROMOTE", 2, actor="operator", reason="a hunch", decided_at=now)
+        service.publisher.record_deployment(promote)
+        assert not service.step(0.5)  # too few labels after its training window yet
+        assert service.registry.model(service.model_name).champion == 2
+        # four more hours of events and their labels: v1 would have done better
+        _fill(Writer(kafka, schema_registry, pipeline), range(EVENTS, EVENTS + 2_000))
+        deadline = time.monotonic() + 60
+        while service.registry.model(service.model_name).champion != 1:
+            service.step(0.2)
+            assert time.monotonic() < deadline, "v2 was not rolled back"
+        model = service.registry.model(service.model_name)
+        rollback = model.history[-1]
+        assert (rollback["action"], rollback["version"], rollback["actor"]) == (
+            "ROLLBACK",
+            1,
+            "training",
+        )
+        assert rollback["reason"].startswith("probation: v2 pr_auc"), rollback["reason"]
+        alerts = read_records(kafka, schema_registry, TopicNames(pipeline.name).alerts, 1)
+        assert [(a["kind"], a["state"], a["model_version"]) for a in alerts] == [
+            ("MODEL_PERFORMANCE", "OPEN", 2),
+            ("MODEL_PERFORMANCE", "RESOLVED", 2),
+        ]
+        assert alerts[0]["details"]["rolled_back_to"] == "1"
+        assert alerts[0]["value"] < alerts[0]["threshold"]  # v2's pr_auc below v1's
+        assert not service.step(0.5)  # its own alert starts no job
+        verdicts = service.metrics.probations.labels(pipeline.name, "rolled_back")
+        assert verdicts._value.get() == 1
+    finally:
+        service.close()

@@ -92,14 +92,14 @@ def judge(
                 "extent": sorted(m.extent),
             }
             state.set(key, current)
-            alerts.append(_alert(issuer, m, window, current, "OPEN"))
+            alerts.append(alert_record(issuer, m, window, current, "OPEN"))
         elif current is not None and m.opens and not m.extent <= set(current.get("extent", ())):
             current["extent"] = sorted(m.extent | set(current.get("extent", ())))
             state.set(key, current)
-            alerts.append(_alert(issuer, m, window, current, "OPEN"))
+            alerts.append(alert_record(issuer, m, window, current, "OPEN"))
         elif current is not None and m.resolves:
             state.delete(key)
-            alerts.append(_alert(issuer, m, window, current, "RESOLVED"))
+            alerts.append(alert_record(issuer, m, window, current, "RESOLVED"))
     return alerts
 
 
@@ -117,13 +117,15 @@ def _datetime(ms: int) -> datetime:
     return datetime.fromtimestamp(ms / 1000, tz=UTC)
 
 
-def _alert(
+def alert_record(
     issuer: Issuer,
     m: Measurement,
     window: Window,
     current: dict[str, Any],
     state: AlertState,
 ) -> Alert:
+    """The Alert record of ``m`` over ``window`` in ``state``; ``current`` holds the
+    episode's ``alert_id`` and ``opened_at`` (ms)."""
     pipeline = issuer.pipeline
     if m.summary is not None:
         what = m.summary if state == "OPEN" else f"back to normal: {m.summary}"

@@ -41,3 +41,9 @@ class TrainingMetrics:
             ["pipeline"],
             registry=registry,
         )
+        self.probations = Counter(
+            "streamops_training_probations_total",
+            "New champions judged against the one they replaced, by verdict (kept, rolled_back).",
+            ["pipeline", "verdict"],
+            registry=registry,
+        )

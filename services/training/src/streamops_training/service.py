@@ -9,12 +9,14 @@ by construction, and a job's wait for the cluster is the service's.
 
 from __future__ import annotations
 
+import datetime
 import logging
 import time
 from pathlib import Path
 
 from prometheus_client import CollectorRegistry
 
+from streamops.dataset import build_dataset
 from streamops.dataset.join import LabelRules
 from streamops.pipeline import Pipeline
 from streamops.pipeline.model_spec import ModelSpec, RetrainingSpec
@@ -23,6 +25,7 @@ from streamops.runtime.health import HealthServer
 from streamops.service import start_service
 from streamops.settings import KafkaSettings, SchemaRegistrySettings
 from streamops_training.metrics import TrainingMetrics
+from streamops_training.probation import judge, on_probation, rollback_records
 from streamops_training.runner import JobRunner
 from streamops_training.settings import TrainingSettings
 from streamops_training.triggers import Triggers
@@ -64,6 +67,9 @@ class TrainingService:
         self.metrics_registry = CollectorRegistry()
         self.metrics = TrainingMetrics(self.metrics_registry, pipeline.name)
         self.ready = False
+        self.kafka, self.registry_settings = kafka, registry
+        self._judged: set[int] = set()  # versions whose probation is over
+        self._judge_at: dict[int, int] = {}  # labels known before judging again
 
     def start(self) -> None:
         """Read the log to its end: the policy's state as it was left."""
@@ -92,6 +98,7 @@ class TrainingService:
         m.paused.labels(p).set(int(self.triggers.paused))
         trigger = self.triggers.due()
         if trigger is None:
+            self._probation()
             return False
         self.triggers.started(trigger)
         clock = time.monotonic()
@@ -100,6 +107,46 @@ class TrainingService:
         m.runs.labels(p, trigger.kind, result.outcome).inc()
         self._champion()
         return True
+
+    def _probation(self) -> None:
+        """Judge a new champion against the one it replaced once enough labels after its
+        promotion are known (`probation`); roll it back if that one does better."""
+        spec = (self.pipeline.spec.retraining or RetrainingSpec()).probation
+        if spec is None:
+            return
+        try:
+            model = self.registry.model(self.model_name)
+        except RegistryError:
+            return
+        candidate = on_probation(model)
+        if candidate is None or candidate.version in self._judged:
+            return
+        known = self.triggers.labels_known(candidate.since_ms)
+        if known < max(spec.min_labels, self._judge_at.get(candidate.version, 0)):
+            return
+        dataset = build_dataset(self.pipeline, self.kafka, self.registry_settings)
+        verdict = judge(self.pipeline, dataset, candidate, self.registry, spec)
+        if verdict is None:  # the dataset has fewer matured rows than the count: wait on
+            self._judge_at[candidate.version] = known + spec.min_labels // 4
+            return
+        self._judged.add(candidate.version)
+        said = (
+            f"{verdict.metric} {verdict.new:.4f} against v{candidate.previous}'s "
+            f"{verdict.old:.4f} on {verdict.rows} rows"
+        )
+        if not verdict.rollback:
+            log.info("v%d passed its probation: %s", candidate.version, said)
+            self.metrics.probations.labels(self.pipeline.name, "kept").inc()
+            return
+        deployment, alerts = rollback_records(
+            self.pipeline, model, candidate, verdict, datetime.datetime.now(datetime.UTC)
+        )
+        self.triggers.ran(tuple(a["alert_id"] for a in alerts), None, None, 0)  # answered
+        self.publisher.record_deployment(deployment)
+        for alert in alerts:
+            self.publisher.record_alert(alert)
+        log.warning("v%d rolled back to v%d: %s", candidate.version, candidate.previous, said)
+        self.metrics.probations.labels(self.pipeline.name, "rolled_back").inc()
 
     def _champion(self) -> int | None:
         try:

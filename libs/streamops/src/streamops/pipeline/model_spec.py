@@ -213,6 +213,17 @@ class ModelSpec(_Strict):
         return self.primary_metric or DEFAULT_METRIC[task]
 
 
+class ProbationSpec(_Strict):
+    """A new champion against the one it replaced, on the first labels after its promotion."""
+
+    min_labels: int = Field(
+        1000, ge=50, description="Rows labelled after the promotion before it is judged."
+    )
+    confidence: float = Field(
+        0.95, gt=0.5, lt=1.0, description="How sure the replaced one must be better to roll back."
+    )
+
+
 class RetrainingSpec(_Strict):
     """When the training service starts a job, and who approves its result."""
 
@@ -222,6 +233,11 @@ class RetrainingSpec(_Strict):
     on_alert: list[AlertKind] = Field(default_factory=list, description="Alert kinds that retrain.")
     cooldown: Duration = Field(timedelta(minutes=30), description="Least time between two jobs.")
     approval: Literal["auto", "manual"] = Field("auto", description="manual: wait for a person.")
+    probation: ProbationSpec | None = Field(
+        default_factory=ProbationSpec,
+        description="Roll a new champion back if the one it replaced does better on the first "
+        "labels after the promotion; null: never.",
+    )
 
     @field_validator("schedule")
     @classmethod

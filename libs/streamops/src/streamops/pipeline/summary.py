@@ -136,4 +136,10 @@ def model_lines(spec: PipelineSpec, feature_count: int | None = None) -> list[st
             f"  retrain  {'; '.join(when)}; at most one job per {format_duration(r.cooldown)}; "
             f"approval {r.approval}"
         )
+        if r.probation is not None:
+            out.append(
+                f"  probation  a new champion is rolled back if the one it replaced does "
+                f"better on its first {r.probation.min_labels} labels "
+                f"({r.probation.confidence:.0%} sure)"
+            )
     return out

@@ -21,7 +21,13 @@ from typing import Any
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
 from confluent_kafka.schema_registry import SchemaRegistryClient
 
-from streamops.contracts.types import ControlRequest, Deployment, ModelVersion, TrainingRun
+from streamops.contracts.types import (
+    Alert,
+    ControlRequest,
+    Deployment,
+    ModelVersion,
+    TrainingRun,
+)
 from streamops.registry.chunks import (
     DEFAULT_CHUNK_BYTES,
     chunk_count,
@@ -126,6 +132,12 @@ class RegistryPublisher:
         self._write(
             topic, run["run_id"], self._encoder(value_subject(topic), "TrainingRun").encode(run)
         )
+
+    def record_alert(self, alert: Alert) -> None:
+        """Append one alert to ``{p}.alerts`` (key: the alert id)."""
+        topic = self.topics.alerts
+        value = self._encoder(value_subject(topic), "Alert").encode(alert)
+        self._write(topic, alert["alert_id"], value)
 
     def record_request(self, request: ControlRequest) -> None:
         """Append one operator's request to ``{p}.control`` (key: the request id)."""
