@@ -32,31 +32,24 @@ from __future__ import annotations
 
 import math
 import re
-import socket
-import subprocess
-import time
-from collections.abc import Callable, Iterator
-from datetime import datetime
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
-from streamops.pipeline import Pipeline
-from streamops.registry import ModelRegistry, RegistryError, read_runs
+from streamops.registry import read_runs
 from streamops.settings import KafkaSettings, SchemaRegistrySettings
-from streamops.topics import TopicNames, partials_topic
+from streamops.topics import partials_topic
 from streamops_examples.delivery.generator import Order, generate
 from streamops_examples.delivery.scenarios import Phase, Scenario, load_scenario
 from tests.support.delivery import (
     OrderFeed,
-    count_records,
     delete_topics,
     labels_due,
     private_delivery_pipeline,
 )
-from tests.support.features_service import read_records, start_service
+from tests.support.loop import Loop, ms, wait
 from tests.support.pipelines import REPO, create_topics
 
 TRAINING, STABLE, RUSH = 14_400, 9_000, 7_200  # orders: 4 h, 2.5 h, 2 h of event time
@@ -79,85 +72,6 @@ def _scenario() -> Scenario:
         name="rush-after-training",
         phases=[Phase(name=phase.name, start=TRAINING + STABLE, covariate=phase.covariate)],
     )
-
-
-def _free_ports(count: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        return [int(sock.getsockname()[1]) for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
-
-
-def _wait(what: str, check: Callable[[], Any], log: Path, timeout_s: float = 90) -> Any:
-    """``check()``'s first true answer; fails after ``timeout_s`` with the tail of ``log``."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        found = check()
-        if found:
-            return found
-        if time.monotonic() > deadline:
-            tail = log.read_text()[-3000:] if log.exists() else ""
-            raise AssertionError(f"timed out waiting for {what}; {log.name}:\n{tail}")
-        time.sleep(0.5)
-
-
-def _ms(value: datetime | int) -> int:
-    return int(value.timestamp() * 1000) if isinstance(value, datetime) else value
-
-
-class Loop:
-    """The running services of one private delivery pipeline."""
-
-    def __init__(self, directory: Path, kafka: str, registry: str, pipeline: Pipeline) -> None:
-        self.directory, self.kafka, self.registry, self.pipeline = (
-            directory,
-            kafka,
-            registry,
-            pipeline,
-        )
-        self.names = TopicNames(pipeline.name)
-        self.ports = dict(zip(SERVICES, _free_ports(len(SERVICES)), strict=True))
-        self.processes: dict[str, subprocess.Popen[bytes]] = {}
-
-    def start(self, service: str) -> None:
-        env = {
-            f"STREAMOPS_{service.upper()}_HEALTH_PORT": str(self.ports[service]),
-            "STREAMOPS_PII_SALT": "test-salt",
-            "STREAMOPS_SERVING_MODE": "stream",
-            "STREAMOPS_TRAINING_CARDS_DIR": str(self.directory / "cards"),
-            "STREAMOPS_TRAINING_POLL_SECONDS": "0.2",
-        }
-        self.processes[service] = start_service(
-            service, self.pipeline, self.kafka, self.registry, self.log(service), env
-        )
-
-    def stop(self, service: str) -> None:
-        process = self.processes.pop(service)
-        process.terminate()
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-    def log(self, service: str) -> Path:
-        return self.directory / f"{service}.log"
-
-    def metrics(self, service: str) -> str:
-        try:
-            return httpx.get(f"http://127.0.0.1:{self.ports[service]}/metrics").text
-        except httpx.HTTPError:
-            return ""
-
-    def count(self, topic: str, partitions: int = 3) -> int:
-        return count_records(self.kafka, topic, partitions)
-
-    def records(self, topic: str, partitions: int = 3) -> list[dict[str, Any]]:
-        return read_records(self.kafka, self.registry, topic, partitions)
 
 
 @pytest.fixture
@@ -183,33 +97,20 @@ def loop(tmp_path: Path, kafka: str, schema_registry: str, orders: list[Order]) 
         },
     )
     create_topics(kafka, pipeline)
-    running = Loop(tmp_path, kafka, schema_registry, pipeline)
+    running = Loop(tmp_path, kafka, schema_registry, pipeline, SERVICES)
     try:
-        for service in SERVICES:
-            running.start(service)
+        running.start_all()
         yield running
     finally:
-        for service in list(running.processes):
-            running.stop(service)
+        running.stop_all()
         delete_topics(kafka, pipeline.name)
 
 
 def _champion(loop: Loop) -> dict[str, Any] | None:
-    registry = ModelRegistry(
-        loop.pipeline.name,
-        KafkaSettings(bootstrap_servers=loop.kafka),
-        SchemaRegistrySettings(url=loop.registry),
-    )
-    try:
-        registry.refresh()
-        model = registry.model(MODEL)
-    except RegistryError:
+    model = loop.model(MODEL)
+    if model is None or model["champion"] is None:
         return None
-    finally:
-        registry.close()
-    if model.champion is None:
-        return None
-    return {"version": model.versions[model.champion], "history": model.history}
+    return {"version": model["versions"][model["champion"]], "history": model["history"]}
 
 
 def test_a_regression_pipeline_in_another_domain_runs_through_every_service(
@@ -226,14 +127,14 @@ def test_a_regression_pipeline_in_another_domain_runs_through_every_service(
     # (1) four hours of orders, then the deliveries ended by then: the training service
     # trains the first model by itself and promotes it
     feed.write(first, labels=False)
-    _wait(
+    wait(
         "the features of (1)",
         lambda: loop.count(names.features) >= TRAINING,
         loop.log("features"),
         timeout_s=TIMEOUT_S,
     )
     feed.write_labels(until_ms=first[-1].event["event_time"])
-    found = _wait("a champion", lambda: _champion(loop), loop.log("training"), timeout_s=TIMEOUT_S)
+    found = wait("a champion", lambda: _champion(loop), loop.log("training"), timeout_s=TIMEOUT_S)
     loop.stop("training")
     version, history = found["version"], found["history"]
     assert (version["version"], version["task"]) == (1, "REGRESSION")
@@ -248,12 +149,12 @@ def test_a_regression_pipeline_in_another_domain_runs_through_every_service(
     assert gates["beats_no_skill"] and gates["parity"] and all(gates.values()), run["gates"]
     assert "every_class_present" not in gates  # a regression has no classes
     window = version["training_window"]
-    assert _ms(window["start"]) >= first[0].event["event_time"] + 65 * 60_000  # windows full
+    assert ms(window["start"]) >= first[0].event["event_time"] + 65 * 60_000  # windows full
     assert 0 < version["metrics"]["mae"] < 5, version["metrics"]  # minutes, on the holdout
 
     # (2) ordinary orders: monitoring judges their windows against version 1, finds nothing
     feed.write(ordinary)
-    _wait(
+    wait(
         "two windows of ordinary orders judged",
         lambda: _judged(loop) >= 2,
         loop.log("monitoring"),
@@ -269,7 +170,7 @@ def test_a_regression_pipeline_in_another_domain_runs_through_every_service(
     onset_ms: int = rush[0].event["event_time"]
     feed.write(rush)
     feed.write_labels()
-    opened = _wait(
+    opened = wait(
         "a DATA_DRIFT alert",
         lambda: [
             a
@@ -285,9 +186,9 @@ def test_a_regression_pipeline_in_another_domain_runs_through_every_service(
         (a["window"], a["details"]) for a in opened
     ]
     first_end = onset_ms - onset_ms % STEP_MS + STEP_MS
-    assert _ms(opened[0]["window"]["end"]) <= first_end + STEP_MS  # within two windows
+    assert ms(opened[0]["window"]["end"]) <= first_end + STEP_MS  # within two windows
     # ... and once the rush's deliveries are known, the errors grew: MAE, the spec's metric
-    [worse] = _wait(
+    [worse] = wait(
         "a MODEL_PERFORMANCE alert",
         lambda: [
             a
@@ -301,10 +202,10 @@ def test_a_regression_pipeline_in_another_domain_runs_through_every_service(
     assert worse["value"] > worse["threshold"] > version["metrics"]["mae"]
     for a in loop.records(names.alerts, 1):
         if a["kind"] in ("DATA_DRIFT", "PREDICTION_DRIFT", "MODEL_PERFORMANCE"):
-            assert _ms(a["window"]["end"]) > onset_ms, a["message"]  # none before the rush
+            assert ms(a["window"]["end"]) > onset_ms, a["message"]  # none before the rush
 
     # every order valid, featured and scored by the champion, every delivery time a label
-    predictions = _wait(
+    predictions = wait(
         "a prediction per order",
         lambda: loop.count(names.predictions) >= len(orders) and loop.records(names.predictions),
         loop.log("serving"),

@@ -1,0 +1,206 @@
+"""The closed loop on the fraud example, with no one touching it: features, training, serving
+(stream scoring) and monitoring as processes on a real broker, all started before any data.
+
+A private copy of deploy/pipelines/fraud.yaml, compressed to fit a test: chargebacks known
+ten minutes after the transaction (event time), windows of 10 min and 1 h, the first model
+from 15,000 labels. Transactions come three a second of event time, each label ten minutes
+after its transaction, written interleaved as a live feed is, as fast as the broker takes
+them (the simulated clock at full speed):
+
+1. 3 h of ordinary transactions: training fits the first model by itself and promotes it;
+2. 2 h more of them, then 4 h of the concept-drift scenario (fraudsters change tactics):
+   monitoring opens an alert the spec retrains on (CONCEPT_DRIFT or MODEL_PERFORMANCE once
+   the labels show the errors, or DATA_DRIFT: the morning's traffic is not the night's the
+   first model learnt from); training, which watches the alerts, retrains (recent rows
+   weigh more after a drift), the candidate beats the champion on the newest labels and
+   is promoted; serving swaps to it and monitoring follows, with its reference;
+3. 4 h more of the new tactics: the new champion scores them and passes its probation
+   against the first one, and every alert resolves on its data.
+
+Asserted on what landed in the topics: the two promotions by training and why (the first
+model; the alerts, all about version 1 and all after the drift began), every alert
+resolved, those answered on version 2's data, the predictions of (3) all by version 2
+and better than version 1 was on the same tactics, and `streamops lineage` on one of
+them naming the run the alerts started.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sklearn.metrics import average_precision_score
+
+from streamops.registry import read_runs
+from streamops.settings import KafkaSettings, SchemaRegistrySettings
+from streamops_examples.fraud.generator import Generated, generate
+from tests.integration.monitoring.test_drift_live import scenario
+from tests.support.delivery import delete_topics
+from tests.support.loop import Loop, ms, wait
+from tests.support.monitoring import produce_events_and_labels
+from tests.support.pipelines import STREAMOPS, create_topics, private_pipeline
+
+PER_SECOND = 3.0
+FIRST, STABLE, DRIFTED, AFTER = 32_400, 21_600, 43_200, 43_200  # 3 h, 2 h, 4 h, 4 h
+LABEL_DELAY_MS = 10 * 60_000
+MODEL = "fraud-detector"
+SERVICES = ("features", "training", "serving", "monitoring")
+TIMEOUT_S = 600  # four services importing their stacks at once on a small machine
+#: the private copy of fraud.yaml: what is compressed to fit the test, and why
+REPLACE = {
+    "  expected_delay: 3d": "  expected_delay: 10m",
+    # no 24 h window: the first model would wait a day of event time for it to fill
+    "  windows: [10m, 1h, 24h]": "  windows: [10m, 1h]",
+    "  min_labels: 5000            #": "  min_labels: 15000           #",
+    "  every_labels: 20000": "  every_labels: null",
+    "    lookback: 14d": "    lookback: 4h",
+    "    recent_weight: {factor: 3.0, window: 1d}": "    recent_weight: {factor: 3.0, window: 1h}",
+    "    bootstrap: 1000": "    bootstrap: 200",
+    "  cooldown: 30m": "  cooldown: 1h",
+    # ADWIN's own default: fraud comes in bursts (an attack empties a card in minutes), and
+    # at 0.01 the errors of a few bursts in the ordinary traffic were taken for a change
+    "params: {delta: 0.01}": "params: {delta: 0.002}",
+}
+
+
+@pytest.fixture
+def transactions() -> list[Generated]:
+    """Every transaction of the test: ordinary ones, then the new tactics."""
+    count = FIRST + STABLE + DRIFTED + AFTER
+    drift = scenario("concept-drift.yaml", FIRST + STABLE)
+    return list(generate(count, seed=21, scenario=drift, events_per_second=PER_SECOND))
+
+
+@pytest.fixture
+def loop(tmp_path: Path, kafka: str, schema_registry: str) -> Iterator[Loop]:
+    pipeline = private_pipeline(tmp_path, "loop", REPLACE)
+    create_topics(kafka, pipeline)
+    running = Loop(tmp_path, kafka, schema_registry, pipeline, SERVICES)
+    try:
+        running.start_all()
+        yield running
+    finally:
+        running.stop_all()
+        delete_topics(kafka, pipeline.name)
+
+
+def _champion(loop: Loop, version: int) -> dict[str, Any] | None:
+    model = loop.model(MODEL)
+    if model is None or model["champion"] != version:
+        return None
+    return model
+
+
+def _feed(loop: Loop, rows: list[Generated]) -> None:
+    produce_events_and_labels(loop.kafka, loop.registry, loop.pipeline, rows, LABEL_DELAY_MS)
+
+
+def test_drift_is_detected_answered_by_a_new_model_and_the_alert_resolves(
+    loop: Loop, transactions: list[Generated]
+) -> None:
+    names = loop.names
+    first = transactions[:FIRST]
+    drifting = transactions[FIRST : FIRST + STABLE + DRIFTED]
+    after = transactions[FIRST + STABLE + DRIFTED :]
+    onset_ms = ms(transactions[FIRST + STABLE].event["event_time"])
+
+    # (1) the first model, by itself
+    _feed(loop, first)
+    wait("the first champion", lambda: _champion(loop, 1), loop.log("training"), TIMEOUT_S)
+
+    # (2) the drift: an alert, a retrain it starts, a promotion
+    _feed(loop, drifting)
+    model = wait("a second champion", lambda: _champion(loop, 2), loop.log("training"), TIMEOUT_S)
+    promotions = [h for h in model["history"] if h["action"] == "PROMOTE"]
+    assert [(h["version"], h["actor"]) for h in promotions] == [(1, "training"), (2, "training")]
+    kafka = KafkaSettings(bootstrap_servers=loop.kafka)
+    registry = SchemaRegistrySettings(url=loop.registry)
+    [retrain] = wait(
+        "the run of version 2",  # recorded once its model card is written
+        lambda: [
+            r for r in read_runs(loop.pipeline.name, kafka, registry) if r["model_version"] == 2
+        ],
+        loop.log("training"),
+    )
+    assert (retrain["trigger"]["kind"], retrain["outcome"]) == ("ALERT", "PROMOTED")
+    opened = {a["alert_id"]: a for a in loop.alerts() if a["state"] == "OPEN"}
+    answered = [opened[i] for i in retrain["trigger"]["alert_ids"]]
+    assert answered and {a["model_version"] for a in answered} == {1}
+    policy = loop.pipeline.spec.retraining
+    assert policy is not None and {a["kind"] for a in answered} <= set(policy.on_alert)
+    for a in opened.values():  # nothing before the new tactics
+        assert ms(a["window"]["end"]) > onset_ms, (
+            a["kind"],
+            a["window"],
+            a["details"],
+            a["value"],
+            model["versions"][1]["training_window"],
+        )
+
+    # (3) the new champion scores the new tactics, and every alert resolves on its data
+    _feed(loop, after)
+
+    def still_open() -> list[dict[str, Any]]:
+        latest = {a["alert_id"]: a for a in loop.alerts()}
+        return [a for a in latest.values() if a["state"] == "OPEN"]
+
+    deadline = time.monotonic() + TIMEOUT_S
+    while still_open() and time.monotonic() < deadline:
+        time.sleep(1)
+    left = still_open()
+    assert not left, [(a["kind"], a["model_version"], a["value"], a["threshold"]) for a in left]
+    closed = {a["alert_id"]: a for a in loop.alerts() if a["state"] == "RESOLVED"}
+    assert set(closed) == set(opened)
+    assert {closed[a["alert_id"]]["model_version"] for a in answered} == {2}
+
+    ids = {g.event["transaction_id"] for g in after}
+    predictions = wait(
+        "the predictions of (3)",
+        lambda: [p for p in loop.records(names.predictions) if p["event_id"] in ids],
+        loop.log("serving"),
+        TIMEOUT_S,
+    )
+    served = {p["event_id"]: p for p in predictions if p["served_by"] == "CHAMPION"}
+    assert set(served) == ids and {p["model_version"] for p in served.values()} == {2}
+    fraud = {g.event["transaction_id"]: int(g.is_fraud) for g in transactions}
+    now = average_precision_score([fraud[i] for i in served], [served[i]["score"] for i in served])
+    before = [
+        p
+        for p in loop.records(names.predictions)
+        if p["model_version"] == 1 and ms(p["event_time"]) > onset_ms
+    ]
+    then = average_precision_score(
+        [fraud[p["event_id"]] for p in before], [p["score"] for p in before]
+    )
+    assert now > then + 0.05, (now, then)
+
+    # version 2 did better than version 1 on its first labels: kept
+    kept = re.compile(r'streamops_training_probations_total\{[^}]*verdict="kept"\} 1\.0')
+    wait("v2's probation", lambda: kept.search(loop.metrics("training")), loop.log("training"))
+    assert _champion(loop, 2)
+
+    # lineage: the prediction, its model version, the run the alert started
+    some = next(iter(served.values()))
+    where = ["--bootstrap-servers", loop.kafka, "--registry-url", loop.registry]
+    shown = subprocess.run(
+        [STREAMOPS, "lineage", loop.pipeline.name, "--prediction", some["prediction_id"], *where],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert shown.returncode == 0, shown.stderr
+    rows = dict(_rows(shown.stdout))
+    assert rows["served by"] == f"CHAMPION: {MODEL} v2" and rows["run"] == retrain["run_id"]
+    assert rows["trigger"].startswith("ALERT"), rows
+    assert set(rows["alerts"].split(", ")) == {a["alert_id"] for a in answered}, rows
+
+
+def _rows(output: str) -> list[tuple[str, str]]:
+    """The (label, value) rows of the text tables `streamops lineage` printed."""
+    split = [re.split(r"\s{2,}", line.strip(), maxsplit=1) for line in output.splitlines()]
+    return [(row[0], row[1]) for row in split if len(row) == 2]

@@ -1,0 +1,147 @@
+"""The services of one private pipeline as processes, as `make up` runs them, for tests of
+the loop they make together (the delivery example, the fraud example's closed loop)."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from streamops.pipeline import Pipeline
+from streamops.registry import ModelRegistry, RegistryError
+from streamops.settings import KafkaSettings, SchemaRegistrySettings
+from streamops.topics import TopicNames
+from tests.support.delivery import count_records
+from tests.support.features_service import read_records, start_service
+
+
+def free_ports(count: int) -> list[int]:
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [int(sock.getsockname()[1]) for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def wait(what: str, check: Callable[[], Any], log: Path, timeout_s: float = 90) -> Any:
+    """``check()``'s first true answer; fails after ``timeout_s`` with the tail of ``log``."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        found = check()
+        if found:
+            return found
+        if time.monotonic() > deadline:
+            tail = log.read_text()[-3000:] if log.exists() else ""
+            raise AssertionError(f"timed out waiting for {what}; {log.name}:\n{tail}")
+        time.sleep(0.5)
+
+
+def ms(value: datetime | int) -> int:
+    """A timestamp as read back (an aware datetime) or as written (int ms), in ms."""
+    return int(value.timestamp() * 1000) if isinstance(value, datetime) else value
+
+
+class Loop:
+    """The running services of one private pipeline, each with its own health port and log."""
+
+    def __init__(
+        self,
+        directory: Path,
+        kafka: str,
+        registry: str,
+        pipeline: Pipeline,
+        services: Iterable[str],
+        env: dict[str, str] | None = None,
+    ) -> None:
+        self.directory, self.kafka, self.registry, self.pipeline = (
+            directory,
+            kafka,
+            registry,
+            pipeline,
+        )
+        self.names = TopicNames(pipeline.name)
+        self.services = tuple(services)
+        self.ports = dict(zip(self.services, free_ports(len(self.services)), strict=True))
+        self.env = {
+            "STREAMOPS_PII_SALT": "test-salt",
+            "STREAMOPS_SERVING_MODE": "stream",
+            "STREAMOPS_TRAINING_CARDS_DIR": str(directory / "cards"),
+            "STREAMOPS_TRAINING_POLL_SECONDS": "0.2",
+            **(env or {}),
+        }
+        self.processes: dict[str, subprocess.Popen[bytes]] = {}
+
+    def start(self, service: str) -> None:
+        env = {f"STREAMOPS_{service.upper()}_HEALTH_PORT": str(self.ports[service]), **self.env}
+        self.processes[service] = start_service(
+            service, self.pipeline, self.kafka, self.registry, self.log(service), env
+        )
+
+    def start_all(self) -> None:
+        for service in self.services:
+            self.start(service)
+
+    def stop(self, service: str) -> None:
+        process = self.processes.pop(service)
+        process.terminate()
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    def stop_all(self) -> None:
+        for service in list(self.processes):
+            self.stop(service)
+
+    def kill(self, service: str) -> None:
+        """kill -9, as a crash."""
+        process = self.processes.pop(service)
+        process.send_signal(signal.SIGKILL)
+        process.wait(30)
+
+    def log(self, service: str) -> Path:
+        return self.directory / f"{service}.log"
+
+    def metrics(self, service: str) -> str:
+        try:
+            return httpx.get(f"http://127.0.0.1:{self.ports[service]}/metrics").text
+        except httpx.HTTPError:
+            return ""
+
+    def count(self, topic: str, partitions: int = 3) -> int:
+        return count_records(self.kafka, topic, partitions)
+
+    def records(self, topic: str, partitions: int = 3) -> list[dict[str, Any]]:
+        return read_records(self.kafka, self.registry, topic, partitions)
+
+    def alerts(self, *kinds: str) -> list[dict[str, Any]]:
+        """The alerts of ``kinds`` (default: all) in the order they were written."""
+        found = self.records(self.names.alerts, 1)
+        return [a for a in found if not kinds or a["kind"] in kinds]
+
+    def model(self, name: str) -> dict[str, Any] | None:
+        """The model's versions, champion and history as the registry has them, or None."""
+        registry = ModelRegistry(
+            self.pipeline.name,
+            KafkaSettings(bootstrap_servers=self.kafka),
+            SchemaRegistrySettings(url=self.registry),
+        )
+        try:
+            registry.refresh()
+            model = registry.model(name)
+        except RegistryError:
+            return None
+        finally:
+            registry.close()
+        return {"versions": model.versions, "champion": model.champion, "history": model.history}
