@@ -103,7 +103,7 @@ def test_a_changed_error_rate_opens_concept_drift_once_labels_arrive(fraud: Pipe
     assert opened["window"]["start"].timestamp() * 1000 <= T0 + 26 * STEP
     [worse] = kinds(cluster, "MODEL_PERFORMANCE")
     assert worse["statistic"] == "pr_auc" and worse["value"] < 0.7 * 0.9
-    play(cluster, range(40, 70), wrong=0.03)
+    play(cluster, range(40, 80), wrong=0.03)
     assert [a["state"] for a in kinds(cluster, "CONCEPT_DRIFT")] == ["OPEN", "RESOLVED"]
     assert [a["state"] for a in kinds(cluster, "MODEL_PERFORMANCE")] == ["OPEN", "RESOLVED"]
 

@@ -19,6 +19,7 @@ known, on the same rule.
 
 from __future__ import annotations
 
+import math
 import pickle
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -425,10 +426,12 @@ class Owner:
     def _concept(
         self, state: PartitionState, ref: Reference, rows: list[list[Any]]
     ) -> Measurement | None:
-        """ADWIN (or the spec's detector) on the champion's errors, opening on a change to
-        more errors (a detector also flags a change to fewer); an open alert resolves
-        once a whole performance window of the champion's labels, all since it opened or
-        since a new champion took over, errs no more than before the change (baseline)."""
+        """ADWIN (or the spec's detector) on the champion's errors, opening once a change
+        to more errors (a detector also flags a change to fewer) has taken the latest
+        performance window's error rate beyond ``max_drop`` of the rate before it; an
+        open alert resolves once a whole performance window of the champion's
+        labels, all since it opened or since a new champion took over, errs no more than
+        before the change (baseline)."""
         subject = f"concept_drift:{ref.model_name}"
         key = f"owner:concept:{ref.version}"
         held = state.get(key) or {"d": None, "seen": 0, "errors": 0}
@@ -438,7 +441,7 @@ class Owner:
             if held["d"] is not None
             else _DETECTORS[concept.detector](**concept.params)
         )
-        detected_at = None
+        detected_from = None  # the error rate before the latest change to more errors
         for o in rows:
             error = _error(self.task, o[3], o[4], o[5], ref)
             held["seen"] += 1
@@ -447,44 +450,53 @@ class Owner:
             detector.update(error)
             if detector.drift_detected and held["seen"] >= concept.min_labels:
                 # a change to fewer errors is no concept drift to answer (ADWIN says which
-                # way; DDM and HDDM only look for more errors)
+                # way, and its mean before the change; DDM and HDDM only look for more)
                 after = getattr(detector, "estimation", None)
-                if before is None or after is None or after > before:
-                    detected_at = held["seen"]
+                if before is None or after is None:
+                    detected_from = held["errors"] / held["seen"]
+                elif after > before:
+                    detected_from = before
         held["d"] = pickle.dumps(detector)
-        state.set(key, held)
         recent = state.get(f"owner:perf:{ref.version}") or []
         errors = [_error(self.task, r[0], r[1], r[2], ref) for r in recent]
         rate = float(np.mean(errors)) if errors else 0.0
+        drop, window = self.drift.performance.max_drop, self.drift.performance.window
+        # the detector's change is a suspicion; it opens once the latest performance
+        # window errs more than max_drop beyond the long-run rate before it (bursts of
+        # errors in ordinary traffic are changes too, but leave that rate where it was)
+        if detected_from is not None:
+            held["suspect"] = {"before": detected_from, "seen": 0}
+        suspect, fired = held.get("suspect"), None
+        if suspect is not None:
+            suspect["seen"] += len(rows)
+            if rate > _tolerated(suspect["before"], drop, window):
+                fired, held["suspect"] = suspect["before"], None
+            elif suspect["seen"] > window:
+                held["suspect"] = None  # it did not come to more errors
+        state.set(key, held)
         # the open episode: the error rate before the change, and the labels since
         episode_key = f"owner:concept_episode:{ref.model_name}"
         episode = state.get(episode_key)
         opened = is_open(state, subject)
-        if detected_at is not None and not opened:
-            before = held["errors"] / held["seen"]
-            episode = {
-                "baseline": min(before, rate) if recent else before,
-                "version": ref.version,
-                "since": 0,
-            }
+        if fired is not None and not opened:
+            episode = {"baseline": fired, "version": ref.version, "since": 0}
         elif opened and episode is not None:
             if episode["version"] != ref.version:  # a new champion: its own labels count
                 episode = {**episode, "version": ref.version, "since": 0}
             episode["since"] += len(rows)
-        if episode is not None and (opened or detected_at is not None):
+        if episode is not None and (opened or fired is not None):
             state.set(episode_key, episode)
         elif episode is not None:
             state.delete(episode_key)  # resolved last time
             episode = None
         baseline = episode["baseline"] if episode is not None else None
-        limit = baseline * (1 + self.drift.performance.max_drop) if baseline is not None else 0.0
-        window = self.drift.performance.window
+        limit = _tolerated(baseline, drop, window) if baseline is not None else 0.0
         return Measurement(
             subject,
             f"error_rate_{self.drift.concept.detector}",
             rate,
             limit,
-            opens=detected_at is not None,
+            opens=fired is not None,
             resolves=opened
             and episode is not None
             and episode["since"] >= window
@@ -559,6 +571,12 @@ def _error(task: str, score: float | None, predicted: str, label: str, ref: Refe
         limit = 2 * ref.metrics.get("mae", 0.0)
         return int(score is None or abs(float(label) - float(score)) > limit)
     return int(predicted != label)
+
+
+def _tolerated(rate: float, drop: float, window: int) -> float:
+    """The highest error rate over ``window`` labels still taken for ``rate``: ``max_drop``
+    more, and two standard errors of a window's rate for its sampling noise."""
+    return rate * (1 + drop) + 2 * math.sqrt(rate * (1 - rate) / window)
 
 
 def _within(test: str, value: float, threshold: float, ratio: float) -> bool:
