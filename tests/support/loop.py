@@ -4,10 +4,10 @@ the loop they make together (the delivery example, the fraud example's closed lo
 from __future__ import annotations
 
 import signal
-import socket
 import subprocess
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -18,19 +18,10 @@ from streamops.pipeline import Pipeline
 from streamops.registry import ModelRegistry, RegistryError
 from streamops.settings import KafkaSettings, SchemaRegistrySettings
 from streamops.topics import TopicNames
-from tests.support.delivery import count_records
+from tests.support.delivery import count_records, delete_topics
 from tests.support.features_service import read_records, start_service
-
-
-def free_ports(count: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        return [int(sock.getsockname()[1]) for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
+from tests.support.kafka import free_ports
+from tests.support.pipelines import create_topics
 
 
 def wait(what: str, check: Callable[[], Any], log: Path, timeout_s: float = 90) -> Any:
@@ -145,3 +136,19 @@ class Loop:
         finally:
             registry.close()
         return {"versions": model.versions, "champion": model.champion, "history": model.history}
+
+
+@contextmanager
+def running(
+    directory: Path, kafka: str, registry: str, pipeline: Pipeline, services: Iterable[str]
+) -> Iterator[Loop]:
+    """``services`` started on ``pipeline``'s topics (created first); stopped and the topics
+    deleted on the way out."""
+    create_topics(kafka, pipeline)
+    loop = Loop(directory, kafka, registry, pipeline, services)
+    try:
+        loop.start_all()
+        yield loop
+    finally:
+        loop.stop_all()
+        delete_topics(kafka, pipeline.name)

@@ -45,12 +45,11 @@ from streamops_examples.delivery.generator import Order, generate
 from streamops_examples.delivery.scenarios import Phase, Scenario, load_scenario
 from tests.support.delivery import (
     OrderFeed,
-    delete_topics,
     labels_due,
     private_delivery_pipeline,
 )
-from tests.support.loop import Loop, ms, wait
-from tests.support.pipelines import REPO, create_topics
+from tests.support.loop import Loop, ms, running, wait
+from tests.support.pipelines import REPO
 
 TRAINING, STABLE, RUSH = 14_400, 9_000, 7_200  # orders: 4 h, 2.5 h, 2 h of event time
 PER_SECOND = 1.0
@@ -96,14 +95,8 @@ def loop(tmp_path: Path, kafka: str, schema_registry: str, orders: list[Order]) 
             "    bootstrap: 500": "    bootstrap: 200",
         },
     )
-    create_topics(kafka, pipeline)
-    running = Loop(tmp_path, kafka, schema_registry, pipeline, SERVICES)
-    try:
-        running.start_all()
-        yield running
-    finally:
-        running.stop_all()
-        delete_topics(kafka, pipeline.name)
+    with running(tmp_path, kafka, schema_registry, pipeline, SERVICES) as loop:
+        yield loop
 
 
 def _champion(loop: Loop) -> dict[str, Any] | None:

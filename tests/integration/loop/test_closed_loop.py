@@ -19,9 +19,9 @@ them (the simulated clock at full speed):
 
 Asserted on what landed in the topics: the two promotions by training and why (the first
 model; the alerts, all about version 1 and all after the drift began), every alert
-resolved, those answered on version 2's data, the predictions of (3) all by version 2
-and better than version 1 was on the same tactics, and `streamops lineage` on one of
-them naming the run the alerts started.
+resolved in the end, version 2 kept after its probation, the predictions of (3) all by
+version 2 and better than version 1 was on the same tactics, and `streamops lineage` on
+one of them naming the run the alerts started.
 """
 
 from __future__ import annotations
@@ -40,10 +40,9 @@ from streamops.registry import read_runs
 from streamops.settings import KafkaSettings, SchemaRegistrySettings
 from streamops_examples.fraud.generator import Generated, generate
 from tests.integration.monitoring.test_drift_live import scenario
-from tests.support.delivery import delete_topics
-from tests.support.loop import Loop, ms, wait
+from tests.support.loop import Loop, ms, running, wait
 from tests.support.monitoring import produce_events_and_labels
-from tests.support.pipelines import STREAMOPS, create_topics, private_pipeline
+from tests.support.pipelines import STREAMOPS, private_pipeline
 
 PER_SECOND = 3.0
 FIRST, STABLE, DRIFTED, AFTER = 32_400, 21_600, 43_200, 43_200  # 3 h, 2 h, 4 h, 4 h
@@ -79,14 +78,8 @@ def transactions() -> list[Generated]:
 @pytest.fixture
 def loop(tmp_path: Path, kafka: str, schema_registry: str) -> Iterator[Loop]:
     pipeline = private_pipeline(tmp_path, "loop", REPLACE)
-    create_topics(kafka, pipeline)
-    running = Loop(tmp_path, kafka, schema_registry, pipeline, SERVICES)
-    try:
-        running.start_all()
-        yield running
-    finally:
-        running.stop_all()
-        delete_topics(kafka, pipeline.name)
+    with running(tmp_path, kafka, schema_registry, pipeline, SERVICES) as loop:
+        yield loop
 
 
 def _champion(loop: Loop, version: int) -> dict[str, Any] | None:
@@ -156,7 +149,6 @@ def test_drift_is_detected_answered_by_a_new_model_and_the_alert_resolves(
     assert not left, [(a["kind"], a["model_version"], a["value"], a["threshold"]) for a in left]
     closed = {a["alert_id"]: a for a in loop.alerts() if a["state"] == "RESOLVED"}
     assert set(closed) == set(opened)
-    assert {closed[a["alert_id"]]["model_version"] for a in answered} == {2}
 
     ids = {g.event["transaction_id"] for g in after}
     predictions = wait(

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -28,7 +27,7 @@ from confluent_kafka.admin import AdminClient
 from streamops_examples.fraud.generator import generate
 from streamops_localstack.services import SERVICES as LOCAL_STACK
 from tests.support.features_service import start_service
-from tests.support.kafka import delete_pipeline_topics
+from tests.support.kafka import delete_pipeline_topics, free_ports
 from tests.support.pipelines import REPO, create_topics, private_pipeline
 
 SERVICES = ("ingestion", "validation", "features", "training", "serving", "monitoring")
@@ -76,18 +75,6 @@ def _as_grafana_sends(expr: str, stack: Stack) -> str:
     return expr.replace("$pipeline", stack.pipeline).replace("$__rate_interval", "1m")
 
 
-def _free_ports(count: int) -> list[int]:
-    """``count`` ports nobody listens on, bound all at once so that none comes twice."""
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        return [int(sock.getsockname()[1]) for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
-
-
 def _tool(name: str) -> str:
     found = shutil.which(name)
     assert found, f"{name} not found: `make setup` installs it (Debian's prometheus package)"
@@ -128,7 +115,7 @@ def _start_prometheus(
         "global: {scrape_interval: 1s, evaluation_interval: 1s}\n"
         f"scrape_configs: [{{job_name: streamops, static_configs: [{{targets: [{targets}]}}]}}]\n"
     )
-    [port] = _free_ports(1)
+    [port] = free_ports(1)
     with (directory / "prometheus.log").open("wb") as out:
         process = subprocess.Popen(
             [
@@ -162,7 +149,7 @@ def stack(
     directory = tmp_path_factory.mktemp("observability")
     pipeline = private_pipeline(directory, "obs")
     create_topics(kafka, pipeline)
-    ports = dict(zip(SERVICES, _free_ports(len(SERVICES)), strict=True))
+    ports = dict(zip(SERVICES, free_ports(len(SERVICES)), strict=True))
     processes: list[subprocess.Popen[bytes]] = []
     try:
         for service, port in ports.items():

@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 from streamops.cli import app as root_app
 from streamops_examples import cli
 from streamops_examples.cli import EXIT_ERROR, app
+from streamops_examples.connect import local_stack_salt
 from streamops_examples.fraud.clock import Pace
 from streamops_examples.fraud.produce import ProduceOptions, ProduceReport
 from tests.unit.examples.fraud_rules import FRAUD_SPEC
@@ -25,8 +26,8 @@ from tests.unit.examples.fraud_rules import FRAUD_SPEC
 NOWHERE = ["--bootstrap-servers", "127.0.0.1:1", "--registry-url", "http://127.0.0.1:1"]
 
 
-def _run(*args: str, salt: str | None = "s") -> tuple[int, str]:
-    env = {"STREAMOPS_PII_SALT": salt}
+def _run(*args: str, salt: str | None = "s", var_dir: Path | None = None) -> tuple[int, str]:
+    env = {"STREAMOPS_PII_SALT": salt, "STREAMOPS_LOCAL_VAR_DIR": str(var_dir or "/nonexistent")}
     result = CliRunner().invoke(app, ["fraud", *args, *NOWHERE], env=env)
     return result.exit_code, result.output
 
@@ -65,6 +66,17 @@ def test_no_pii_salt_no_events() -> None:
     code, output = _run("--count", "10", salt=None)
     assert code == EXIT_ERROR
     assert "STREAMOPS_PII_SALT" in output and "--pii-salt" in output
+    assert "var/pii-salt" in output
+
+
+def test_the_local_stacks_salt_is_found_by_itself(tmp_path: Path) -> None:
+    (tmp_path / "pii-salt").write_text("the-stacks-salt\n")
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("STREAMOPS_LOCAL_VAR_DIR", str(tmp_path))
+        assert local_stack_salt() == "the-stacks-salt"
+    code, output = _run("--count", "10", salt=None, var_dir=tmp_path)
+    assert "STREAMOPS_PII_SALT" not in output  # past the salt: refused by the cluster instead
+    assert code == EXIT_ERROR and "127.0.0.1:1" in output
 
 
 def test_a_bad_scenario_names_the_field(tmp_path: Path) -> None:

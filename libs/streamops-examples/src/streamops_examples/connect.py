@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any, TypeVar
 
 from confluent_kafka import Producer
@@ -18,6 +20,28 @@ from streamops.topics import pipeline_topics as catalog
 from streamops_examples.produce_loop import PRODUCER_CONFIG, PacedProducer
 
 P = TypeVar("P", bound=PacedProducer[Any, Any, Any])
+
+
+#: Where `make up` (deploy/localstack) keeps the local stack's PII salt, relative to its
+#: data directory ($STREAMOPS_LOCAL_VAR_DIR, default var/ at the top of the repository).
+LOCAL_SALT_FILE = "pii-salt"
+
+
+def local_stack_salt() -> str | None:
+    """The salt the local stack's ingestion uses, if one is found: in
+    $STREAMOPS_LOCAL_VAR_DIR, else var/ in the working directory, else var/ of the checkout
+    this package runs from."""
+    configured = os.environ.get("STREAMOPS_LOCAL_VAR_DIR")
+    places = (
+        [Path(configured)]
+        if configured
+        else [Path("var"), Path(__file__).resolve().parents[3] / "var"]
+    )
+    for place in places:
+        file = place / LOCAL_SALT_FILE
+        if file.is_file():
+            return file.read_text().strip() or None
+    return None
 
 
 class ProduceSetupError(RuntimeError):
@@ -43,9 +67,13 @@ def open_producer(
     except TopicError as exc:
         raise ProduceSetupError(str(exc)) from exc
     try:  # before touching the cluster: PII must never reach Kafka untreated
-        pii = PiiTreatment(pipeline.spec.pii, salt)
+        found = salt or os.environ.get(pipeline.spec.pii.salt_env) or local_stack_salt()
+        pii = PiiTreatment(pipeline.spec.pii, found)
     except MissingSaltError as exc:
-        raise ProduceSetupError(f"{exc}, or pass --pii-salt") from exc
+        raise ProduceSetupError(
+            f"{exc}, or pass --pii-salt (no local stack's var/{LOCAL_SALT_FILE} either: "
+            "`make up` makes one)"
+        ) from exc
     labels_topic = pipeline.spec.label_topic if name == pipeline.name else topics.labels
     try:
         report = ensure_topics(
