@@ -155,6 +155,19 @@ def test_a_window_the_champion_changed_in_is_not_judged(fraud: Pipeline) -> None
     assert windows._value.get() >= before + 4  # the windows after the switch are judged
 
 
+def test_an_interval_counted_before_the_first_champion_is_not_judged(fraud: Pipeline) -> None:
+    # partition 0's records of interval 3 came before there was a champion (no bins to
+    # count them on); partition 1's, drifted, after: alone they would raise DATA_DRIFT
+    cluster = Cluster(fraud, partitions=2)
+    cluster.ref[0] = None
+    play(cluster, range(0, 4), partitions=2, only={0})
+    cluster.ref[0] = reference()
+    play(cluster, range(0, 4), shift=("country",), partitions=2, only={1})
+    play(cluster, range(4, 12), partitions=2)
+    assert drift_alerts(cluster) == []
+    assert cluster.owner().metrics.windows.labels("fraud", "data")._value.get() >= 4
+
+
 def late_partials(cluster: Cluster) -> float:
     return float(cluster.owner().metrics.late_partials.labels("fraud")._value.get())
 

@@ -462,8 +462,8 @@ class Owner:
         rate = float(np.mean(errors)) if errors else 0.0
         drop, window = self.drift.performance.max_drop, self.drift.performance.window
         # the detector's change is a suspicion; it opens once the latest performance
-        # window errs more than max_drop beyond the long-run rate before it (bursts of
-        # errors in ordinary traffic are changes too, but leave that rate where it was)
+        # window errs beyond what is tolerated of the rate before the change (bursts of
+        # errors in ordinary traffic are changes too, but leave that window's rate be)
         if detected_from is not None:
             held["suspect"] = {"before": detected_from, "seen": 0}
         suspect, fired = held.get("suspect"), None

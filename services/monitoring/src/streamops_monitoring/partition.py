@@ -411,8 +411,9 @@ class PartitionMonitor:
     ) -> MonitoringPartial:
         start = clock["next"] if start is None else start
         interval = interval or _empty_interval()
-        if version is None:
-            version = interval["v"] or (ref.version if ref is not None else 0)
+        if version is None:  # an interval counted before there was a champion stays 0
+            counted = interval["n"] or interval["pn"]
+            version = interval["v"] or (ref.version if ref is not None and not counted else 0)
         outcomes: list[Outcome] = [
             {
                 "known_at": _datetime(o[0]),
