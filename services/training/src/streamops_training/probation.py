@@ -37,6 +37,10 @@ log = logging.getLogger("streamops.training")
 ACTOR = "training"
 
 
+class NoContest(Exception):
+    """The two versions cannot be compared on today's rows (the message says why)."""
+
+
 @dataclass(frozen=True)
 class OnProbation:
     """The champion ``version`` promoted over ``previous``, judged on the events from
@@ -89,7 +93,8 @@ def judge(
     spec: ProbationSpec,
 ) -> Verdict | None:
     """Both versions on the rows labelled after ``probation.since_ms`` (matured: their
-    label delay passed by the dataset's cut-off); None while fewer than the spec's."""
+    label delay passed by the dataset's cut-off); None while fewer than the spec's;
+    NoContest if one of them cannot score those rows."""
     rules = LabelRules.from_spec(pipeline.spec)
     model_spec = pipeline.spec.model or ModelSpec()
     task = model_spec.task_for(rules.kind)
@@ -109,9 +114,8 @@ def judge(
     for number in (probation.version, probation.previous):
         sess = session(registry.load_artifact(name, number))
         missing = [i.name for i in sess.get_inputs() if i.name not in rows.columns]
-        if missing:  # the replaced version reads a feature no longer computed: no contest
-            log.info("probation of v%d: v%d reads %s, gone", probation.version, number, missing)
-            return None
+        if missing:  # the replaced version reads a feature no longer computed
+            raise NoContest(f"v{number} reads {', '.join(missing)}, no longer computed")
         scores.append(onnx_predictions(sess, rows, task))
     metric = model_spec.metric_for(task)
     gates = Gates(margin=0.0, confidence=spec.confidence, bootstrap=model_spec.gates.bootstrap)

@@ -25,7 +25,7 @@ from streamops.runtime.health import HealthServer
 from streamops.service import start_service
 from streamops.settings import KafkaSettings, SchemaRegistrySettings
 from streamops_training.metrics import TrainingMetrics
-from streamops_training.probation import judge, on_probation, rollback_records
+from streamops_training.probation import NoContest, judge, on_probation, rollback_records
 from streamops_training.runner import JobRunner
 from streamops_training.settings import TrainingSettings
 from streamops_training.triggers import Triggers
@@ -124,9 +124,17 @@ class TrainingService:
         known = self.triggers.labels_known(candidate.since_ms)
         if known < max(spec.min_labels, self._judge_at.get(candidate.version, 0)):
             return
-        dataset = build_dataset(self.pipeline, self.kafka, self.registry_settings)
-        verdict = judge(self.pipeline, dataset, candidate, self.registry, spec)
-        if verdict is None:  # the dataset has fewer matured rows than the count: wait on
+        try:
+            dataset = build_dataset(self.pipeline, self.kafka, self.registry_settings)
+            verdict = judge(self.pipeline, dataset, candidate, self.registry, spec)
+        except NoContest as exc:
+            log.info("v%d: no probation, %s", candidate.version, exc)
+            self._judged.add(candidate.version)
+            return
+        except Exception:  # a broken cluster or a bug: logged, tried again on more labels
+            log.exception("probation of v%d failed", candidate.version)
+            verdict = None
+        if verdict is None:  # fewer matured rows than counted (or it failed): wait on
             self._judge_at[candidate.version] = known + spec.min_labels // 4
             return
         self._judged.add(candidate.version)
