@@ -36,7 +36,7 @@ from streamops.pipeline.drift_spec import CLOCK_FEATURES, P_VALUE_TESTS, DriftSp
 from streamops.state import PartitionState
 from streamops_monitoring.estimate import estimate, histogram
 from streamops_monitoring.partition import millis
-from streamops_monitoring.performance import higher_is_better, rolling_metrics
+from streamops_monitoring.performance import higher_is_better, likely_bound, rolling_metrics
 from streamops_monitoring.reference import Reference
 
 OWNER_PARTITION = 0
@@ -419,7 +419,9 @@ class Owner:
                 judged.alerts += judge(self._issuer("CONCEPT_DRIFT", ref), state, [m], window)
         figures = judged.performance.get(ref.version)
         if figures is not None and self.primary is not None:
-            m = self._performance(ref, figures)
+            subject = f"model_performance:{ref.model_name}"
+            latest = state.get(f"owner:perf:{ref.version}") or []
+            m = self._performance(ref, figures, latest, is_open(state, subject))
             if m is not None:
                 judged.alerts += judge(self._issuer("MODEL_PERFORMANCE", ref), state, [m], window)
 
@@ -510,7 +512,12 @@ class Owner:
             f"({self.drift.concept.detector}): {rate:.4g} over its latest labels",
         )
 
-    def _performance(self, ref: Reference, figures: dict[str, float]) -> Measurement | None:
+    def _performance(
+        self, ref: Reference, figures: dict[str, float], rows: list[list[Any]], opened: bool
+    ) -> Measurement | None:
+        """MODEL_PERFORMANCE once the primary metric is beyond ``max_drop`` of the holdout's
+        figure even allowing for the rolling window's sampling noise (its bootstrap's 95%
+        bound); it resolves once the figure itself is back within half of it."""
         metric = self.primary
         assert metric is not None
         value, reference = figures.get(metric), ref.metrics.get(metric)
@@ -523,6 +530,10 @@ class Owner:
         else:
             limit, back = reference * (1 + drop), reference * (1 + drop / 2)
             worse, better = value > limit, value <= back
+        if worse and not opened:  # is it worse beyond what the window's noise explains?
+            bound = likely_bound(self.task, rows, ref.threshold, metric, seed=ref.version)
+            if bound is not None:
+                worse = bound < limit if higher_is_better(metric) else bound > limit
         return Measurement(
             f"model_performance:{ref.model_name}",
             metric,

@@ -61,3 +61,32 @@ def rolling_metrics(task: str, rows: list[list[Any]], threshold: float | None) -
         out["pr_auc"] = float(skm.average_precision_score(y, scores))
         out["roc_auc"] = float(skm.roc_auc_score(y, scores))
     return out
+
+
+def likely_bound(
+    task: str,
+    rows: list[list[Any]],
+    threshold: float | None,
+    metric: str,
+    *,
+    resamples: int = 100,
+    confidence: float = 0.95,
+    seed: int = 0,
+) -> float | None:
+    """How good ``metric`` may still be on ``rows``, given their sampling noise: the
+    ``confidence`` quantile of its bootstrap towards better (the upper one when higher is
+    better). A rolling window of 10,000 labels holds ~150 frauds: its PR-AUC moves by
+    several points from one window to the next with nothing changed. None if the metric
+    is undefined on too many resamples."""
+    rng = np.random.default_rng(seed)
+    n = len(rows)
+    values = []
+    for _ in range(resamples):
+        picked = [rows[i] for i in rng.integers(0, n, n)]
+        value = rolling_metrics(task, picked, threshold).get(metric)
+        if value is not None:
+            values.append(value)
+    if len(values) < resamples // 2:
+        return None
+    level = confidence if higher_is_better(metric) else 1 - confidence
+    return float(np.quantile(values, level))
