@@ -45,7 +45,7 @@ COMPOSE_FILES       ?= docker-compose.yml
 K8S_TREES           ?= $(patsubst %/kustomization.yaml,%,$(wildcard deploy/k8s/base/kustomization.yaml deploy/k8s/overlays/*/kustomization.yaml))
 
 .DEFAULT_GOAL := help
-.PHONY: help setup up down status demo test test-unit test-integration lint lint-deploy chaos bench
+.PHONY: help setup up down status demo test test-unit test-integration lint lint-deploy loop bench
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -159,8 +159,8 @@ lint-deploy: $(DEPLOY_TOOLS)  ## docker-compose.yml against the compose spec, de
 	  $(KUBECONFORM) -strict -summary -schema-location '$(K8S_SCHEMAS)/{{.ResourceKind}}{{.KindSuffix}}.json' - < $$rendered; \
 	done
 
-chaos: setup  ## the closed loop with each service killed (kill -9) once; .ci/run runs it after make test
-	$(BIN)/pytest tests/chaos
+loop: setup  ## the closed loop end to end, then with each service killed (kill -9) once (about 4 min; .ci/run runs it after make test)
+	$(BIN)/pytest tests/loop
 
 bench: setup  ## benchmarks under tests/benchmarks (figures go to docs/benchmarks.md)
 	$(BIN)/pytest tests/benchmarks -s; status=$$?; \

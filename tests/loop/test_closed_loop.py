@@ -1,4 +1,5 @@
-"""The closed loop on the fraud example, with no one touching it: features, training, serving
+"""The closed loop on the fraud example, with no one touching it (`make loop`; not in
+`make test`, whose 25 minutes it would pass): features, training, serving
 (stream scoring) and monitoring as processes on a real broker, all started before any data.
 
 A private copy of deploy/pipelines/fraud.yaml, compressed to fit a test: chargebacks known

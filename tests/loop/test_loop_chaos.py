@@ -1,7 +1,7 @@
-"""The closed loop of tests/integration/loop with each service killed (kill -9) once while it
+"""The closed loop of test_closed_loop.py with each service killed (kill -9) once while it
 works, and started again: the loop still closes and nothing is lost or doubled.
 
-`make chaos` runs it (and `.ci/run` after `make test`). The broker is not killed here: the
+`make loop` runs it (and `.ci/run` after `make test`). The broker is not killed here: the
 suite shares one broker and registry per session (the runtime's own tests cover a broker
 crash under exactly-once).
 
@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from streamops_examples.fraud.generator import Generated
-from tests.integration.loop.test_closed_loop import (
+from tests.loop.test_closed_loop import (
     DRIFTED,
     FIRST,
     MODEL,

@@ -6,6 +6,7 @@ joins no group and moves no offset, so a status view never disturbs the services
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import Future
 from typing import Any, TypeVar
@@ -24,6 +25,7 @@ Partition = tuple[str, int]
 K = TypeVar("K")
 _EARLIEST: OffsetSpec = OffsetSpec.earliest()  # type: ignore[no-untyped-call]
 _LATEST: OffsetSpec = OffsetSpec.latest()  # type: ignore[no-untyped-call]
+_ATTEMPTS, _RETRY_S = 5, 0.5  # offsets of a partition whose leader is moving
 
 
 class ClusterOffsets:
@@ -97,19 +99,30 @@ class ClusterOffsets:
         }
 
     def _offsets(self, partitions: Sequence[Partition], spec: OffsetSpec) -> dict[Partition, int]:
-        if not partitions:
-            return {}
-        futures = self._admin.list_offsets(
-            {TopicPartition(t, p): spec for t, p in partitions}, request_timeout=self._timeout_s
-        )
         found: dict[Partition, int] = {}
-        for tp, outcome in self._wait(futures, "list offsets").items():
-            if isinstance(outcome, KafkaError):
+        left = list(partitions)
+        for attempt in range(_ATTEMPTS):
+            if not left:
+                break
+            futures = self._admin.list_offsets(
+                {TopicPartition(t, p): spec for t, p in left}, request_timeout=self._timeout_s
+            )
+            failed: list[tuple[TopicPartition, KafkaError]] = []
+            for tp, outcome in self._wait(futures, "list offsets").items():
+                if isinstance(outcome, KafkaError):
+                    failed.append((tp, outcome))
+                else:
+                    found[(str(tp.topic), int(tp.partition))] = int(outcome.offset)
+            # a leader moving (a new topic, a broker restarting) is retried, briefly
+            if failed and (attempt == _ATTEMPTS - 1 or not all(e.retriable() for _, e in failed)):
+                tp, error = failed[0]
                 raise StatusError(
                     f"cannot read the offsets of {tp.topic}[{tp.partition}]: "
-                    f"{describe_error(outcome)}"
+                    f"{describe_error(error)}"
                 )
-            found[(str(tp.topic), int(tp.partition))] = int(outcome.offset)
+            left = [(str(tp.topic), int(tp.partition)) for tp, _ in failed]
+            if left:
+                time.sleep(_RETRY_S)
         return found
 
     def _wait(self, futures: Mapping[K, Future[Any]], what: str) -> dict[K, Any]:
