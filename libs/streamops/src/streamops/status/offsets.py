@@ -25,7 +25,16 @@ Partition = tuple[str, int]
 K = TypeVar("K")
 _EARLIEST: OffsetSpec = OffsetSpec.earliest()  # type: ignore[no-untyped-call]
 _LATEST: OffsetSpec = OffsetSpec.latest()  # type: ignore[no-untyped-call]
-_ATTEMPTS, _RETRY_S = 5, 0.5  # offsets of a partition whose leader is moving
+_ATTEMPTS, _RETRY_S = 10, 0.5  # offsets of a partition whose leader is moving
+#: What a partition answers while its leader moves (a topic just made, a broker restarting)
+_LEADER_MOVING = frozenset(
+    {
+        KafkaError.NOT_LEADER_FOR_PARTITION,
+        KafkaError.LEADER_NOT_AVAILABLE,
+        KafkaError.UNKNOWN_TOPIC_OR_PART,
+        KafkaError.REQUEST_TIMED_OUT,
+    }
+)
 
 
 class ClusterOffsets:
@@ -114,7 +123,7 @@ class ClusterOffsets:
                 else:
                     found[(str(tp.topic), int(tp.partition))] = int(outcome.offset)
             # a leader moving (a new topic, a broker restarting) is retried, briefly
-            if failed and (attempt == _ATTEMPTS - 1 or not all(e.retriable() for _, e in failed)):
+            if failed and (attempt == _ATTEMPTS - 1 or not all(_moving(e) for _, e in failed)):
                 tp, error = failed[0]
                 raise StatusError(
                     f"cannot read the offsets of {tp.topic}[{tp.partition}]: "
@@ -130,3 +139,8 @@ class ClusterOffsets:
             return wait_all(futures, timeout_s=self._timeout_s, what=what)
         except TopicAdminError as exc:
             raise StatusError(str(exc)) from exc
+
+
+def _moving(error: KafkaError) -> bool:
+    """Whether ``error`` passes once the partition's leader is known again."""
+    return error.retriable() or error.code() in _LEADER_MOVING

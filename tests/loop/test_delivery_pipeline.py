@@ -1,4 +1,5 @@
-"""The delivery example through the generic services, as processes on a real broker.
+"""The delivery example through the generic services, as processes on a real broker
+(`make loop`).
 
 A private copy of deploy/pipelines/delivery.yaml: food-delivery orders keyed by
 restaurant, whose label is the delivery time in minutes (regression), known when the food
