@@ -133,10 +133,11 @@ def judge(
         (old_record.get("decision_threshold"), new_record.get("decision_threshold")),
         classes,
     )
-    figures = {"new": float(np.nan), "old": float(np.nan)}
-    for which, s, record in (("new", scores[0], new_record), ("old", scores[1], old_record)):
-        figures[which] = _metric(metric, task, y, s, record.get("decision_threshold"), classes)
-    return Verdict(gate.passed, gate, len(rows), metric, figures["new"], figures["old"])
+    new, old = (
+        _metric(metric, task, y, s, record.get("decision_threshold"), classes)
+        for s, record in ((scores[0], new_record), (scores[1], old_record))
+    )
+    return Verdict(gate.passed, gate, len(rows), metric, new, old)
 
 
 def rollback_records(
