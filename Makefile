@@ -45,7 +45,7 @@ COMPOSE_FILES       ?= docker-compose.yml
 K8S_TREES           ?= $(patsubst %/kustomization.yaml,%,$(wildcard deploy/k8s/base/kustomization.yaml deploy/k8s/overlays/*/kustomization.yaml))
 
 .DEFAULT_GOAL := help
-.PHONY: help setup up down status demo test test-unit test-integration lint lint-deploy loop bench
+.PHONY: help setup up down status demo demo-quality test test-unit test-integration lint lint-deploy loop bench
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -120,7 +120,10 @@ down:  ## stop everything `make up` started
 status:  ## health of each component, and the addresses clients should use
 	@$(BIN)/streamops-local status
 
-demo: up  ## the fraud example: 30,000 transactions with a data-quality incident (about 2 min)
+demo: setup  ## the closed loop on the fraud example: drift, alert, retrain, promotion, recovery (about 4 min)
+	$(BIN)/streamops-local demo
+
+demo-quality: up  ## the fraud example: 30,000 transactions with a data-quality incident (about 2 min)
 	$(BIN)/streamops produce fraud --count 30000 --rate 500 --pii-salt "$$(cat var/pii-salt)" \
 	  --scenario deploy/pipelines/scenarios/quality-incident.yaml --time-scale 1440
 	@echo "waiting 35 s for the last 30 s alert window to close ..."; sleep 35

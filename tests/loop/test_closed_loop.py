@@ -2,11 +2,12 @@
 `make test`, whose 25 minutes it would pass): features, training, serving
 (stream scoring) and monitoring as processes on a real broker, all started before any data.
 
-A private copy of deploy/pipelines/fraud.yaml, compressed to fit a test: chargebacks known
-ten minutes after the transaction (event time), windows of 10 min and 1 h, the first model
-from 15,000 labels. Transactions come three a second of event time, each label ten minutes
-after its transaction, written interleaved as a live feed is, as fast as the broker takes
-them (the simulated clock at full speed):
+A private copy of deploy/pipelines/fraud.yaml, compressed as `make demo` plays it
+(streamops_examples.fraud.compressed): chargebacks known ten minutes after the transaction
+(event time), windows of 10 min and 1 h, the first model from 15,000 labels. Transactions
+come three a second of event time, each label ten minutes after its transaction, written
+interleaved as a live feed is, as fast as the broker takes them (the simulated clock at
+full speed):
 
 1. 3 h of ordinary transactions: training fits the first model by itself and promotes it;
 2. 2 h more of them, then 4 h of the concept-drift scenario (fraudsters change tactics):
@@ -40,6 +41,7 @@ from sklearn.metrics import average_precision_score
 
 from streamops.registry import read_runs
 from streamops.settings import KafkaSettings, SchemaRegistrySettings
+from streamops_examples.fraud.compressed import COMPRESSED, LABEL_DELAY_MS
 from streamops_examples.fraud.generator import Generated, generate
 from tests.integration.monitoring.test_drift_live import scenario
 from tests.support.loop import Loop, ms, running, wait
@@ -48,25 +50,9 @@ from tests.support.pipelines import STREAMOPS, private_pipeline
 
 PER_SECOND = 3.0
 FIRST, STABLE, DRIFTED, AFTER = 32_400, 21_600, 43_200, 43_200  # 3 h, 2 h, 4 h, 4 h
-LABEL_DELAY_MS = 10 * 60_000
 MODEL = "fraud-detector"
 SERVICES = ("features", "training", "serving", "monitoring")
 TIMEOUT_S = 600  # four services importing their stacks at once on a small machine
-#: the private copy of fraud.yaml: what is compressed to fit the test, and why
-REPLACE = {
-    "  expected_delay: 3d": "  expected_delay: 10m",
-    # no 24 h window: the first model would wait a day of event time for it to fill
-    "  windows: [10m, 1h, 24h]": "  windows: [10m, 1h]",
-    "  min_labels: 5000            #": "  min_labels: 15000           #",
-    "  every_labels: 20000": "  every_labels: null",
-    "    lookback: 14d": "    lookback: 4h",
-    "    recent_weight: {factor: 3.0, window: 1d}": "    recent_weight: {factor: 3.0, window: 1h}",
-    "    bootstrap: 1000": "    bootstrap: 200",
-    "  cooldown: 30m": "  cooldown: 1h",
-    # ADWIN's own default: fraud comes in bursts (an attack empties a card in minutes), and
-    # at 0.01 the errors of a few bursts in the ordinary traffic were taken for a change
-    "params: {delta: 0.01}": "params: {delta: 0.002}",
-}
 
 
 @pytest.fixture
@@ -79,7 +65,7 @@ def transactions() -> list[Generated]:
 
 @pytest.fixture
 def loop(tmp_path: Path, kafka: str, schema_registry: str) -> Iterator[Loop]:
-    pipeline = private_pipeline(tmp_path, "loop", REPLACE)
+    pipeline = private_pipeline(tmp_path, "loop", COMPRESSED)
     with running(tmp_path, kafka, schema_registry, pipeline, SERVICES) as loop:
         yield loop
 

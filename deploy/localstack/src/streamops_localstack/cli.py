@@ -39,7 +39,9 @@ def _status(stack: LocalStack) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the process exit code."""
     parser = argparse.ArgumentParser(prog="streamops-local", description=__doc__)
-    parser.add_argument("command", choices=["fetch", "up", "down", "status", "demo-summary"])
+    parser.add_argument(
+        "command", choices=["fetch", "up", "down", "status", "demo", "demo-summary"]
+    )
     args = parser.parse_args(argv)
     try:
         stack = LocalStack(LocalStackSettings())
@@ -52,6 +54,11 @@ def main(argv: list[str] | None = None) -> int:
             stack.up()
             print(f"local stack up in {time.monotonic() - started:.1f} s")
             return _status(stack)
+        if args.command == "demo":
+            # imported here: the demo brings scikit-learn and matplotlib
+            from streamops_localstack.loop_demo import play
+
+            return play(stack.settings)
         if args.command == "demo-summary":
             from streamops_localstack.demo import demo_summary
 

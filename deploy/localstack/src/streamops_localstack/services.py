@@ -85,7 +85,7 @@ class ServiceNode:
                     str(self.settings.pipeline),
                     f"--tag={self.home}",
                 ],
-                env={**self.env, "STREAMOPS_PII_SALT": _local_salt(self.settings.var_dir)},
+                env={**self.env, "STREAMOPS_PII_SALT": local_salt(self.settings.var_dir)},
                 cwd=DEPLOY_DIR.parent,
             )
         self.wait_ready()
@@ -112,7 +112,7 @@ class ServiceNode:
         return self.process.stop(timeout_s=30.0)
 
 
-def _local_salt(var_dir: Path) -> str:
+def local_salt(var_dir: Path) -> str:
     """The PII salt of this local stack: the environment's, else one made once and kept."""
     if os.environ.get("STREAMOPS_PII_SALT"):
         return os.environ["STREAMOPS_PII_SALT"]

@@ -109,20 +109,29 @@ def generate(
     scenario: Scenario | None = None,
     start_ms: int = DEFAULT_START_MS,
     events_per_second: float = 100.0,
+    label_delay_scale: float = 1.0,
 ) -> Iterator[Generated]:
     """``count`` transactions, ``events_per_second`` of them per second of event time on
-    average (Poisson arrivals) from ``start_ms`` on, changed by ``scenario``'s phases."""
+    average (Poisson arrivals) from ``start_ms`` on, changed by ``scenario``'s phases.
+
+    ``label_delay_scale`` multiplies every chargeback delay and its bounds, for a pipeline
+    whose label delay is compressed (the demo's: 10 minutes for 3 days is 1/432)."""
     if count < 0:
         raise ValueError(f"count must be >= 0, not {count}")
     if events_per_second <= 0:
         raise ValueError(f"events_per_second must be > 0, not {events_per_second}")
-    return _Generator(seed, start_ms, events_per_second).run(resolve_segments(scenario, count))
+    if not 0 < label_delay_scale <= 1:
+        raise ValueError(f"label_delay_scale must be in (0, 1], not {label_delay_scale}")
+    generator = _Generator(seed, start_ms, events_per_second, label_delay_scale)
+    return generator.run(resolve_segments(scenario, count))
 
 
 class _Generator:
     """The state of one run: the world, per-customer history and the attacks under way."""
 
-    def __init__(self, seed: int, start_ms: int, events_per_second: float) -> None:
+    def __init__(
+        self, seed: int, start_ms: int, events_per_second: float, label_delay_scale: float
+    ) -> None:
         self.world = world_of(seed)
         self.rng = random.Random(f"{seed}:events")
         self.fault_rng = random.Random(f"{seed}:faults")
@@ -130,6 +139,7 @@ class _Generator:
         self.warm_up_rng = random.Random(f"{seed}:warm-up")
         self.start_ms = start_ms
         self.rate = events_per_second
+        self.label_delay_scale = label_delay_scale
         self.clock_ms = 0.0
         customers = len(self.world.customers)
         self.usual_amount = [0.0] * customers  # running mean of legitimate amounts
@@ -270,4 +280,4 @@ class _Generator:
         while True:
             delay = self.label_rng.lognormvariate(_LOG_MEDIAN_DELAY, LABEL_DELAY_SIGMA)
             if LABEL_DELAY_MIN_MS <= delay <= LABEL_DELAY_MAX_MS:
-                return int(delay)
+                return int(delay * self.label_delay_scale)

@@ -22,7 +22,10 @@ from streamops_examples.scenario_segments import phase_label
 
 @dataclass(frozen=True)
 class ProduceOptions(PacedOptions[Scenario]):
-    """What transactions to produce and how fast (see `PacedOptions`)."""
+    """What transactions to produce and how fast (see `PacedOptions`); chargeback delays
+    multiplied by ``label_delay_scale`` (see `generate`)."""
+
+    label_delay_scale: float = 1.0
 
 
 @dataclass
@@ -55,6 +58,7 @@ class FraudProducer(PacedProducer[ProduceOptions, Generated, ProduceReport]):
             scenario=options.scenario,
             start_ms=start_ms,
             events_per_second=pace.event_time_rate,
+            label_delay_scale=options.label_delay_scale,
         )
 
     def _count_and_label(

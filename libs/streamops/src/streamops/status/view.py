@@ -42,7 +42,8 @@ class StatusView:
         self.reader = reader
         self.snapshot: Snapshot | None = None
         self.error: str | None = None  #: why the last update failed, None when it did not
-        self._last: Observation | None = None
+        #: the last successful look, before anything was derived from it
+        self.observation: Observation | None = None
 
     @classmethod
     def connect(
@@ -69,8 +70,8 @@ class StatusView:
         except StatusError as exc:
             self.error = str(exc)
             raise
-        self.snapshot = build_snapshot(self.pipeline, seen, self._last)
-        self._last, self.error = seen, None
+        self.snapshot = build_snapshot(self.pipeline, seen, self.observation)
+        self.observation, self.error = seen, None
         return self.snapshot
 
     def run(
