@@ -10,6 +10,8 @@ import pandas as pd
 from fastavro import parse_schema
 from fastavro.validation import validate
 
+from streamops.drift import binning
+from streamops.drift.stats import psi
 from streamops_training.frame import Frame
 from streamops_training.profile import categorical_profile, numeric_profile, reference_profile
 from tests.support.pipelines import REPO
@@ -85,8 +87,6 @@ def test_a_feature_that_looks_back_is_profiled_once_its_window_is_full() -> None
     assert by_name["count_1h"]["count"] == 2000  # the rows after the first hour
     assert by_name["count_1h"]["numeric"]["min"] == 10.0
     assert by_name["amount"]["count"] == 3000  # not a looking-back feature: every row
-    # too few full rows: every row, rather than a profile of a handful
-    assert reference_profile(frame, None, {"count_1h": 3 * hour})["features"][0]["count"] == 3000
 
 
 def test_rows_long_after_the_stream_started_are_full_whatever_the_lookback() -> None:
@@ -95,3 +95,57 @@ def test_rows_long_after_the_stream_started_are_full_whatever_the_lookback() -> 
     frame = Frame(pd.DataFrame({"event_time": times, "count_1h": np.ones(1000)}), ("count_1h",), ())
     profile = reference_profile(frame, None, {"count_1h": hour}, stream_start_ms=0)
     assert profile["features"][0]["count"] == 1000
+
+
+def _entities(count: int, hours: int, gap_ms: float, horizon_ms: int) -> pd.DataFrame:
+    """Events of ``count`` entities from the stream's start (0) on, one per ``gap_ms`` on
+    average, with the seconds since the entity's previous event as the feature engine
+    gives them: null for its first event and when the previous is beyond the horizon."""
+    rng = np.random.default_rng(1)
+    frames = []
+    for _ in range(count):
+        times = np.cumsum(rng.exponential(gap_ms, int(3 * hours * 3_600_000 / gap_ms)))
+        times = times[times < hours * 3_600_000].astype(np.int64)
+        gaps = np.diff(times, prepend=-horizon_ms - 1).astype(float)
+        frames.append(pd.DataFrame({"event_time": times, "seconds_since_previous": gaps / 1000}))
+    data = pd.concat(frames).sort_values("event_time", kind="stable", ignore_index=True)
+    beyond = data["seconds_since_previous"] > horizon_ms / 1000
+    data.loc[beyond, "seconds_since_previous"] = np.nan
+    return data
+
+
+def test_a_first_model_without_full_training_rows_profiles_its_full_later_rows() -> None:
+    # the demo's first model: trained on the stream's first hour, where the time since a
+    # card's previous event is cut short by the stream's start (median 856 s, 1,700 s once
+    # the 65 min horizon is full): monitoring then saw a PSI of 0.41 on ordinary traffic
+    minute, horizon = 60_000, 65 * 60_000
+    data = _entities(600, 5, 30 * minute, horizon)
+    times, ssp = data["event_time"].to_numpy(), data["seconds_since_previous"].to_numpy()
+    frame = Frame(data, ("seconds_since_previous",), ())
+
+    def part(lo: int, hi: int) -> Frame:
+        return frame.take((times >= lo * minute) & (times < hi * minute))
+
+    train, validation, holdout = part(0, 61), part(61, 73), part(73, 100)
+    served = ssp[times >= 180 * minute]  # ordinary traffic, hours later
+
+    def drift(profile: dict[str, Any]) -> float:
+        b = binning(profile)
+        assert b is not None
+        return float(psi(np.asarray(b.count(served.tolist())), b.expected))
+
+    filling = {"seconds_since_previous": horizon}
+    profile = reference_profile(train, None, filling, 0, (validation, holdout))
+    assert profile["record_count"] == len(train.data)  # still the training rows
+    ssp_profile = profile["features"][0]
+    full = ssp[(times >= horizon) & (times < 100 * minute)]
+    assert ssp_profile["count"] == np.count_nonzero(~np.isnan(full)) > 0
+    assert ssp_profile["numeric"]["max"] > 61 * 60  # beyond the training rows' reach
+    assert drift(ssp_profile) < 0.1
+    # what the training rows alone would have said: a drift on ordinary traffic
+    assert drift(numeric_profile("s", train.data["seconds_since_previous"].to_numpy())) > 0.1
+
+    # too few full rows in the whole training window: no reference, so the feature is not
+    # tested, rather than one of the filling rows' values
+    early = reference_profile(train, None, filling, 0, (validation,))["features"][0]
+    assert (early["count"], early["numeric"]) == (0, None) and binning(early) is None

@@ -192,6 +192,7 @@ def _train(
         feature_set(pipeline).filling_ms(),
         # the dataset reads the topics whole: its first event is the stream's start
         int(full.data["event_time"].min()),
+        (split.validation, split.holdout),
     )
     timer.lap("evaluate")
 

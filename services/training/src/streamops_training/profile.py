@@ -10,8 +10,9 @@ on the same edges); for categories the most frequent values' counts and the rest
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -21,8 +22,9 @@ from streamops_training.frame import MISSING_CATEGORY, Frame
 QUANTILE_LEVELS = (0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99)
 BINS = 10
 TOP_CATEGORIES = 50
-#: Fewest rows with full windows a feature's profile is made of (else: every row).
+#: Fewest rows with full windows a feature's profile is made of (else: no row).
 MIN_FULL_ROWS = 500
+log = logging.getLogger(__name__)
 
 
 def numeric_profile(name: str, values: np.ndarray) -> dict[str, Any]:
@@ -85,19 +87,25 @@ def reference_profile(
     prediction: dict[str, Any] | None,
     filling_ms: Mapping[str, int] | None = None,
     stream_start_ms: int | None = None,
+    later: Sequence[Frame] = (),
 ) -> dict[str, Any]:
     """The ReferenceProfile record of the training rows, with the holdout's prediction.
 
     A feature that looks back (``filling_ms``: a window, or the time since the previous
     event) is profiled on the rows at least that long after the stream started
-    (``stream_start_ms``, the dataset's first event; default the first training row),
-    when `MIN_FULL_ROWS` of them exist: before, its windows were still filling, and a
-    reference of half-empty windows would call every full window afterwards a drift.
-    Monitoring holds such features back the same way.
+    (``stream_start_ms``, the dataset's first event; default the first training row):
+    before, its windows were still filling, and a reference of half-empty windows would
+    call every full window afterwards a drift. Monitoring holds such features back the
+    same way. A first model trained soon after the stream started may have fewer than
+    `MIN_FULL_ROWS` full training rows: then the full rows of its whole training window
+    (the training rows and the ``later`` ones, validation and holdout) are profiled, and
+    when those are too few as well, none: without values the feature is not tested by
+    monitoring, where a profile of the filling rows would make every full window drift.
     """
     data = train.data
     times = data["event_time"].to_numpy() if "event_time" in data else None
     filling = filling_ms or {}
+    window = [data, *(f.data for f in later)]
 
     def rows(name: str) -> np.ndarray:
         values = np.asarray(data[name].to_numpy())
@@ -105,8 +113,19 @@ def reference_profile(
         if wait is None or times is None:
             return values
         start = times.min() if stream_start_ms is None else stream_start_ms
-        full = times >= start + wait
-        return np.asarray(values[full]) if full.sum() >= MIN_FULL_ROWS else values
+        for parts in (window[:1], window):
+            part_values = np.concatenate([np.asarray(d[name].to_numpy()) for d in parts])
+            full = np.concatenate([d["event_time"].to_numpy() for d in parts]) >= start + wait
+            if full.sum() >= MIN_FULL_ROWS:
+                return np.asarray(part_values[full])
+        log.warning(
+            "%s is not profiled: fewer than %d rows of the training window are %d s after "
+            "the stream started, when its windows are full",
+            name,
+            MIN_FULL_ROWS,
+            wait // 1000,
+        )
+        return values[:0]
 
     features = [numeric_profile(n, rows(n)) for n in train.numeric]
     features += [categorical_profile(n, rows(n)) for n in train.categorical]
