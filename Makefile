@@ -162,7 +162,7 @@ lint-deploy: $(DEPLOY_TOOLS)  ## docker-compose.yml against the compose spec, de
 	  $(KUBECONFORM) -strict -summary -schema-location '$(K8S_SCHEMAS)/{{.ResourceKind}}{{.KindSuffix}}.json' - < $$rendered; \
 	done
 
-loop: setup  ## the services together: the fraud closed loop, again with each service killed once, the delivery example (about 6 min; .ci/run runs it after make test)
+loop: setup  ## the services together: the fraud closed loop, again with each service and the broker killed once, the delivery example (about 6 min; .ci/run runs it after make test)
 	$(BIN)/pytest tests/loop
 
 bench: setup  ## benchmarks under tests/benchmarks (figures go to docs/benchmarks.md)

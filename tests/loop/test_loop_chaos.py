@@ -1,14 +1,17 @@
-"""The closed loop of test_closed_loop.py with each service killed (kill -9) once while it
-works, and started again: the loop still closes and nothing is lost or doubled.
+"""The closed loop of test_closed_loop.py with each service and the broker killed
+(kill -9) once while it works, and started again: the loop still closes and nothing is
+lost or doubled.
 
-`make loop` runs it (and `.ci/run` after `make test`). The broker is not killed here: the
-suite shares one broker and registry per session (the runtime's own tests cover a broker
-crash under exactly-once).
+`make loop` runs it (and `.ci/run` after `make test`). Here the transactions enter where
+a producer writes them, `{p}.events.raw` and `{p}.labels` (with a few records that are not
+Avro at all), so validation runs too. The broker is the session's: it is crashed only
+when the suite started it (never a developer's `make up`).
 
 Asserted: the first model and a retrain promoted by training, version 2 serving the new
-tactics; every features record and every champion prediction once per event (no event
-lost, none scored twice by one version); the registry as a fresh reader rebuilds it from
-the log equals what the training service holds.
+tactics; every raw event either valid or dead-lettered (raw = valid + dlq, the garbage in
+the DLQ); every features record and every champion prediction once per valid event (no
+event lost, none scored twice by one version); the registry as a fresh reader rebuilds it
+from the log equals what the training service holds.
 """
 
 from __future__ import annotations
@@ -20,28 +23,33 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from confluent_kafka import Producer
 
+from streamops_examples.fraud.compressed import COMPRESSED, LABEL_DELAY_MS
 from streamops_examples.fraud.generator import Generated
 from tests.loop.test_closed_loop import (
     DRIFTED,
     FIRST,
     MODEL,
-    REPLACE,
     SERVICES,
     STABLE,
     TIMEOUT_S,
     _champion,
-    _feed,
     transactions,  # noqa: F401 (a fixture)
 )
+from tests.support.backends import Backends
 from tests.support.loop import Loop, running, wait
+from tests.support.monitoring import produce_events_and_labels
 from tests.support.pipelines import private_pipeline
+
+GARBAGE = 25  # records on events.raw that are not Avro: each must reach the DLQ
 
 
 @pytest.fixture
 def loop(tmp_path: Path, kafka: str, schema_registry: str) -> Iterator[Loop]:
-    pipeline = private_pipeline(tmp_path, "chaos", REPLACE)
-    with running(tmp_path, kafka, schema_registry, pipeline, SERVICES) as started:
+    pipeline = private_pipeline(tmp_path, "chaos", COMPRESSED)
+    services = ("validation", *SERVICES)
+    with running(tmp_path, kafka, schema_registry, pipeline, services) as started:
         yield started
 
 
@@ -51,10 +59,26 @@ def _crash(loop: Loop, service: str) -> None:
     loop.start(service)
 
 
-def test_the_loop_closes_with_each_service_killed_once(
+def _feed(loop: Loop, rows: list[Generated]) -> None:
+    produce_events_and_labels(
+        loop.kafka, loop.registry, loop.pipeline, rows, LABEL_DELAY_MS, raw=True
+    )
+
+
+def _garbage(loop: Loop) -> None:
+    producer = Producer({"bootstrap.servers": loop.kafka})
+    for i in range(GARBAGE):
+        producer.produce(loop.names.events_raw, b"not avro %d" % i, key=b"card-000000")
+    assert producer.flush(30) == 0
+
+
+def test_the_loop_closes_with_each_service_and_the_broker_killed_once(
     loop: Loop,
+    backends: Backends,
     transactions: list[Generated],  # noqa: F811 (the fixture)
 ) -> None:
+    if backends.crash_broker is None:
+        pytest.skip(f"the broker is not the suite's own ({backends.provider}): not crashed")
     names = loop.names
     first = transactions[:FIRST]
     drifting = transactions[FIRST : FIRST + STABLE + DRIFTED]
@@ -73,10 +97,27 @@ def test_the_loop_closes_with_each_service_killed_once(
     _crash(loop, "monitoring")  # while it judges the drift
     _crash(loop, "training")  # while it may be training on it
     _feed(loop, drifting[half:])
+    backends.crash_broker()  # under every service at once, the registry's storage too
+    _garbage(loop)
     wait("a second champion", lambda: _champion(loop, 2), loop.log("training"), TIMEOUT_S)
-    _feed(loop, after)
+    _feed(loop, after[: len(after) // 2])
+    _crash(loop, "validation")  # while it validates the new champion's traffic
+    _feed(loop, after[len(after) // 2 :])
 
     ids = [g.event["transaction_id"] for g in transactions]
+    raw = loop.count(names.events_raw)
+    assert raw == len(ids) + GARBAGE
+    sorted_out = wait(
+        "every raw event valid or dead-lettered",
+        lambda: (
+            (n := (loop.count(names.events_valid), loop.count(names.events_dlq)))
+            and sum(n) >= raw
+            and n
+        ),
+        loop.log("validation"),
+        TIMEOUT_S,
+    )
+    assert sorted_out == (len(ids), GARBAGE)  # raw = valid + dlq, nothing doubled
     features = wait(
         "a features record per event",
         lambda: (found := loop.records(names.features)) and len(found) >= len(ids) and found,
@@ -105,3 +146,9 @@ def test_the_loop_closes_with_each_service_killed_once(
     for service, pattern in held.items():
         found = re.search(pattern, loop.metrics(service))
         assert found and float(found.group(1)) == 2, (service, found)
+    print(
+        f"\nchaos: raw {raw:,} = valid {sorted_out[0]:,} + dlq {sorted_out[1]:,}; "
+        f"{len(features):,} features records, {len(by_version):,} champion predictions "
+        f"(event, version); restarted by the supervisor (exited, or /healthz failing): "
+        f"{dict(loop.restarts)}"
+    )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import httpx
@@ -29,6 +29,9 @@ class Backends:
     bootstrap_servers: str
     schema_registry_url: str
     provider: str
+    #: kill -9 the broker and start it again (its storage kept); None where the suite
+    #: did not start the broker itself (environment, containers)
+    crash_broker: Callable[[], None] | None = None
 
 
 def docker_engine_answers() -> bool:
@@ -105,7 +108,17 @@ def _local_launcher() -> Iterator[Backends]:
     }
     try:
         stack.up()
-        yield Backends(stack.kafka.bootstrap_servers, stack.registry.url, "local launcher")
+
+        def crash_broker() -> None:
+            stack.kafka.process.kill()
+            stack.kafka.start()  # as `make up` would: a stale pid file, storage reused
+
+        yield Backends(
+            stack.kafka.bootstrap_servers,
+            stack.registry.url,
+            "local launcher",
+            None if was_running["kafka"] else crash_broker,  # never someone else's broker
+        )
     finally:
         if not was_running["registry"]:
             stack.registry.stop()

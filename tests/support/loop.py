@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import signal
 import subprocess
+import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -71,19 +73,55 @@ class Loop:
             **(env or {}),
         }
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
+        #: services started again after their process exited by itself (`supervise`)
+        self.restarts: Counter[str] = Counter()
+        self._lock = threading.Lock()
 
     def start(self, service: str) -> None:
         env = {f"STREAMOPS_{service.upper()}_HEALTH_PORT": str(self.ports[service]), **self.env}
-        self.processes[service] = start_service(
+        process = start_service(
             service, self.pipeline, self.kafka, self.registry, self.log(service), env
         )
+        with self._lock:
+            self.processes[service] = process
+
+    def supervise(self) -> None:
+        """What an orchestrator does (deploy/k8s: restartPolicy Always, a liveness probe on
+        /healthz): start again each service whose process exited, and kill -9 and start
+        again each one whose /healthz answers 503 (a stage stuck, or whose consumer is
+        unusable, e.g. after the broker crashed: `streamops.runtime.Stage.live`)."""
+        with self._lock:
+            running = dict(self.processes)
+        for service, process in running.items():
+            exited = process.poll() is not None
+            if not exited and not self._unhealthy(service):
+                continue
+            with self._lock:
+                if self.processes.get(service) is not process:
+                    continue  # stopped or restarted meanwhile
+                del self.processes[service]
+            if not exited:
+                process.kill()
+                process.wait(30)
+            self.restarts[service] += 1
+            self.start(service)
+
+    def _unhealthy(self, service: str) -> bool:
+        """/healthz answers, and not 200 (not answering: still starting, or a crash that
+        `supervise` sees as an exit)."""
+        try:
+            url = f"http://127.0.0.1:{self.ports[service]}/healthz"
+            return httpx.get(url, timeout=2).status_code != 200
+        except httpx.HTTPError:
+            return False
 
     def start_all(self) -> None:
         for service in self.services:
             self.start(service)
 
     def stop(self, service: str) -> None:
-        process = self.processes.pop(service)
+        with self._lock:
+            process = self.processes.pop(service)
         process.terminate()
         try:
             process.wait(30)
@@ -97,7 +135,8 @@ class Loop:
 
     def kill(self, service: str) -> None:
         """kill -9, as a crash."""
-        process = self.processes.pop(service)
+        with self._lock:
+            process = self.processes.pop(service)
         process.send_signal(signal.SIGKILL)
         process.wait(30)
 
@@ -142,13 +181,25 @@ class Loop:
 def running(
     directory: Path, kafka: str, registry: str, pipeline: Pipeline, services: Iterable[str]
 ) -> Iterator[Loop]:
-    """``services`` started on ``pipeline``'s topics (created first); stopped and the topics
-    deleted on the way out."""
+    """``services`` started on ``pipeline``'s topics (created first) and kept running (each
+    started again if it exits, `Loop.supervise`); stopped and the topics deleted on the way
+    out."""
     create_topics(kafka, pipeline)
     loop = Loop(directory, kafka, registry, pipeline, services)
+    done = threading.Event()
+
+    def supervisor() -> None:
+        while not done.wait(1.0):
+            loop.supervise()
+
+    watching = threading.Thread(target=supervisor, daemon=True)
     try:
         loop.start_all()
+        watching.start()
         yield loop
     finally:
+        done.set()
+        if watching.is_alive():
+            watching.join()
         loop.stop_all()
         delete_topics(kafka, pipeline.name)

@@ -21,6 +21,7 @@ from sklearn.metrics import average_precision_score
 
 from streamops.contracts import load_schema
 from streamops.pipeline import Pipeline
+from streamops.pipeline.pii import PiiTreatment
 from streamops.serde import AvroEncoder, value_subject
 from streamops.topics import TopicNames
 from streamops_examples.fraud.generator import Generated
@@ -71,18 +72,25 @@ def produce_events_and_labels(
     pipeline: Pipeline,
     generated: Sequence[Generated],
     label_delay_ms: int,
+    *,
+    raw: bool = False,
 ) -> int:
     """Each generated event to events.valid and its label (1.0 fraud, 0.0 not) to
     labels.valid ``label_delay_ms`` later in event time, all in order of event time, as a
-    live feed interleaves them; returns how many records were written."""
+    live feed interleaves them; returns how many records were written. ``raw``: to
+    events.raw (PII treated, as ingestion writes) and labels instead, for validation."""
     names = TopicNames(pipeline.name)
     client = registry_client(registry)
-    events = AvroEncoder(client, value_subject(names.events_valid), pipeline.event_schema)
-    labels = AvroEncoder(client, value_subject(names.labels_valid), load_schema("Label"))
+    events_topic = names.events_raw if raw else names.events_valid
+    labels_topic = names.labels if raw else names.labels_valid
+    events = AvroEncoder(client, value_subject(events_topic), pipeline.event_schema)
+    labels = AvroEncoder(client, value_subject(labels_topic), load_schema("Label"))
+    treat = PiiTreatment(pipeline.spec.pii, salt="test-salt").apply if raw else dict
     feed: list[tuple[int, int, str, bytes, str]] = []
     for i, g in enumerate(generated):
         e = g.event
-        feed.append((e["event_time"], i, names.events_valid, events.encode(e), e["card_id"]))
+        value = events.encode(treat(e))
+        feed.append((e["event_time"], i, events_topic, value, e["card_id"]))
         label = {
             "pipeline": pipeline.name,
             "event_id": e["transaction_id"],
@@ -92,9 +100,7 @@ def produce_events_and_labels(
             "label_time": e["event_time"] + label_delay_ms,
             "source": "manual_review",
         }
-        feed.append(
-            (label["label_time"], i, names.labels_valid, labels.encode(label), e["card_id"])
-        )
+        feed.append((label["label_time"], i, labels_topic, labels.encode(label), e["card_id"]))
     feed.sort(key=lambda f: (f[0], f[1]))
     errors, on_delivery = delivery_recorder()
     producer = Producer({"bootstrap.servers": kafka, "linger.ms": 20})

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import pytest
+from confluent_kafka import KafkaError
 from confluent_kafka.schema_registry._sync.mock_schema_registry_client import (
     MockSchemaRegistryClient,
 )
@@ -13,7 +14,10 @@ from confluent_kafka.schema_registry._sync.mock_schema_registry_client import (
 from streamops.contracts import load_schema
 from streamops.runtime import BatchResult, InRecord, OutRecord, Stage
 from streamops.runtime.batch import BatchPreparer
+from streamops.runtime.clients import consumer_config
+from streamops.runtime.settings import StreamSettings
 from streamops.serde import AvroDecoder, AvroEncoder, value_subject
+from streamops.settings import KafkaSettings
 from tests.support.records import PAYMENT_SCHEMA, payment
 
 
@@ -135,3 +139,20 @@ def test_an_aborted_batch_is_rewound_to_its_first_offsets_and_not_counted() -> N
         "streamops_stream_records_in_total", {"stage": "unit"}
     )
     assert counted == 0
+
+
+def test_a_fatal_consumer_error_is_kept_for_the_loop_to_stop_on_and_others_are_not() -> None:
+    stage, _ = _stage(lambda records: BatchResult([]))
+    stage._on_consumer_error(KafkaError(KafkaError._TRANSPORT, "broker down"))
+    assert stage._fatal is None and stage.live()  # librdkafka reconnects by itself
+    fenced = KafkaError(KafkaError.FENCED_INSTANCE_ID, "static consumer fenced", fatal=True)
+    stage._on_consumer_error(fenced)
+    assert stage._fatal is fenced
+    assert not stage.live()  # /healthz fails at once: the supervisor restarts the process
+    again, _ = _stage(lambda records: BatchResult([]))
+    again._on_consumer_error(KafkaError(KafkaError._FATAL, "fatal error raised"))  # flag unset
+    assert again._fatal is not None and not again.live()
+    config = consumer_config(
+        "unit", KafkaSettings(), StreamSettings(), lambda _: None, on_error=stage._on_consumer_error
+    )
+    assert config["error_cb"] == stage._on_consumer_error

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from confluent_kafka import KafkaError
+
 from streamops.runtime.settings import StreamSettings
 from streamops.settings import KafkaSettings
 
@@ -15,8 +17,10 @@ def consumer_config(
     s: StreamSettings,
     on_stats: Callable[[str], None],
     stateful: bool = False,
+    on_error: Callable[[KafkaError], None] | None = None,
 ) -> dict[str, Any]:
-    """The consumer of stage ``stage``: its group, manual commits, read_committed."""
+    """The consumer of stage ``stage``: its group, manual commits, read_committed;
+    ``on_error`` gets librdkafka's client-level errors (a fatal one among them)."""
     config: dict[str, Any] = {
         **kafka.client_config(),
         "group.id": stage,
@@ -31,6 +35,8 @@ def consumer_config(
         "statistics.interval.ms": 5000,
         "stats_cb": on_stats,
     }
+    if on_error is not None:
+        config["error_cb"] = on_error
     if stateful:
         # State partition n goes with partition n of every input topic: only the range
         # assignor gives one member the same partition numbers of co-partitioned topics.

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
-from confluent_kafka import Consumer, KafkaException, Message, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
 from confluent_kafka.schema_registry import SchemaRegistryClient
 from prometheus_client import CollectorRegistry
 
@@ -90,6 +90,7 @@ class Stage:
         self.state = state
         self.metrics = StageMetrics(name, metrics_registry)
         self._stopping = threading.Event()
+        self._fatal: KafkaError | None = None  #: a fatal consumer error: the stage stops
         self._started = False  # clients up, schemas registered, transactions initialised
         self._registry_ok = True
         self._heartbeat = time.monotonic()
@@ -103,7 +104,13 @@ class Stage:
         self._stopping.set()
 
     def live(self) -> bool:
-        """The loop has come round recently (a stuck stage is restarted by its supervisor)."""
+        """The loop has come round recently and its consumer is usable (a stuck stage is
+        restarted by its supervisor). Stuck happens: librdkafka's
+        send_offsets_to_transaction can wait for good for a group coordinator that a
+        broker restart took away (librdkafka#5511), and a static member can be fenced
+        for good by its own rejoin after the broker came back."""
+        if self._fatal is not None:
+            return False
         limit = max(60.0, 3 * self.settings.operation_timeout_s)
         return time.monotonic() - self._heartbeat < limit
 
@@ -156,6 +163,7 @@ class Stage:
                 self.settings,
                 self.metrics.on_librdkafka_stats,
                 stateful=self.state is not None,
+                on_error=self._on_consumer_error,
             )
         )
         producer = Producer(producer_config(self.name, self.kafka, self.settings))
@@ -181,6 +189,8 @@ class Stage:
                 messages = consumer.consume(
                     self.settings.batch_max_records, self.settings.batch_max_wait_s
                 )
+                if self._fatal is not None:
+                    raise KafkaException(self._fatal)
                 if messages:
                     self._process(messages, consumer, phase)
                 elif self.on_tick is not None:
@@ -249,11 +259,21 @@ class Stage:
             for topic, count in out_counts.items():
                 self.metrics.records_out(topic, count)
 
+    def _on_consumer_error(self, error: KafkaError) -> None:
+        """librdkafka's client-level errors. A fatal one leaves the consumer unusable for
+        good (e.g. a static member fenced after the broker came back): the stage stops
+        with it, and the process exits non-zero for its supervisor to start it again."""
+        if _fatal(error):
+            log.error("stage %s: fatal consumer error, stopping: %s", self.name, error.str())
+            self._fatal = error
+        else:
+            log.debug("stage %s: consumer reports %s", self.name, error.str())
+
     def _usable(self, message: Message) -> bool:
         error = message.error()
         if error is None:
             return True
-        if error.fatal():
+        if _fatal(error):
             raise KafkaException(error)
         log.warning("stage %s: consumer reports %s", self.name, error.str())
         return False
@@ -298,3 +318,9 @@ def _tune_garbage_collector() -> None:
     leave start-up's objects out of the walk: a batch allocates millions of short-lived ones."""
     gc.freeze()
     gc.set_threshold(50_000, 20, 100)
+
+
+def _fatal(error: KafkaError) -> bool:
+    """A fatal consumer error: flagged so, or the event librdkafka raises for one (its code
+    _FATAL, the flag not always set on it: a fenced static member was seen so)."""
+    return bool(error.fatal()) or error.code() == KafkaError._FATAL
