@@ -26,8 +26,9 @@ from streamops.service import start_service
 from streamops.settings import KafkaSettings, SchemaRegistrySettings
 from streamops_training.metrics import TrainingMetrics
 from streamops_training.probation import NoContest, judge, on_probation, rollback_records
-from streamops_training.runner import JobRunner
+from streamops_training.runner import JobResult, JobRunner
 from streamops_training.settings import TrainingSettings
+from streamops_training.settle import acknowledgements
 from streamops_training.triggers import Triggers
 from streamops_training.watch import LogWatch
 
@@ -105,8 +106,24 @@ class TrainingService:
         result = self.runner.run(trigger)
         m.duration.labels(p).observe(time.monotonic() - clock)
         m.runs.labels(p, trigger.kind, result.outcome).inc()
-        self._champion()
+        champion = self._champion()
+        if result.outcome == "REJECTED" and trigger.alert_ids:
+            self._settle(trigger.alert_ids, result, champion)
         return True
+
+    def _settle(self, answered: tuple[str, ...], result: JobResult, champion: int | None) -> None:
+        """The alerts a rejected retrain answered, as the spec's not_promoted says."""
+        spec = self.pipeline.spec.retraining or RetrainingSpec()
+        if spec.not_promoted != "acknowledge":
+            return
+        now = datetime.datetime.now(datetime.UTC)
+        records = acknowledgements(
+            self.watch.alerts, answered, result.run_id, result.reason, champion, now
+        )
+        for record in records:
+            self.publisher.record_alert(record)
+        if records:
+            log.info("run %s: acknowledged %d alert(s)", result.run_id, len(records))
 
     def _probation(self) -> None:
         """Judge a new champion against the one it replaced once enough labels after its

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from confluent_kafka import Message
 from confluent_kafka.schema_registry import SchemaRegistryClient
 
 from streamops.contracts import load_schema
+from streamops.contracts.types import Alert
 from streamops.features import event_time_ms
 from streamops.pipeline import Pipeline
 from streamops.registry.follow import LogFollower
@@ -67,6 +68,8 @@ class LogWatch:
     ) -> None:
         self.triggers = triggers
         self.skipped = 0  # records that could not be read
+        #: the latest record of each alert (by id), to settle the ones a job answered
+        self.alerts: dict[str, Alert] = {}
         self.names = names = TopicNames(pipeline.name)
         client = SchemaRegistryClient(registry.client_config())
         self._decoders = {
@@ -105,6 +108,7 @@ class LogWatch:
         if topic == self.names.labels_valid:
             self.triggers.label(event_time_ms(record["event_time"]))
         elif topic == self.names.alerts:
+            self.alerts[record["alert_id"]] = cast(Alert, record)
             self.triggers.alert(record["alert_id"], record["kind"], record["state"] == "OPEN")
         elif topic == self.names.control:
             self._control(record)

@@ -4,7 +4,8 @@
    colour, the drift's onset and the recovery target marked;
 2. monitoring's drift scores as it published them (scraped from its /metrics while the
    stream played);
-3. the alerts, each from the window that opened it to the one that resolved it.
+3. the alerts, each from the window that opened it to the one that resolved it (an
+   acknowledged alert stays open until then).
 """
 
 from __future__ import annotations
@@ -98,7 +99,7 @@ def _alert_plot(played: Played, clocks: Clocks, onset_ms: int) -> str:
         at = clocks.hours(int(alert["window"]["end"].timestamp() * 1000))
         if alert["state"] == "OPEN":
             spans[alert["alert_id"]] = (alert["kind"], at, None)
-        elif alert["alert_id"] in spans:
+        elif alert["state"] == "RESOLVED" and alert["alert_id"] in spans:
             kind, opened, _ = spans[alert["alert_id"]]
             spans[alert["alert_id"]] = (kind, opened, at)
     kinds = sorted({kind for kind, _, _ in spans.values()})

@@ -46,6 +46,9 @@ class Milestone:
     detail: str = ""
 
 
+_STATES = {"OPEN": "opened", "RESOLVED": "resolved", "ACKNOWLEDGED": "acknowledged"}
+
+
 def _ms(value: datetime.datetime) -> int:
     return int(value.timestamp() * 1000)
 
@@ -63,7 +66,7 @@ def milestones(
     found = [Milestone(onset_ms, clocks.wall(onset_ms), "drift injected", "new fraud tactics")]
     for alert, written in played.alerts:
         window_end = _ms(alert["window"]["end"])
-        state = "opened" if alert["state"] == "OPEN" else "resolved"
+        state = _STATES.get(alert["state"], alert["state"].lower())
         found.append(
             Milestone(
                 window_end,

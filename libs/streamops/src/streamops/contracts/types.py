@@ -29,9 +29,12 @@ AlertKind = Literal[
 AlertSeverity = Literal["INFO", "WARNING", "CRITICAL", "UNKNOWN"]
 
 
-#: OPEN: the condition holds. RESOLVED: it no longer holds. UNKNOWN: a state this reader does not
+#: OPEN: the condition holds. RESOLVED: it no longer holds. ACKNOWLEDGED: the loop answered it and
+#: changed nothing (training retrained for it and kept the champion, the spec's
+#: retraining.not_promoted: acknowledge); the condition may still hold, no job starts for it again,
+#: and its RESOLVED event follows when it no longer holds. UNKNOWN: a state this reader does not
 #: know yet.
-AlertState = Literal["OPEN", "RESOLVED", "UNKNOWN"]
+AlertState = Literal["OPEN", "RESOLVED", "UNKNOWN", "ACKNOWLEDGED"]
 
 
 class Window(TypedDict):

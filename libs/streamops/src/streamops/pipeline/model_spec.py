@@ -238,6 +238,12 @@ class RetrainingSpec(_Strict):
         description="Roll a new champion back if the one it replaced does better on the first "
         "labels after the promotion; null: never.",
     )
+    not_promoted: Literal["acknowledge", "keep_open"] = Field(
+        "acknowledge",
+        description="An alert whose retrain was not promoted (the champion handles it): "
+        "acknowledge it (ACKNOWLEDGED on the alerts topic), or keep_open it; either way no "
+        "job starts for it again.",
+    )
 
     @field_validator("schedule")
     @classmethod
