@@ -29,7 +29,6 @@ import io
 import json
 import os
 import pstats
-import signal
 import statistics
 import subprocess
 import sys
@@ -63,9 +62,9 @@ from tests.benchmarks.features_memory import (
 )
 from tests.support.confluent import registry_client
 from tests.support.feature_streams import HOUR_MS, landing, transaction_stream
-from tests.support.kafka import create_topic, free_port, unique_name
+from tests.support.kafka import create_topic, end_offsets, free_port, unique_name
 from tests.support.pipelines import STREAMOPS, create_topics, private_pipeline
-from tests.support.stage_process import REPO, committed_rate
+from tests.support.stage_process import REPO, committed_rate, stop
 
 EVENTS = int(os.environ.get("BENCH_FEATURES_EVENTS", "200000"))
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))
@@ -126,21 +125,12 @@ def _measure(
             proc, kafka, group, topic, PARTITIONS, EVENTS, 120 + EVENTS / 100, log
         )
     except BaseException:
-        _stop(proc)
+        stop(proc)
         raise
     if first_commit >= EVENTS:
-        _stop(proc)
+        stop(proc)
         raise AssertionError(f"one commit took all {EVENTS:,} events: raise BENCH_FEATURES_EVENTS")
     return proc, rate
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> int:
-    proc.send_signal(signal.SIGTERM)
-    try:
-        return proc.wait(60)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        return proc.wait()
 
 
 def _service_env(kafka: str, registry: str, group: str, port: int) -> dict[str, str]:
@@ -169,17 +159,6 @@ def _state_metrics(port: int) -> dict[str, float]:
         and not sample.name.endswith("_created")
         and sample.labels.get("store") == STORE
     }
-
-
-def _end_offsets(kafka: str, topic: str) -> dict[int, int]:
-    probe = Consumer({"bootstrap.servers": kafka, "group.id": unique_name("bench-probe")})
-    try:
-        return {
-            p: probe.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1]
-            for p in range(PARTITIONS)
-        }
-    finally:
-        probe.close()
 
 
 # -- checking what was written -----------------------------------------------------------------
@@ -346,7 +325,8 @@ def _run_contender(
         create_topic(kafka, out, PARTITIONS)
     # where this run's records start: a fresh topic's beginning, or the end of the features
     # topic, which every service run writes to
-    start = _end_offsets(kafka, features) if out is None else dict.fromkeys(range(PARTITIONS), 0)
+    fresh = dict.fromkeys(range(PARTITIONS), 0)
+    start = end_offsets(kafka, features, PARTITIONS) if out is None else fresh
     if name == SERVICE:
         env = _service_env(kafka, registry, group, port)
     log = tmp_path / f"{name[:8].strip()}.log"
@@ -356,7 +336,7 @@ def _run_contender(
         if name == SERVICE:
             metrics = _state_metrics(port)
     finally:
-        code = _stop(proc)
+        code = stop(proc)
     assert name != SERVICE or code == 0, f"the service stops cleanly; see {log}"
     names = feature_set(pipeline).names
     if name == SERVICE:
@@ -377,7 +357,7 @@ def _profile(kafka: str, registry: str, pipeline: Pipeline, tmp_path: Path) -> s
     env = _service_env(kafka, registry, group, free_port())
     source = TopicNames(pipeline.name).events_valid
     proc, rate = _measure(command, env, kafka, source, group, tmp_path / "profiled.log")
-    _stop(proc)
+    stop(proc)
     text = io.StringIO()
     stats = pstats.Stats(str(out), stream=text)
     stats.sort_stats("tottime").print_stats(25)

@@ -18,31 +18,19 @@ import sys
 from pathlib import Path
 
 import pytest
-from confluent_kafka import Consumer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from streamops.topics import TopicNames
-from tests.support.kafka import delete_pipeline_topics, free_port, unique_name
+from tests.support.kafka import delete_pipeline_topics, end_offsets, free_port
 from tests.support.log_writer import Writer
 from tests.support.pipelines import REPO, STREAMOPS, create_topics, private_pipeline
-from tests.support.serving import Registry, fit
+from tests.support.serving import Registry
 from tests.support.stage_process import committed_rate
 
 EVENTS = int(os.environ.get("BENCH_SCORING_EVENTS", "200000"))
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))
 PARTITIONS = 3
 TARGET = 50_000
-
-
-def _end_total(kafka: str, topic: str) -> int:
-    probe = Consumer({"bootstrap.servers": kafka, "group.id": unique_name("bench-probe")})
-    try:
-        return sum(
-            probe.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1]
-            for p in range(PARTITIONS)
-        )
-    finally:
-        probe.close()
 
 
 def _rate(
@@ -71,10 +59,7 @@ def test_stream_scoring(kafka: str, schema_registry: str, tmp_path: Path) -> Non
         writer = Writer(kafka, schema_registry, pipeline)
         records = [writer.record(n, 1_767_225_600_000 + n * 500) for n in range(EVENTS)]
         writer.produce_features(records)
-        sample = records[:: max(1, EVENTS // 5000)]
-        labels = [int(r["event_id"][-1] in "05") for r in sample]
-        registry.publish(1, fit(pipeline, sample, labels, "forest", trees=100, depth=10))
-        registry.deploy("PROMOTE", 1)
+        registry.publish_champion(records, trees=100, depth=10)
         rates: dict[str, list[float]] = {"raw": [], "streamops": []}
         written: list[int] = []
         for run in range(RUNS):
@@ -103,7 +88,7 @@ def test_stream_scoring(kafka: str, schema_registry: str, tmp_path: Path) -> Non
                         _rate(command, dict(os.environ), kafka, names.features, group, log)
                     )
                     continue
-                before = _end_total(kafka, names.predictions)
+                before = sum(end_offsets(kafka, names.predictions, PARTITIONS).values())
                 env = {
                     **{k: v for k, v in os.environ.items() if not k.startswith("STREAMOPS_")},
                     "STREAMOPS_KAFKA_BOOTSTRAP_SERVERS": kafka,
@@ -117,7 +102,8 @@ def test_stream_scoring(kafka: str, schema_registry: str, tmp_path: Path) -> Non
                 }
                 command = [str(STREAMOPS), "run", "serving", "--pipeline", str(pipeline.file)]
                 rates[name].append(_rate(command, env, kafka, names.features, group, log))
-                written.append(_end_total(kafka, names.predictions) - before)
+                after = sum(end_offsets(kafka, names.predictions, PARTITIONS).values())
+                written.append(after - before)
     finally:
         registry.close()
         admin = AdminClient({"bootstrap.servers": kafka})

@@ -4,7 +4,7 @@ times produced into it in event-time order, and counting what landed in a topic.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
@@ -122,8 +122,11 @@ def delete_topics(kafka: str, pipeline: str) -> None:
                 raise
 
 
-def count_records(kafka: str, topic: str, partitions: int = 3) -> int:
-    """How many committed records ``topic`` holds (read, not decoded)."""
+def count_records(
+    kafka: str, topic: str, partitions: int = 3, start: Mapping[int, int] | None = None
+) -> int:
+    """How many committed records ``topic`` holds (read, not decoded); with ``start``, how
+    many from those offsets on (e.g. `tests.support.kafka.end_offsets` before a run)."""
     consumer = Consumer(
         {
             "bootstrap.servers": kafka,
@@ -133,7 +136,8 @@ def count_records(kafka: str, topic: str, partitions: int = 3) -> int:
             "enable.auto.commit": False,
         }
     )
-    consumer.assign([TopicPartition(topic, p, 0) for p in range(partitions)])
+    offsets = start or dict.fromkeys(range(partitions), 0)
+    consumer.assign([TopicPartition(topic, p, offsets[p]) for p in range(partitions)])
     count, at_end = 0, set()
     try:
         while len(at_end) < partitions:

@@ -14,7 +14,7 @@ from streamops.pipeline import Pipeline
 from streamops.serde import AvroDecoder, AvroEncoder, value_subject
 from streamops.topics import TopicNames
 from tests.support.confluent import registry_client
-from tests.support.kafka import delivery_recorder
+from tests.support.kafka import delivery_recorder, produce_waiting
 from tests.support.pipelines import REPO, STREAMOPS
 
 
@@ -88,7 +88,7 @@ def produce_valid(
     producer = Producer({"bootstrap.servers": kafka, "linger.ms": 20})
     n = 0
     for n, event in enumerate(events, 1):
-        producer.produce(topic, encoder.encode(event), event["card_id"], on_delivery=on_delivery)
+        produce_waiting(producer, topic, encoder.encode(event), event["card_id"], on_delivery)
         if n % 10_000 == 0:
             producer.poll(0)
     assert producer.flush(60) == 0

@@ -7,7 +7,7 @@ import time
 import uuid
 from collections.abc import Callable
 
-from confluent_kafka import Consumer, KafkaError, KafkaException, Message
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from streamops.topics import TOPIC_SUFFIXES
@@ -87,6 +87,35 @@ def read_all(
     finally:
         consumer.close()
     return messages
+
+
+def end_offsets(bootstrap_servers: str, topic: str, partitions: int = 3) -> dict[int, int]:
+    """The end (high watermark) of each partition of ``topic``."""
+    probe = Consumer({"bootstrap.servers": bootstrap_servers, "group.id": unique_name("probe")})
+    try:
+        return {
+            p: probe.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1]
+            for p in range(partitions)
+        }
+    finally:
+        probe.close()
+
+
+def produce_waiting(
+    producer: Producer,
+    topic: str,
+    value: bytes,
+    key: str | None,
+    on_delivery: Callable[[KafkaError | None, Message], None] | None = None,
+) -> None:
+    """``producer.produce``, waiting for deliveries when its queue is full (a test that
+    writes 100,000s of records outruns the broker on a busy machine)."""
+    while True:
+        try:
+            producer.produce(topic, value, key, on_delivery=on_delivery)
+            return
+        except BufferError:
+            producer.poll(0.1)
 
 
 def delivery_recorder() -> tuple[list[str], Callable[[KafkaError | None, Message], None]]:

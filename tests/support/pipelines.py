@@ -14,7 +14,7 @@ from streamops.serde import AvroEncoder, value_subject
 from streamops.topics import ensure_topics, pipeline_topics
 from streamops_examples.fraud.generator import Generated
 from tests.support.confluent import registry_client
-from tests.support.kafka import delivery_recorder, unique_name
+from tests.support.kafka import delivery_recorder, produce_waiting, unique_name
 
 REPO = Path(__file__).resolve().parents[2]
 FRAUD = REPO / "deploy" / "pipelines" / "fraud.yaml"
@@ -57,9 +57,8 @@ def produce_events(
     errors, on_delivery = delivery_recorder()
     producer = Producer({"bootstrap.servers": kafka, "linger.ms": 20})
     for n, g in enumerate(generated):
-        producer.produce(
-            topic, encoder.encode(pii.apply(g.event)), g.event["card_id"], on_delivery=on_delivery
-        )
+        value = encoder.encode(pii.apply(g.event))
+        produce_waiting(producer, topic, value, g.event["card_id"], on_delivery)
         if n % 10_000 == 0:
             producer.poll(0)
     assert producer.flush(60) == 0

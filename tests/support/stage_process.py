@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -115,7 +116,7 @@ def wait_for(condition: Callable[[], bool], timeout_s: float, what: str, log_fil
 
 
 def committed_rate(
-    proc: subprocess.Popen[bytes],
+    proc: subprocess.Popen[bytes] | Sequence[subprocess.Popen[bytes]],
     bootstrap_servers: str,
     group: str,
     topic: str,
@@ -123,21 +124,30 @@ def committed_rate(
     total: int,
     timeout_s: float,
     log_file: Path,
+    on_poll: Callable[[float, int], None] | None = None,
 ) -> tuple[float, int]:
     """Records/s between the group's first commit on ``topic`` and the one reaching
     ``total``, and how many records that first commit held (all of them: no rate).
 
-    Fails, naming ``log_file``, if ``proc`` exits or ``timeout_s`` passes first.
+    ``proc`` is the group's process, or its replicas. Fails, naming ``log_file``, if one
+    of them exits or ``timeout_s`` passes first. ``on_poll`` gets each reading: the
+    monotonic time and the records committed then.
     """
+    replicas = [proc] if isinstance(proc, subprocess.Popen) else list(proc)
     first: tuple[float, int] | None = None
     deadline = time.monotonic() + timeout_s
     while True:
-        if proc.poll() is not None:
-            raise AssertionError(f"{proc.args!r:.120} exited {proc.returncode}; see {log_file}")
+        for replica in replicas:
+            if replica.poll() is not None:
+                raise AssertionError(
+                    f"{replica.args!r:.120} exited {replica.returncode}; see {log_file}"
+                )
         if time.monotonic() > deadline:
             raise AssertionError(f"not done in {timeout_s:.0f} s; see {log_file}")
         done = committed_total(bootstrap_servers, group, topic, partitions)
         now = time.monotonic()
+        if on_poll is not None:
+            on_poll(now, done)
         if first is None and done > 0:
             first = (now, done)
         if done >= total:
@@ -146,6 +156,17 @@ def committed_rate(
     assert first is not None
     elapsed = now - first[0]
     return ((total - first[1]) / elapsed if elapsed > 0 else float("inf")), first[1]
+
+
+def stop(proc: subprocess.Popen[bytes], timeout_s: float = 60) -> int:
+    """SIGTERM ``proc`` and reap it (SIGKILL if it has not stopped within ``timeout_s``);
+    its exit code."""
+    proc.send_signal(signal.SIGTERM)
+    try:
+        return proc.wait(timeout_s)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        return proc.wait()
 
 
 def kill_after(
