@@ -17,7 +17,7 @@ import contextlib
 import threading
 import time
 from collections.abc import Callable
-from pathlib import Path
+from dataclasses import dataclass
 
 from prometheus_client.parser import text_string_to_metric_families
 from rich.console import Console, Group
@@ -27,18 +27,18 @@ from rich.text import Text
 
 from streamops.contracts.types import Deployment
 from streamops.pipeline import Pipeline, load_pipeline
-from streamops.registry import ModelState
 from streamops.settings import KafkaSettings, SchemaRegistrySettings
 from streamops.status import StatusError, StatusView
 from streamops_examples.connect import open_producer
 from streamops_examples.fraud.compressed import LABEL_DELAY_MS
 from streamops_examples.fraud.produce import FraudProducer, ProduceReport
+from streamops_localstack.errors import LocalStackError
 from streamops_localstack.loop_demo.plan import DemoPlan
-from streamops_localstack.loop_demo.read import read_played
+from streamops_localstack.loop_demo.read import Played, read_played
 from streamops_localstack.loop_demo.report import Scrape, render_report
 from streamops_localstack.loop_demo.reset import reset_pipeline
 from streamops_localstack.loop_demo.scores import Recovery, recovery
-from streamops_localstack.loop_demo.timeline import Clocks, milestones
+from streamops_localstack.loop_demo.timeline import Clocks, Milestone, milestones
 from streamops_localstack.services import local_salt
 from streamops_localstack.settings import LocalStackSettings
 from streamops_localstack.stack import LocalStack
@@ -150,12 +150,33 @@ def _watch(plan: DemoPlan, stream: _Stream, view: StatusView, console: Console) 
             time.sleep(_REFRESH_S)
 
 
-def play(settings: LocalStackSettings, plan: DemoPlan | None = None) -> int:
-    """Play the demo; 0 when the loop closed, 1 when it did not (the report says why)."""
-    plan = plan or DemoPlan()
-    console = Console()
-    out = settings.var_dir / "demo"
-    spec = plan.write_spec(out)
+@dataclass(frozen=True)
+class Outcome:
+    """What one play of the loop did, read back from the topics."""
+
+    plan: DemoPlan
+    pipeline: Pipeline
+    kafka: KafkaSettings
+    registry: SchemaRegistrySettings
+    report: ProduceReport
+    played: Played
+    clocks: Clocks
+    onset_ms: int
+    recovery: Recovery
+    steps: list[Milestone]
+    promoted_after: list[Deployment]  #: promotions decided after the drift's onset
+    scrapes: list[Scrape]
+
+    @property
+    def closed(self) -> bool:
+        """A promotion after the drift, and the metric recovered."""
+        return bool(self.promoted_after) and self.recovery.recovered is not None
+
+
+def play_loop(settings: LocalStackSettings, plan: DemoPlan, console: Console) -> Outcome:
+    """Play ``plan`` on the local stack (started if it is not) with the six services on
+    its pipeline, emptied first; the live view on ``console`` meanwhile."""
+    spec = plan.write_spec(settings.var_dir / "demo")
     stack = LocalStack(settings.model_copy(update={"pipeline": spec}))
     running = [s.spec.name for s in stack.services if s.process.pid() is not None]
     if running:
@@ -182,30 +203,16 @@ def play(settings: LocalStackSettings, plan: DemoPlan | None = None) -> int:
     with StatusView.connect(pipeline, kafka, registry) as view:
         scrapes = _watch(plan, stream, view, console)
         model = view.observation.model if view.observation else None
-    return _conclude(console, plan, pipeline, kafka, registry, stream, scrapes, model, out)
-
-
-def _conclude(
-    console: Console,
-    plan: DemoPlan,
-    pipeline: Pipeline,
-    kafka: KafkaSettings,
-    registry: SchemaRegistrySettings,
-    stream: _Stream,
-    scrapes: list[Scrape],
-    model: ModelState | None,
-    out: Path,
-) -> int:
-    """The timeline on the terminal, the report on disk; whether the loop closed."""
     history = list(model.history) if model is not None else []
     with console.status("reading back the predictions, labels, alerts and runs ..."):
         played = read_played(pipeline.name, kafka, registry, history)
-    assert stream.started is not None and stream.report is not None
-    first_ms = stream.report.first_event_ms or 0
+    if stream.started is None or stream.report is None or stream.report.first_event_ms is None:
+        raise LocalStackError("the stream wrote nothing")
+    first_ms = stream.report.first_event_ms
     clocks = Clocks(stream.started, first_ms, plan.time_scale)
     onset_ms = first_ms + round(plan.onset / plan.per_second * 1000)
     drift = pipeline.spec.drift
-    window = drift.performance.window if drift and drift.performance else 10_000
+    window = drift.performance.window if drift is not None else 10_000
     model_spec, labels = pipeline.spec.model, pipeline.spec.labels
     primary = "pr_auc"  # the compressed fraud spec's; read from it as the services do
     if model_spec is not None and labels is not None:
@@ -215,47 +222,70 @@ def _conclude(
     promotions = [clocks.event(d["decided_at"]) for d in history if d["action"] == "PROMOTE"]
     live = [s for s in played.served if promotions and s.event_ms >= min(promotions)]
     found = recovery(live, primary, window, LABEL_DELAY_MS, onset_ms)
-    steps = milestones(played, found, clocks, onset_ms)
+    # a champion replaced after the onset (not the first model, which a pipeline behind the
+    # producer may only promote once the stream is past the onset)
     promoted_after = [
-        d for d in history if d["action"] == "PROMOTE" and clocks.event(d["decided_at"]) > onset_ms
+        d
+        for d in history
+        if d["action"] == "PROMOTE"
+        and d.get("previous_champion_version") is not None
+        and clocks.event(d["decided_at"]) > onset_ms
     ]
-    closed = bool(promoted_after) and found.recovered is not None
-    summary = _summary(found, promoted_after, stream, closed)
+    return Outcome(
+        plan,
+        pipeline,
+        kafka,
+        registry,
+        stream.report,
+        played,
+        clocks,
+        onset_ms,
+        found,
+        milestones(played, found, clocks, onset_ms),
+        promoted_after,
+        scrapes,
+    )
+
+
+def play(settings: LocalStackSettings, plan: DemoPlan | None = None) -> int:
+    """Play the demo, print its timeline and write its report; 0 when the loop closed, 1
+    when it did not (the timeline and the report say where it stopped)."""
+    console = Console()
+    outcome = play_loop(settings, plan or DemoPlan(), console)
+    summary = _summary(outcome)
     table = Table("after", "stream time", "what", "detail", title="The loop, step by step")
-    for m in steps:
-        table.add_row(f"{m.wall_s:.0f} s", f"{clocks.hours(m.event_ms):.2f} h", m.what, m.detail)
+    hours = outcome.clocks.hours
+    for m in outcome.steps:
+        table.add_row(f"{m.wall_s:.0f} s", f"{hours(m.event_ms):.2f} h", m.what, m.detail)
     console.print(table)
     for line in summary:
         console.print(line)
-    report = out / "report.html"
+    report = settings.var_dir / "demo" / "report.html"
     report.write_text(
         render_report(
-            f"streamops demo: the closed loop on {pipeline.name}",
+            f"streamops demo: the closed loop on {outcome.pipeline.name}",
             summary,
-            steps,
-            found,
-            played,
-            scrapes,
-            clocks,
-            onset_ms,
+            outcome.steps,
+            outcome.recovery,
+            outcome.played,
+            outcome.scrapes,
+            outcome.clocks,
+            outcome.onset_ms,
         )
     )
+    name = outcome.pipeline.name
     console.print(
-        f"report: {report}\nthe services keep running: `streamops status {pipeline.name}`, "
-        "`make down` stops them"
+        f"report: {report}\nthe services keep running: `streamops status {name} --spec "
+        f"{outcome.pipeline.file}`; `make down` stops them"
     )
-    return 0 if closed else 1
+    return 0 if outcome.closed else 1
 
 
-def _summary(
-    found: Recovery, promoted_after: list[Deployment], stream: _Stream, closed: bool
-) -> list[str]:
-    report = stream.report
+def _summary(outcome: Outcome) -> list[str]:
+    report, found = outcome.report, outcome.recovery
     lines = [
         f"{report.events:,} transactions and {report.labels_produced:,} chargebacks in "
         f"{report.elapsed_s:.0f} s"
-        if report
-        else "the stream did not finish",
     ]
     if found.before is not None:
         lines.append(
@@ -264,8 +294,9 @@ def _summary(
         )
     if found.recovered is not None:
         lines.append(f"recovered: {found.recovered.value:.3f} with v{found.recovered.version}")
-    if promoted_after:
-        versions = ", ".join(f"v{d['version']}" for d in promoted_after)
+    if outcome.promoted_after:
+        versions = ", ".join(f"v{d['version']}" for d in outcome.promoted_after)
         lines.append(f"promoted after the drift: {versions}")
-    lines.append("the loop closed" if closed else "THE LOOP DID NOT CLOSE: see the timeline")
+    closed = "the loop closed" if outcome.closed else "THE LOOP DID NOT CLOSE: see the timeline"
+    lines.append(closed)
     return lines

@@ -68,6 +68,7 @@ def read_played(
             p["model_version"],
             float(p["score"]),
             p["event_id"] in fraud,
+            p["event_id"],
         )
         for p, _ in _records(kafka, registry, names.predictions)
         if p["served_by"] == "CHAMPION" and p.get("score") is not None

@@ -28,6 +28,7 @@ class Served:
     version: int
     score: float
     fraud: bool
+    event_id: str = ""
 
 
 @dataclass(frozen=True)
