@@ -73,7 +73,7 @@ class Loop:
             **(env or {}),
         }
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
-        #: services started again after their process exited by itself (`supervise`)
+        #: services started again by `supervise` (their process exited, or /healthz failed)
         self.restarts: Counter[str] = Counter()
         self._lock = threading.Lock()
 
