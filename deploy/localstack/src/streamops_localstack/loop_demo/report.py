@@ -86,7 +86,7 @@ def _drift_plot(scrapes: Sequence[Scrape], clocks: Clocks, onset_ms: int) -> str
             where="post",
         )
         twin.set_ylabel("features beyond threshold")
-        ax.set_xlabel("stream time (hours, as the services saw it when scraped)")
+        ax.set_xlabel("stream time when scraped (hours, on the producer's clock)")
         ax.set_ylabel("score of the last judged window")
         ax.legend(loc="upper left", fontsize=7)
 
