@@ -193,15 +193,24 @@ def test_closed_loop(kafka: str, schema_registry: str) -> None:
     _report(results)
 
 
+def _s(value: float | tuple[float, float] | None) -> str:
+    """Seconds, or (event s / wall s), to a tenth; "-" for what did not happen."""
+    if value is None:
+        return "-"
+    if isinstance(value, tuple):
+        return f"{value[0]:,.0f} / {value[1]:.1f}"
+    return f"{value:.1f}"
+
+
 def _report(results: list[tuple[int, Outcome, Timings, list[dict[str, Any]]]]) -> None:
     print(f"\nclosed loop at {RATE:,.0f} transactions/s (clock {RATE / DemoPlan.per_second:.0f}x)")
     print("label delay: 600 s of event time")
     for seed, o, t, windows in results:
         print(
-            f"seed {seed}: closed {o.closed}; from onset (event s / wall s): alert {t.alert}, "
-            f"promoted {t.promoted}, recovered {t.recovered}; promotion "
-            f"{t.promotion_after_labels_due_s} s after the first post-drift labels were due "
-            f"(target <= {PROMOTION_TARGET_S:.0f})"
+            f"seed {seed}: closed {o.closed}; from the onset (event s / wall s): alert "
+            f"{_s(t.alert)}, champion replaced {_s(t.promoted)}, recovered {_s(t.recovered)}; "
+            f"replaced {_s(t.promotion_after_labels_due_s)} s after the first post-drift "
+            f"labels were due (target <= {PROMOTION_TARGET_S:.0f})"
         )
         print("  hour   streamops PR-AUC/recall@0.9   static   arf")
         for w in windows:
@@ -216,9 +225,9 @@ def _report(results: list[tuple[int, Outcome, Timings, list[dict[str, Any]]]]) -
         return statistics.median(found) if found else None
 
     print(
-        "median over seeds (wall s from onset): "
-        f"alert {median(lambda t: t.alert and t.alert[1])}, "
-        f"promoted {median(lambda t: t.promoted and t.promoted[1])}, "
-        f"recovered {median(lambda t: t.recovered and t.recovered[1])}; "
-        f"promotion after labels due {median(lambda t: t.promotion_after_labels_due_s)}"
+        "median over seeds (wall s from the onset): "
+        f"alert {_s(median(lambda t: t.alert and t.alert[1]))}, "
+        f"champion replaced {_s(median(lambda t: t.promoted and t.promoted[1]))}, "
+        f"recovered {_s(median(lambda t: t.recovered and t.recovered[1]))}; "
+        f"replaced after labels due {_s(median(lambda t: t.promotion_after_labels_due_s))}"
     )
