@@ -45,7 +45,7 @@ COMPOSE_FILES       ?= docker-compose.yml
 K8S_TREES           ?= $(patsubst %/kustomization.yaml,%,$(wildcard deploy/k8s/base/kustomization.yaml deploy/k8s/overlays/*/kustomization.yaml))
 
 .DEFAULT_GOAL := help
-.PHONY: help setup up down status demo demo-quality test test-unit test-integration lint lint-deploy loop bench
+.PHONY: help setup up down status demo demo-quality test test-unit test-integration lint lint-deploy loop chaos bench
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -129,8 +129,8 @@ demo-quality: up  ## the fraud example: 30,000 transactions with a data-quality 
 	@echo "waiting 35 s for the last 30 s alert window to close ..."; sleep 35
 	@$(BIN)/streamops-local demo-summary
 
-test: setup  ## unit + integration tests; starts (and then stops) Kafka and the registry if needed
-	$(BIN)/pytest
+test: setup  ## unit + integration tests but the kill tests; starts (and then stops) Kafka and the registry if needed
+	$(BIN)/pytest -m "not chaos"
 
 test-unit: setup  ## unit tests only (no broker)
 	$(BIN)/pytest tests/unit
@@ -161,6 +161,9 @@ lint-deploy: $(DEPLOY_TOOLS)  ## docker-compose.yml against the compose spec, de
 	  test -s $$rendered || { echo "$$tree renders nothing" >&2; exit 1; }; \
 	  $(KUBECONFORM) -strict -summary -schema-location '$(K8S_SCHEMAS)/{{.ResourceKind}}{{.KindSuffix}}.json' - < $$rendered; \
 	done
+
+chaos: setup  ## the kill tests: stages, services, the launcher's broker and the registry killed and restarted (about 6 min; .ci/run runs it after make test)
+	$(BIN)/pytest -m chaos
 
 loop: setup  ## the services together: the fraud closed loop, again with each service and the broker killed once, the delivery example (about 6 min; .ci/run runs it after make test)
 	$(BIN)/pytest tests/loop

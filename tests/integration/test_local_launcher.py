@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from confluent_kafka import Producer
 
 from streamops_localstack import KafkaNode, LocalStackSettings
@@ -15,6 +16,7 @@ def _cluster_id(node: KafkaNode) -> str:
     return next(line.split("=", 1)[1] for line in lines if line.startswith("cluster.id="))
 
 
+@pytest.mark.chaos
 def test_acknowledged_messages_survive_sigkill_and_restart(tmp_path: Path) -> None:
     node = KafkaNode(
         LocalStackSettings(

@@ -7,6 +7,7 @@ import struct
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from confluent_kafka import Producer
 from confluent_kafka.schema_registry import Schema
 from confluent_kafka.serialization import MessageField, SerializationContext
@@ -66,6 +67,7 @@ def test_avro_serializer_registers_and_deserializer_reads_back(
     assert [deserializer(m.value(), context) for m in messages] == records
 
 
+@pytest.mark.chaos
 def test_schema_id_resolves_to_same_schema_after_registry_restart(
     kafka: str, tmp_path: Path
 ) -> None:

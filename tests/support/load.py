@@ -4,13 +4,17 @@ Requests are due at a fixed rate whether or not earlier ones have been answered;
 latency runs from when the request was due, not from when a connection was free (the
 coordinated-omission correction of wrk2 and oha), over keep-alive connections.
 
-``python -m tests.support.load URL RATE SECONDS BODY_FILE [CONNECTIONS]`` prints one JSON
-object: sent, answers by status, failures (connection errors, timeouts), latency
-percentiles in milliseconds, and the achieved rate.
+``python -m tests.support.load URL RATE SECONDS BODY_FILE [--connections N] [--samples FILE]``
+prints one JSON object: sent, answers by status, failures (connection errors, timeouts),
+latency percentiles in milliseconds, and the achieved rate. ``--samples`` also writes every
+answer's due time and latency in seconds as a JSON list of pairs; the due times are
+`time.perf_counter()`, the system's monotonic clock, so another process can tell which
+answers fell into which of its own intervals.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import sys
@@ -42,6 +46,7 @@ async def _connection(
             reader, writer = await asyncio.open_connection(host, port)
             continue
         out["latencies"].append(time.perf_counter() - at)
+        out["samples"].append((at, out["latencies"][-1]))
         out["statuses"][status] = out["statuses"].get(status, 0) + 1
     writer.close()
 
@@ -54,7 +59,7 @@ async def run(url: str, rate: float, seconds: float, body: bytes, connections: i
         f"POST {parts.path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
         f"Content-Length: {len(body)}\r\n\r\n"
     ).encode() + body
-    out: dict = {"latencies": [], "statuses": {}, "failures": 0}
+    out: dict = {"latencies": [], "samples": [], "statuses": {}, "failures": 0}
     due: asyncio.Queue[float | None] = asyncio.Queue()
     workers = [
         asyncio.create_task(_connection(host, port, request, due, out)) for _ in range(connections)
@@ -84,11 +89,26 @@ async def run(url: str, rate: float, seconds: float, body: bytes, connections: i
         "p99_ms": pct(0.99) if latencies else None,
         "max_ms": pct(1.0) if latencies else None,
         "rate": round(len(latencies) / elapsed, 1),
+        "samples": out["samples"],
     }
 
 
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(prog="python -m tests.support.load")
+    parser.add_argument("url")
+    parser.add_argument("rate", type=float)
+    parser.add_argument("seconds", type=float)
+    parser.add_argument("body", type=Path)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--samples", type=Path, help="write (due, latency) pairs here")
+    args = parser.parse_args(argv)
+    body = args.body.read_bytes()
+    figures = asyncio.run(run(args.url, args.rate, args.seconds, body, args.connections))
+    samples = figures.pop("samples")
+    if args.samples is not None:
+        args.samples.write_text(json.dumps(samples))
+    print(json.dumps(figures))
+
+
 if __name__ == "__main__":
-    url, rate, seconds, body_file = sys.argv[1:5]
-    connections = int(sys.argv[5]) if len(sys.argv) > 5 else 16
-    body = Path(body_file).read_bytes()
-    print(json.dumps(asyncio.run(run(url, float(rate), float(seconds), body, connections))))
+    main(sys.argv[1:])

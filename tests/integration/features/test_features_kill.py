@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from streamops.topics import TopicNames
 from tests.support.feature_streams import transaction_stream
 from tests.support.features_service import (
@@ -19,6 +21,7 @@ EVENTS = 50_000
 PARTITIONS = 3
 
 
+@pytest.mark.chaos
 def test_three_kills_leave_the_features_of_an_uninterrupted_run(
     kafka: str, schema_registry: str, tmp_path: Path
 ) -> None:

@@ -27,6 +27,7 @@ PARTITIONS = 3
 KILL_AT = (12_000, 25_000, 38_000)  # committed input records at which the stage is killed
 
 
+@pytest.mark.chaos
 @pytest.mark.parametrize("guarantee", ["exactly_once", "at_least_once"])
 def test_stage_survives_three_sigkills(
     guarantee: str,

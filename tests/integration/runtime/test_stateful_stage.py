@@ -86,6 +86,7 @@ def last_batch(progress: Path) -> list[tuple[int, int]]:
     return [(int(p), int(last)) for _, p, _, last in (part.split() for part in line.split(";"))]
 
 
+@pytest.mark.chaos
 @pytest.mark.parametrize("guarantee", ["exactly_once", "at_least_once"])
 def test_state_and_outputs_survive_three_kills_inside_open_batches(
     guarantee: str,

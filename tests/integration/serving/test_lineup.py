@@ -6,9 +6,13 @@ correction) while the server answers in this one.
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import json
 import os
+import random
+import re
+import statistics
 import subprocess
 import sys
 import threading
@@ -76,6 +80,41 @@ class _Slow(ModelRuntime):
         pass
 
 
+#: Each configuration holds the line-up this long before the next takes over: short enough
+#: that a stall of the shared machine (a second of 100 ms answers was seen in CI) falls
+#: on every configuration alike, long enough to hold some 50 requests at 500/s.
+_SLICE_S = 0.1
+#: Answers due this close to the end of a slice may be handled under the next one.
+_EDGE_S = 0.02
+
+
+#: The run is judged in this many consecutive parts, each on its own p99s; the verdict is
+#: the median part's, so a stall that lands on one configuration in one part is outvoted.
+_PARTS = 5
+
+
+def _by_slice(
+    samples: Sequence[Sequence[float]], switches: Sequence[tuple[float, str]], parts: int
+) -> list[dict[str, list[float]]]:
+    """Latencies (ms) by part of the run, then by the configuration in force when each
+    answer was due."""
+    starts = [at for at, _ in switches]
+    span = (starts[-1] - starts[0]) / parts
+    out: list[dict[str, list[float]]] = [{name: [] for _, name in switches} for _ in range(parts)]
+    for due, latency in samples:
+        i = bisect.bisect_right(starts, due) - 1
+        if i < 0 or i + 1 >= len(starts) or due > starts[i + 1] - _EDGE_S:
+            continue
+        part = min(parts - 1, int((due - starts[0]) / span))
+        out[part][switches[i][1]].append(latency * 1000)
+    return out
+
+
+def _percentile(values: Sequence[float], q: float) -> float:
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 3)
+
+
 def test_a_slow_or_failing_shadow_costs_the_champions_answers_nothing(
     served: Served, tmp_path: Path
 ) -> None:
@@ -84,33 +123,57 @@ def test_a_slow_or_failing_shadow_costs_the_champions_answers_nothing(
     champion = scorer.lineup.champion
     assert champion is not None and scorer.lineup.shadow is None
     _load(served, url, 500, 2, tmp_path)  # warm-up: the first seconds are the slowest
-    names = ["none", "slow", "failing"]
-    p50: dict[str, list[float]] = {name: [] for name in names}
-    p99: dict[str, list[float]] = {name: [] for name in names}
-    for round_ in range(3):  # each configuration first once: no order favours one
-        for name in names[round_:] + names[:round_]:
-            shadow = None
-            if name != "none":
-                slow = _Slow(champion.runtime, name == "failing")
-                shadow = Deployed(champion.record, slow, 0.0)
-            scorer.lineup = dataclasses.replace(scorer.lineup, shadow=shadow)
-            figures = _load(served, url, 500, 4, tmp_path)
-            assert figures["failures"] == 0 and figures["statuses"] == {"200": figures["sent"]}
-            p50[name].append(figures["p50_ms"])
-            p99[name].append(figures["p99_ms"])
-    scorer.lineup = dataclasses.replace(scorer.lineup, shadow=None)
-    best50 = {name: min(values) for name, values in p50.items()}
-    best99 = {name: min(values) for name, values in p99.items()}
-    print(f"by shadow (ms): p50 {p50}, p99 {p99}")
-    # The issue asks for 10% of p99; rounds of one configuration differ by more than that
-    # on this shared machine (p99 10 to 28 ms in one CI run), so what is asserted is that
-    # the answers never wait for the shadow: a 20 ms shadow on the request path would put
-    # every answer, the median too, above 20 ms.
+    shadows = {
+        "none": None,
+        "slow": Deployed(champion.record, _Slow(champion.runtime, fail=False), 0.0),
+        "failing": Deployed(champion.record, _Slow(champion.runtime, fail=True), 0.0),
+    }
+    # One load, the three configurations taking turns in slices of 0.1 s, in a shuffled
+    # order each round: rounds of whole seconds differed by more than the 10% asked for.
+    body, samples = tmp_path / "body.json", tmp_path / "samples.json"
+    body.write_bytes(orjson.dumps(served.event()))
+    command = [sys.executable, "-m", "tests.support.load", url, "500", "30", str(body)]
+    load = subprocess.Popen(
+        [*command, "--samples", str(samples)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+    )
+    switches: list[tuple[float, str]] = []
+    order = random.Random(7)
+    try:
+        while load.poll() is None:
+            names = list(shadows)
+            order.shuffle(names)
+            for name in names:
+                scorer.lineup = dataclasses.replace(scorer.lineup, shadow=shadows[name])
+                switches.append((time.perf_counter(), name))
+                time.sleep(_SLICE_S)
+        out, err = load.communicate(timeout=60)
+    finally:
+        scorer.lineup = dataclasses.replace(scorer.lineup, shadow=None)
+    assert load.returncode == 0, err
+    figures = json.loads(out)
+    assert figures["failures"] == 0 and figures["statuses"] == {"200": figures["sent"]}
+    parts = _by_slice(json.loads(samples.read_text()), switches, _PARTS)
+    pooled = {name: [v for part in parts for v in part[name]] for name in shadows}
+    counts = {name: len(v) for name, v in pooled.items()}
+    p50 = {name: _percentile(v, 0.5) for name, v in pooled.items()}
+    p99 = {name: _percentile(v, 0.99) for name, v in pooled.items()}
+    p99_by_part = [{name: _percentile(v, 0.99) for name, v in part.items()} for part in parts]
+    print(f"by shadow (ms): answers {counts}, p50 {p50}, p99 {p99}; p99 by part {p99_by_part}")
     for name in ("slow", "failing"):
-        assert best50[name] <= 2 * best50["none"] + 1.0, p50
-        assert best99[name] <= 1.5 * best99["none"] + 2.0, p99
+        assert counts[name] >= 3000, counts
+        # The issue's bound, 10% of p99, with 0.5 ms for the timer's and scheduler's grain,
+        # in the median part.
+        excess = [part[name] - 1.1 * part["none"] for part in p99_by_part]
+        assert statistics.median(excess) <= 0.5, (name, p99_by_part)
+        # A 20 ms shadow on the request path would put every answer above 20 ms.
+        assert p50[name] <= 1.1 * p50["none"] + 0.5, p50
     metrics = httpx.get(f"{served.server.url}/metrics").text
-    assert "streamops_serving_shadow_errors_total" in metrics
+    errors = re.search(r"^streamops_serving_shadow_errors_total\{[^}]*\} (\S+)$", metrics, re.M)
+    assert errors is not None and float(errors.group(1)) > 0, "the failing shadow failed unseen"
 
 
 def test_a_shadow_from_the_registry_is_logged_and_never_answers(served: Served) -> None:

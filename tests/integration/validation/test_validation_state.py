@@ -139,6 +139,7 @@ def test_a_batch_redone_after_an_aborted_transaction_rejects_nothing_as_a_duplic
     assert read_all(kafka, names.events_dlq, expected=0, idle_s=2, timeout_s=10) == []
 
 
+@pytest.mark.chaos
 def test_an_open_alert_survives_a_kill_a_restart_and_a_rebalance(
     kafka: str, schema_registry: str, tmp_path: Path, validation_service: Start
 ) -> None:
