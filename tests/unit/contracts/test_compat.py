@@ -58,6 +58,9 @@ class FakeRegistry:
             schema=Schema(versions[-1], "AVRO"),
         )
 
+    def get_subjects(self) -> list[str]:
+        return list(self.subjects)
+
     def delete_subject(self, subject_name: str, permanent: bool = False) -> list[int]:
         self.calls.append(f"delete {subject_name} permanent={permanent}")
         self.subjects.pop(subject_name, None)
@@ -88,6 +91,23 @@ def test_compatible_change_passes_and_leaves_nothing_behind() -> None:
     verdict = _checker(fake).backward_compatible(json.dumps(OLD), json.dumps(OLD), "s.P")
     assert verdict.compatible
     assert fake.subjects == {}
+
+
+def test_topic_subjects_are_found_by_record_and_one_old_version_is_checked_once() -> None:
+    other = {**OLD, "name": "Q"}
+    fake = FakeRegistry(
+        subjects={
+            **{f"p{i}.alerts-value": [json.dumps(OLD)] for i in range(20)},
+            "p0.other-value": [json.dumps(other)],
+            "p0.alerts-value.compat-check-0123456789ab": [json.dumps(OLD)],
+        }
+    )
+    checker = _checker(fake)
+    holding = checker.subjects_holding("P")
+    assert sorted(v.subject for v in holding) == sorted(f"p{i}.alerts-value" for i in range(20))
+    verdicts = {checker.backward_compatible(v.schema_str, json.dumps(NEW), "P") for v in holding}
+    assert verdicts == {checker.backward_compatible(json.dumps(OLD), json.dumps(NEW), "P")}
+    assert len([c for c in fake.calls if c.startswith("config ")]) == 1
 
 
 def test_latest_is_none_for_a_subject_the_registry_does_not_know() -> None:

@@ -14,6 +14,7 @@ import json
 import logging
 import re
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +37,9 @@ except ImportError:  # pragma: no cover - older confluent-kafka
 log = logging.getLogger(__name__)
 
 _TRANSPORT_ERRORS = (_http.HTTPError, OSError)
+#: Subjects read at once when looking for the topic subjects (one request each): a registry
+#: that has seen many pipelines holds thousands.
+_READERS = 8
 _SUBJECT_NOT_FOUND = 40401
 _INCOMPATIBLE = 409
 _INVALID_SCHEMA = 422
@@ -68,6 +72,8 @@ class RegistryCompatibility:
         self._client = client
         self._url = url
         self._by_record: dict[str, list[RegisteredVersion]] | None = None
+        #: verdicts by (old, new): many topic subjects hold the very same old version
+        self._verdicts: dict[tuple[str, str], Verdict] = {}
 
     def subjects_holding(self, full_name: str) -> list[RegisteredVersion]:
         """The latest version of every subject whose latest schema is the record ``full_name``.
@@ -81,11 +87,12 @@ class RegistryCompatibility:
                 subjects = self._client.get_subjects()
             except (SchemaRegistryError, *_TRANSPORT_ERRORS) as exc:
                 raise self._unavailable("listing subjects", exc) from exc
+            # another check's scratch subjects are about to go
+            wanted = [s for s in subjects if ".compat-check-" not in s]
+            with ThreadPoolExecutor(_READERS, thread_name_prefix="subjects") as pool:
+                versions = list(pool.map(self.latest, wanted))
             self._by_record = {}
-            for subject in subjects:
-                if ".compat-check-" in subject:  # another check's scratch, about to go
-                    continue
-                version = self.latest(subject)
+            for version in versions:
                 if version is not None:
                     name = _record_name(version.schema_str)
                     self._by_record.setdefault(name, []).append(version)
@@ -113,8 +120,14 @@ class RegistryCompatibility:
     def backward_compatible(self, old: str, new: str, subject: str) -> Verdict:
         """Whether ``new`` can read records written with ``old`` (``subject`` names the scratch).
 
-        ``old`` and ``new`` are Avro schema JSON strings.
+        ``old`` and ``new`` are Avro schema JSON strings. The same pair is asked once.
         """
+        known = self._verdicts.get((old, new))
+        if known is None:
+            known = self._verdicts[(old, new)] = self._ask(old, new, subject)
+        return known
+
+    def _ask(self, old: str, new: str, subject: str) -> Verdict:
         scratch = f"{subject}.compat-check-{uuid.uuid4().hex[:12]}"
         try:
             self._client.set_config(
