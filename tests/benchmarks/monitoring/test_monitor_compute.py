@@ -4,7 +4,7 @@ committed to an in-memory changelog after every batch, partials fed back to the 
 
 This is the compute alone, the ceiling of the end-to-end figure the issue asks for
 (≥ 50,000 records/s consumed on one process), which also pays for consuming, decoding
-and the transaction; that one has no benchmark yet. Records: the harness's nine features
+and the transaction (`test_monitor_end_to_end.py`). Records: the harness's nine features
 (seven numbers, two categories), the champion's prediction of each event, and a label per
 event ten minutes later, in batches of 1,000 per input, 30 minutes of event time per
 1,000 events.
