@@ -86,8 +86,6 @@ class _Slow(ModelRuntime):
 _SLICE_S = 0.1
 #: Answers due this close to the end of a slice may be handled under the next one.
 _EDGE_S = 0.02
-
-
 #: The run is judged in this many consecutive parts, each on its own p99s; the verdict is
 #: the median part's, so a stall that lands on one configuration in one part is outvoted.
 _PARTS = 5
