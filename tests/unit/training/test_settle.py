@@ -7,7 +7,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from streamops.contracts.types import Alert
-from streamops.pipeline.model_spec import RetrainingSpec
+from streamops.pipeline.retraining_spec import RetrainingSpec
 from streamops_training.runner import JobResult
 from streamops_training.service import TrainingService
 from streamops_training.settle import acknowledgements

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from streamops.pipeline.model_spec import RetrainingSpec
+from streamops.pipeline.retraining_spec import RetrainingSpec
 from streamops_training.triggers import Triggers
 
 MIN = 60_000

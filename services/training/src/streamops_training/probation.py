@@ -24,7 +24,8 @@ from streamops.contracts.types import Alert, Deployment
 from streamops.dataset import Dataset
 from streamops.dataset.join import LabelRules
 from streamops.pipeline import Pipeline
-from streamops.pipeline.model_spec import Gates, ModelSpec, ProbationSpec, Task
+from streamops.pipeline.model_spec import Gates, ModelSpec, Task
+from streamops.pipeline.retraining_spec import ProbationSpec
 from streamops.registry import ModelRegistry, decide
 from streamops.registry.state import ModelState
 from streamops_training.export import session

@@ -24,7 +24,8 @@ from streamops.contracts import types as contract
 from streamops.dataset import Dataset, DatasetError, build_dataset
 from streamops.features import feature_set
 from streamops.pipeline import Pipeline
-from streamops.pipeline.model_spec import ModelSpec, RetrainingSpec
+from streamops.pipeline.model_spec import ModelSpec
+from streamops.pipeline.retraining_spec import RetrainingSpec
 from streamops.registry import ModelRegistry, RegistryError, RegistryPublisher, decide
 from streamops.registry.lineage import ModelOutput, job_name, kafka_namespace, run_event
 from streamops.settings import KafkaSettings, SchemaRegistrySettings

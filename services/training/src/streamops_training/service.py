@@ -19,7 +19,8 @@ from prometheus_client import CollectorRegistry
 from streamops.dataset import build_dataset
 from streamops.dataset.join import LabelRules
 from streamops.pipeline import Pipeline
-from streamops.pipeline.model_spec import ModelSpec, RetrainingSpec
+from streamops.pipeline.model_spec import ModelSpec
+from streamops.pipeline.retraining_spec import RetrainingSpec
 from streamops.registry import ModelRegistry, RegistryError, RegistryPublisher
 from streamops.runtime.health import HealthServer
 from streamops.service import start_service

@@ -28,7 +28,7 @@ from bisect import bisect_left, bisect_right, insort
 from collections import Counter
 from dataclasses import dataclass, field
 
-from streamops.pipeline.model_spec import RetrainingSpec
+from streamops.pipeline.retraining_spec import RetrainingSpec
 
 _MINUTE_MS = 60_000
 #: Alert kinds after which the job weighs recent rows more (the spec's recent_weight).

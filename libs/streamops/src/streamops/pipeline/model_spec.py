@@ -1,4 +1,5 @@
-"""The spec's ``model:`` and ``retraining:`` sections, read by the training service.
+"""The spec's ``model:`` section, read by the training service (``retraining:`` is
+`streamops.pipeline.retraining_spec`'s).
 
 Each section checks its own shape here; what depends on other sections (the task against
 ``labels.kind``, feature names against ``features:``) is `check_model`'s, which
@@ -23,9 +24,6 @@ if TYPE_CHECKING:
 Task = Literal["binary", "multiclass", "regression"]
 Algorithm = Literal[
     "logistic_regression", "linear_regression", "random_forest", "hist_gradient_boosting"
-]
-AlertKind = Literal[
-    "DATA_QUALITY", "DATA_DRIFT", "PREDICTION_DRIFT", "CONCEPT_DRIFT", "MODEL_PERFORMANCE"
 ]
 
 _TREE = "max_depth max_features max_leaf_nodes min_samples_leaf monotonic_cst verbose warm_start"
@@ -211,53 +209,6 @@ class ModelSpec(_Strict):
     def metric_for(self, task: Task) -> str:
         """The primary metric: as given, else the task's default."""
         return self.primary_metric or DEFAULT_METRIC[task]
-
-
-class ProbationSpec(_Strict):
-    """A new champion against the one it replaced, on the first labels after its promotion."""
-
-    min_labels: int = Field(
-        1000, ge=50, description="Rows labelled after the promotion before it is judged."
-    )
-    confidence: float = Field(
-        0.95, gt=0.5, lt=1.0, description="How sure the replaced one must be better to roll back."
-    )
-
-
-class RetrainingSpec(_Strict):
-    """When the training service starts a job, and who approves its result."""
-
-    min_labels: int = Field(1000, ge=1, description="First model once this many labels are known.")
-    every_labels: int | None = Field(None, ge=1, description="Again after this many new labels.")
-    schedule: Duration | None = Field(None, description="Again after this much event time.")
-    on_alert: list[AlertKind] = Field(default_factory=list, description="Alert kinds that retrain.")
-    cooldown: Duration = Field(timedelta(minutes=30), description="Least time between two jobs.")
-    approval: Literal["auto", "manual"] = Field("auto", description="manual: wait for a person.")
-    probation: ProbationSpec | None = Field(
-        default_factory=ProbationSpec,
-        description="Roll a new champion back if the one it replaced does better on the first "
-        "labels after the promotion; null: never.",
-    )
-    not_promoted: Literal["acknowledge", "keep_open"] = Field(
-        "acknowledge",
-        description="An alert whose retrain was not promoted (the champion handles it): "
-        "acknowledge it (ACKNOWLEDGED on the alerts topic), or keep_open it; either way no "
-        "job starts for it again.",
-    )
-
-    @field_validator("schedule")
-    @classmethod
-    def _schedule(cls, value: timedelta | None) -> timedelta | None:
-        if value is not None and value <= timedelta(0):
-            raise ValueError("a schedule must be longer than zero (or null)")
-        return value
-
-    @field_validator("cooldown")
-    @classmethod
-    def _cooldown(cls, value: timedelta) -> timedelta:
-        if value < timedelta(0):
-            raise ValueError("a cooldown cannot be negative")
-        return value
 
 
 def check_model(spec: PipelineSpec, feature_names: list[str] | None) -> list[tuple[KeyPath, str]]:

@@ -16,7 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from streamops.pipeline.drift_spec import DriftSpec
 from streamops.pipeline.durations import Duration
 from streamops.pipeline.feature_spec import FeatureSpec
-from streamops.pipeline.model_spec import ModelSpec, RetrainingSpec
+from streamops.pipeline.model_spec import ModelSpec
+from streamops.pipeline.retraining_spec import RetrainingSpec
 from streamops.topics import TopicNames, check_pipeline_name
 
 PiiTreatment = Literal["drop", "salted_hash", "mask"]
