@@ -10,7 +10,8 @@ from typer.testing import CliRunner, Result
 
 from streamops.cli import app
 from streamops.cli.models import EXIT_REFUSED
-from streamops.registry import RegistryPublisher
+from streamops.registry import ModelRegistry, RegistryPublisher
+from streamops.settings import KafkaSettings, SchemaRegistrySettings
 from tests.integration.registry.records import MODEL, version
 from tests.support.confluent import avro_deserializer, registry_client
 from tests.support.kafka import read_all
@@ -49,6 +50,9 @@ def test_operators_promote_roll_back_retire_and_read_the_registry(
     assert unknown.exit_code == EXIT_REFUSED
     assert "has no version 9 on the models topic (published: 1, 2, 3)" in unknown.output
     assert cli("models", "retire", pipeline, "3", "--reason", "never").exit_code == 0
+    refresh = cli("models", "refresh", pipeline, "--reason", "new normal", "--actor", "dan")
+    assert refresh.exit_code == 0, refresh.output
+    assert f"refresh {MODEL} v1: now CHAMPION;" in refresh.output
 
     listed = cli("models", "list", pipeline)
     assert listed.exit_code == 0, listed.output
@@ -67,16 +71,28 @@ def test_operators_promote_roll_back_retire_and_read_the_registry(
     read = avro_deserializer(registry_client(schema_registry))
     landed = [
         read(m.value(), SerializationContext(topic, MessageField.VALUE))
-        for m in read_all(kafka, topic, 4, idle_s=1.0)
+        for m in read_all(kafka, topic, 5, idle_s=1.0)
     ]
     assert [(e["action"], e["version"]) for e in landed] == [
         ("PROMOTE", 1),
         ("PROMOTE", 2),
         ("ROLLBACK", 1),
         ("RETIRE", 3),
+        ("REFRESH", 1),
     ]
-    assert [e["actor"] for e in landed][::2] == ["bob", "carol"]
+    assert [e["actor"] for e in landed][::2] == ["bob", "carol", "dan"]
     assert landed[2]["reason"] == "v2 drifts"
+    # what monitoring's follower reads: the champion's latest refresh
+    registry = ModelRegistry(
+        pipeline,
+        KafkaSettings(bootstrap_servers=kafka),
+        SchemaRegistrySettings(url=schema_registry),
+    )
+    try:
+        model = registry.refresh().model(MODEL)
+        assert model.champion == 1 and model.refreshed == {1: landed[4]["deployment_id"]}
+    finally:
+        registry.close()
 
 
 def test_a_pipeline_without_topics_exits_2_saying_so(kafka: str, schema_registry: str) -> None:

@@ -87,3 +87,21 @@ def test_a_bad_drift_section_is_refused_naming_the_field(
     with pytest.raises(SpecError) as error:
         load_pipeline(spec)
     assert where in str(error.value) and says in str(error.value)
+
+
+def test_a_reference_as_small_as_a_window_widens_the_null_and_raises_the_threshold() -> None:
+    exact = null_model(B, "psi", 1000)
+    small = null_model(B, "psi", 1000, reference_n=1000)
+    # two samples of 1,000 differ about twice as much as one sample from exact shares
+    assert 1.6 < small.quantile(0.5) / exact.quantile(0.5) < 2.6
+    assert small.quantile(1e-4) > exact.quantile(1e-4)
+    # and so does the statistic between two such samples, which the widened null calls calm
+    rng = np.random.default_rng(5)
+    values = [
+        float(STATISTICS["psi"](B.count(rng.normal(100, 15, 1000).tolist()), ref / ref.sum()))
+        for ref in (
+            np.asarray(B.count(rng.normal(100, 15, 1000).tolist()), float) for _ in range(200)
+        )
+    ]
+    assert np.mean([v > exact.quantile(0.05) for v in values]) > 0.3  # the exact null cries wolf
+    assert np.mean([v > small.quantile(0.05) for v in values]) < 0.12

@@ -147,3 +147,17 @@ def test_every_event_needs_an_actor_a_reason_and_an_aware_time() -> None:
         _decide(model, "DELETE", 1)
     with pytest.raises(ValueError, match="timezone-aware"):
         decide(model, "PROMOTE", 1, actor="a", reason="r", decided_at=datetime.datetime(2026, 1, 1))
+
+
+def test_refresh_is_the_champions_and_keeps_it_champion() -> None:
+    state = published(1, 2)
+    model = state.model(MODEL)
+    with pytest.raises(ActionRefusedError, match="no champion whose reference to refresh"):
+        _decide(model, "REFRESH", None)
+    act(state, "PROMOTE", 1)
+    with pytest.raises(ActionRefusedError, match=r"v2 is not the champion \(v1 is\)"):
+        _decide(model, "REFRESH", 2)
+    record = _decide(model, "REFRESH", None, run_id="run-7")
+    assert (record["version"], record["action"], record["role"]) == (1, "REFRESH", "CHAMPION")  # type: ignore[index]
+    assert record["previous_champion_version"] is None and record["run_id"] == "run-7"  # type: ignore[index]
+    assert _decide(model, "REFRESH", 1, run_id="run-7") == record  # the champion named: the same

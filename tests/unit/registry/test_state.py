@@ -157,3 +157,17 @@ def test_models_are_separate_and_asking_for_an_unknown_one_stores_nothing() -> N
     assert state.model(MODEL).champion is None and state.model("other").champion == 1
     assert state.model("nobody").versions == {}
     assert sorted(state.models) == [MODEL, "other"]
+
+
+def test_a_refresh_changes_no_role_and_the_latest_one_is_the_versions() -> None:
+    state = published(1, 2)
+    act(state, "PROMOTE", 1)
+    first = act(state, "REFRESH", None)
+    model = state.model(MODEL)
+    assert model.champion == 1 and model.refreshed == {1: first["deployment_id"]}
+    second = act(state, "REFRESH", None)
+    assert second["deployment_id"] != first["deployment_id"]
+    assert model.refreshed == {1: second["deployment_id"]}
+    act(state, "PROMOTE", 2)
+    assert model.champion == 2 and model.refreshed == {1: second["deployment_id"]}
+    assert model.role(1) == "RETIRED" and 2 not in model.refreshed  # v2 has its own profile

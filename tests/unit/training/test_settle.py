@@ -11,6 +11,7 @@ from streamops.pipeline.retraining_spec import RetrainingSpec
 from streamops_training.runner import JobResult
 from streamops_training.service import TrainingService
 from streamops_training.settle import acknowledgements
+from tests.unit.registry.records import MODEL, act, published
 
 NOW = datetime.datetime(2026, 12, 3, tzinfo=datetime.UTC)
 
@@ -60,3 +61,35 @@ def test_the_spec_says_whether_a_rejected_retrain_acknowledges_or_keeps_its_aler
     kept: list[Alert] = []
     TrainingService._settle(_service("keep_open", kept), ("a",), rejected, 1)
     assert kept == []
+
+
+def test_refresh_reference_settles_drift_alerts_with_a_refresh_and_acknowledges_the_rest() -> None:
+    registry = published(1)
+    act(registry, "PROMOTE", 1)
+    alerts = {
+        "a": _alert("a", "OPEN"),  # DATA_DRIFT
+        "b": {**_alert("b", "OPEN"), "kind": "CONCEPT_DRIFT"},
+        "c": {**_alert("c", "RESOLVED"), "kind": "PREDICTION_DRIFT"},
+    }
+    written: list[Any] = []
+    service = SimpleNamespace(
+        pipeline=SimpleNamespace(
+            spec=SimpleNamespace(retraining=RetrainingSpec(not_promoted="refresh_reference"))
+        ),
+        watch=SimpleNamespace(alerts=alerts),
+        publisher=SimpleNamespace(record_alert=written.append, record_deployment=written.append),
+        registry=SimpleNamespace(refresh=lambda: None, model=registry.model),
+        model_name=MODEL,
+    )
+    service._refresh = lambda *a: TrainingService._refresh(service, *a)  # type: ignore[arg-type]
+    rejected = JobResult("run-1", "REJECTED", "beats_champion failed")
+    TrainingService._settle(service, ("a", "b", "c"), rejected, 1)  # type: ignore[arg-type]
+    refresh, ack = written
+    assert (refresh["action"], refresh["version"], refresh["role"]) == ("REFRESH", 1, "CHAMPION")
+    assert refresh["run_id"] == "run-1" and refresh["actor"] == "training"
+    assert "DATA_DRIFT a" in refresh["reason"] and "beats_champion failed" in refresh["reason"]
+    assert (ack["alert_id"], ack["state"]) == ("b", "ACKNOWLEDGED")
+    # without a champion there is no reference to refresh: the drift alert is acknowledged
+    written.clear()
+    TrainingService._settle(service, ("a",), rejected, None)  # type: ignore[arg-type]
+    assert [(w["alert_id"], w["state"]) for w in written] == [("a", "ACKNOWLEDGED")]

@@ -19,6 +19,7 @@ known, on the same rule.
 
 from __future__ import annotations
 
+import datetime
 import math
 import pickle
 from collections.abc import Iterator
@@ -38,6 +39,7 @@ from streamops_monitoring.estimate import estimate, histogram
 from streamops_monitoring.partition import millis
 from streamops_monitoring.performance import higher_is_better, likely_bound, rolling_metrics
 from streamops_monitoring.reference import Reference
+from streamops_monitoring.refresh import refreshed
 
 OWNER_PARTITION = 0
 _CLOCK, _ORIGIN = "owner:clock", "owner:origin"
@@ -102,7 +104,7 @@ class Owner:
         self.skipped = set(CLOCK_FEATURES) | set(self.drift.exclude)
         #: feature -> its window (ms), for the ones that fill up after the stream starts
         self.feature_windows = feature_windows
-        self._nulls: dict[tuple[int, str, str, int], NullModel] = {}
+        self._nulls: dict[tuple[int, int | None, str, str, int], NullModel] = {}
 
     # -- partials in -------------------------------------------------------------------
 
@@ -255,10 +257,22 @@ class Owner:
         if any((p["n"] or p["pn"]) and p not in parts for p in every):
             return
         records = sum(p["n"] for p in parts)
+        since = start - state.get(_ORIGIN)
+        # the scores move while any feature the model reads is still filling
+        filling = max((self.feature_windows.get(f, 0) for f in ref.feature_names), default=0)
+        full = filling <= since
+        ref = refreshed(
+            state,
+            ref,
+            parts,
+            start,
+            full={n: self.feature_windows.get(n, 0) <= since for n in ref.features},
+            scores_full=full,
+            min_records=self.drift.min_records,
+        )
         if records >= self.drift.min_records:
             window = Window(start, start + self.size_ms, records, clock="event")
-            origin = state.get(_ORIGIN)
-            m = self._data_drift(ref, parts, records, start - origin, judged)
+            m = self._data_drift(ref, parts, records, since, judged)
             if m is not None:
                 judged.alerts += judge(self._issuer("DATA_DRIFT", ref), state, [m], window)
                 judged.windows["data"] = judged.windows.get("data", 0) + 1
@@ -267,9 +281,6 @@ class Owner:
         if self.task == "binary" and scored >= self.drift.min_records and scores:
             counts = np.sum(np.asarray(scores), axis=0)
             judged.estimated[ref.version] = estimate(counts, ref.threshold or 0.5)
-        # the scores move while any feature the model reads is still filling
-        filling = max((self.feature_windows.get(f, 0) for f in ref.feature_names), default=0)
-        full = filling <= start - state.get(_ORIGIN)
         if ref.prediction is not None and scored >= self.drift.min_records and full:
             window = Window(start, start + self.size_ms, scored, clock="event")
             m = self._prediction_drift(ref, parts, scored, judged)
@@ -321,6 +332,7 @@ class Owner:
             "features": ",".join(f[0] for f in beyond),
             "tested": str(len(found)),
             "false_alarm_windows": _windows(chance),
+            **_reference(ref),
         }
         for name, used, value, threshold in (
             beyond or sorted(found, key=lambda f: -_ratio(f[1], f[2], f[3]))[:3]
@@ -360,14 +372,18 @@ class Owner:
             threshold,
             opens=bool(drifted(test, value, threshold)),
             resolves=_within(test, value, threshold, self.drift.resolve_ratio),
-            details={"false_alarm_windows": _windows(null.exceedance(threshold))},
+            details={
+                "false_alarm_windows": _windows(null.exceedance(threshold)),
+                **_reference(ref),
+            },
         )
 
     def _null(self, ref: Reference, name: str, b: Binning, test: str, n: int) -> NullModel:
         bucket = 1 << max(n.bit_length() - 1, 0)  # fewer records: a wider null, so round down
-        key = (ref.version, name, test, bucket)
-        if key not in self._nulls:
-            self._nulls[key] = null_model(b, test, bucket)
+        key = (ref.version, ref.shares_from, name, test, bucket)
+        if key not in self._nulls:  # a refreshed reference is one window: its noise counts
+            small = b.reference_count if ref.shares_from is not None else None
+            self._nulls[key] = null_model(b, test, bucket, reference_n=small)
         return self._nulls[key]
 
     def _issuer(self, kind: AlertKind, ref: Reference) -> Issuer:
@@ -546,6 +562,14 @@ class Owner:
             f"{'below' if higher_is_better(metric) else 'above'} {limit:.4g} "
             f"(holdout {reference:.4g}) on its latest labelled predictions",
         )
+
+
+def _reference(ref: Reference) -> dict[str, str]:
+    """An alert's details about a refreshed reference: the event and the window."""
+    if ref.shares_from is None:
+        return {}
+    since = datetime.datetime.fromtimestamp(ref.shares_from / 1000, datetime.UTC)
+    return {"reference": f"refreshed by {ref.refresh}: the window from {since:%Y-%m-%d %H:%M:%S}"}
 
 
 def _merged(held: dict[str, Any], more: dict[str, Any]) -> dict[str, Any]:

@@ -4,16 +4,21 @@ A `Reference` is what monitoring compares live data with: the champion version's
 reference profile turned into bins (`streamops.drift`), its task, decision threshold and
 holdout metrics. `ChampionFollower` reads ``{p}.models`` and ``{p}.deployments`` at
 start-up and keeps following them; a promotion or rollback replaces the reference the
-stage sees, atomically, between two batches' reads of it.
+stage sees, atomically, between two batches' reads of it. A REFRESH of the champion
+(`Reference.refresh`) asks the owner for a new reference: the shares counted in the next
+window it judges on the same bins (`with_shares`).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
+
+import numpy as np
 
 from streamops.contracts.types import ModelVersion
 from streamops.drift import Binning, binning
@@ -44,10 +49,15 @@ class Reference:
     feature_names: list[str] = field(default_factory=list)
     #: event time (ms) after the newest row the version was trained or evaluated on
     trained_until: int = 0
+    #: the deployment_id of the version's latest REFRESH; None: its training profile
+    refresh: str | None = None
+    #: the start (event time, ms) of the window whose shares the bins expect since that
+    #: REFRESH (`with_shares`); None: the training profile's
+    shares_from: int | None = None
 
 
-def reference_of(record: ModelVersion | dict[str, Any]) -> Reference:
-    """The Reference of a ModelVersion record."""
+def reference_of(record: ModelVersion | dict[str, Any], refresh: str | None = None) -> Reference:
+    """The Reference of a ModelVersion record (and of its latest REFRESH, if any)."""
     profile = record["reference_profile"]
     features = {}
     for p in profile["features"]:
@@ -69,7 +79,28 @@ def reference_of(record: ModelVersion | dict[str, Any]) -> Reference:
         trained_until=_millis(record["training_window"]["end"])
         if record.get("training_window")
         else 0,
+        refresh=refresh,
     )
+
+
+def with_shares(
+    ref: Reference, features: Mapping[str, Any], prediction: Any | None, window: int
+) -> Reference:
+    """``ref`` whose bins expect the shares of the counts given (a refreshed reference:
+    the traffic of the window starting at ``window``, on the same bins); a feature
+    without counts keeps its own."""
+
+    def shared(b: Binning, counts: Any) -> Binning:
+        c = np.asarray(counts, dtype=np.float64)
+        if len(c) != b.bins or c.sum() <= 0:
+            return b
+        return replace(b, expected=c / c.sum(), reference_count=int(c.sum()))
+
+    bins = {n: shared(b, features[n]) if n in features else b for n, b in ref.features.items()}
+    scores = ref.prediction
+    if scores is not None and prediction is not None:
+        scores = shared(scores, prediction)
+    return replace(ref, features=bins, prediction=scores, shares_from=window)
 
 
 def _millis(value: datetime | int) -> int:
@@ -125,12 +156,17 @@ class ChampionFollower:
                 log.info("%s has no champion any more", self.model_name)
             self.current = None
             return
-        if now is not None and now.version == version:
+        refresh = model.refreshed.get(version)
+        if now is not None and now.version == version and now.refresh == refresh:
             return
-        self.current = reference_of(model.versions[version])
+        self.current = reference_of(model.versions[version], refresh)
+        if now is not None and now.version == version:
+            log.info("%s:%d: its reference is refreshed (%s)", self.model_name, version, refresh)
+            return
         log.info(
-            "monitoring %s:%d against its reference of %d training rows",
+            "monitoring %s:%d against its reference of %d training rows%s",
             self.model_name,
             version,
             self.current.record_count,
+            f", refreshed ({refresh})" if refresh else "",
         )

@@ -16,20 +16,21 @@ from pathlib import Path
 
 from prometheus_client import CollectorRegistry
 
+from streamops.contracts.types import Alert
 from streamops.dataset import build_dataset
 from streamops.dataset.join import LabelRules
 from streamops.pipeline import Pipeline
 from streamops.pipeline.model_spec import ModelSpec
 from streamops.pipeline.retraining_spec import RetrainingSpec
-from streamops.registry import ModelRegistry, RegistryError, RegistryPublisher
+from streamops.registry import ModelRegistry, RegistryError, RegistryPublisher, decide
 from streamops.runtime.health import HealthServer
 from streamops.service import start_service
 from streamops.settings import KafkaSettings, SchemaRegistrySettings
 from streamops_training.metrics import TrainingMetrics
 from streamops_training.probation import NoContest, judge, on_probation, rollback_records
-from streamops_training.runner import JobResult, JobRunner
+from streamops_training.runner import ACTOR, JobResult, JobRunner
 from streamops_training.settings import TrainingSettings
-from streamops_training.settle import acknowledgements
+from streamops_training.settle import acknowledgements, refresh_reason, refreshed
 from streamops_training.triggers import Triggers
 from streamops_training.watch import LogWatch
 
@@ -115,9 +116,15 @@ class TrainingService:
     def _settle(self, answered: tuple[str, ...], result: JobResult, champion: int | None) -> None:
         """The alerts a rejected retrain answered, as the spec's not_promoted says."""
         spec = self.pipeline.spec.retraining or RetrainingSpec()
-        if spec.not_promoted != "acknowledge":
+        if spec.not_promoted == "keep_open":
             return
         now = datetime.datetime.now(datetime.UTC)
+        if spec.not_promoted == "refresh_reference" and champion is not None:
+            drift = refreshed(self.watch.alerts, answered)
+            if drift:
+                self._refresh(drift, result, now)
+                settled = {a["alert_id"] for a in drift}
+                answered = tuple(a for a in answered if a not in settled)
         records = acknowledgements(
             self.watch.alerts, answered, result.run_id, result.reason, champion, now
         )
@@ -125,6 +132,26 @@ class TrainingService:
             self.publisher.record_alert(record)
         if records:
             log.info("run %s: acknowledged %d alert(s)", result.run_id, len(records))
+
+    def _refresh(self, alerts: list[Alert], result: JobResult, now: datetime.datetime) -> None:
+        """Write the REFRESH event that makes monitoring take a new reference for them."""
+        self.registry.refresh()  # the event's id counts the model's events before it
+        deployment = decide(
+            self.registry.model(self.model_name),
+            "REFRESH",
+            None,
+            actor=ACTOR,
+            reason=refresh_reason(alerts, result.run_id, result.reason),
+            decided_at=now,
+            run_id=result.run_id,
+        )
+        self.publisher.record_deployment(deployment)
+        log.info(
+            "run %s: the reference of v%d is refreshed for %d alert(s)",
+            result.run_id,
+            deployment["version"],
+            len(alerts),
+        )
 
     def _probation(self) -> None:
         """Judge a new champion against the one it replaced once enough labels after its

@@ -1,4 +1,4 @@
-"""`streamops models list|show|promote|rollback|retire`: a pipeline's model registry.
+"""`streamops models list|show|promote|rollback|retire|refresh`: a pipeline's model registry.
 
 Everything is read from ``{p}.models`` and ``{p}.deployments`` (streamops.registry); an
 action is checked against the state read and appended to ``{p}.deployments`` with its
@@ -225,6 +225,32 @@ def retire(
         "RETIRE",
         pipeline,
         version,
+        model=model,
+        actor=actor,
+        reason=reason,
+        bootstrap_servers=bootstrap_servers,
+        registry_url=registry_url,
+        timeout=timeout,
+    )
+
+
+@app.command()
+def refresh(
+    pipeline: Pipeline,
+    reason: Reason,
+    model: Model = None,
+    actor: Actor = None,
+    bootstrap_servers: BootstrapServers = None,
+    registry_url: RegistryUrl = None,
+    timeout: Timeout = 30.0,
+) -> None:
+    """Refresh the champion's reference: monitoring takes the traffic of the next window it
+    judges as what the champion's live data is compared with (e.g. after a covariate drift
+    the champion handles), and its drift alerts resolve once the traffic matches it."""
+    _act(
+        "REFRESH",
+        pipeline,
+        None,
         model=model,
         actor=actor,
         reason=reason,

@@ -224,12 +224,23 @@ class DeadLetter(TypedDict):
 #: earlier version becomes the champion again, replacing a bad one. RETIRE: the version stops
 #: serving. SHADOW: the version is scored next to the champion as a challenger, its answers only
 #: logged. CANARY: the version answers a share of the traffic (canary_weight), the champion the
-#: rest. UNKNOWN: an action this reader does not know yet.
-DeploymentAction = Literal["PROMOTE", "ROLLBACK", "RETIRE", "SHADOW", "UNKNOWN", "CANARY"]
+#: rest. REFRESH: the champion stays, and monitoring takes the traffic of the next window it judges
+#: as the champion's new reference (written by training when a retrain for a drift alert was not
+#: promoted and the spec says retraining.not_promoted: refresh_reference, or by an operator).
+#: UNKNOWN: an action this reader does not know yet.
+DeploymentAction = Literal[
+    "PROMOTE",
+    "ROLLBACK",
+    "RETIRE",
+    "SHADOW",
+    "UNKNOWN",
+    "CANARY",
+    "REFRESH",
+]
 
 
-#: The version's role after the action: CHAMPION (PROMOTE, ROLLBACK), CHALLENGER (SHADOW), CANARY
-#: (CANARY) or RETIRED (RETIRE). UNKNOWN: a role this reader does not know yet.
+#: The version's role after the action: CHAMPION (PROMOTE, ROLLBACK, REFRESH), CHALLENGER (SHADOW),
+#: CANARY (CANARY) or RETIRED (RETIRE). UNKNOWN: a role this reader does not know yet.
 ModelRole = Literal["CHAMPION", "CHALLENGER", "RETIRED", "UNKNOWN", "CANARY"]
 
 

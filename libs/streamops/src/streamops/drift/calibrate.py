@@ -66,13 +66,32 @@ def _isf(tail: float, shape: float, scale: float) -> float:
     return float(gamma.isf(tail, shape, scale=scale))
 
 
-def null_model(b: Binning, test: str, n: int, seed: int = 0, draws: int = DRAWS) -> NullModel:
-    """Fit the statistic's null distribution for windows of ``n`` records of ``b``."""
+def null_model(
+    b: Binning,
+    test: str,
+    n: int,
+    seed: int = 0,
+    draws: int = DRAWS,
+    *,
+    reference_n: int | None = None,
+) -> NullModel:
+    """Fit the statistic's null distribution for windows of ``n`` records of ``b``.
+
+    The reference's shares are taken as exact, as they nearly are for a training set many
+    times a window's size. With ``reference_n``, a reference as small as a window (a
+    refreshed one: one window's traffic), each draw compares two samples of the same
+    distribution, a window of ``n`` and a reference of ``reference_n``: the reference's
+    own noise widens the null, and the thresholds with it.
+    """
     if test in P_VALUE_TESTS:
         return NullModel(test, 1.0, 1.0)
     rng = np.random.default_rng(seed)
-    samples = rng.multinomial(max(n, 1), b.expected / b.expected.sum(), size=draws)
-    values = STATISTICS[test](samples, b.expected, b.points, b.scale)
+    shares = b.expected / b.expected.sum()
+    samples = rng.multinomial(max(n, 1), shares, size=draws)
+    expected = b.expected
+    if reference_n is not None:
+        expected = rng.multinomial(max(reference_n, 1), shares, size=draws) / max(reference_n, 1)
+    values = STATISTICS[test](samples, expected, b.points, b.scale)
     mean, var = float(values.mean()), float(values.var())
     if mean <= 0 or var <= 0:
         return NullModel(test, 1.0, 0.0)

@@ -47,10 +47,13 @@ class RetrainingSpec(_Strict):
         description="Roll a new champion back if the one it replaced does better on the first "
         "labels after the promotion; null: never.",
     )
-    not_promoted: Literal["acknowledge", "keep_open"] = Field(
+    not_promoted: Literal["acknowledge", "keep_open", "refresh_reference"] = Field(
         "acknowledge",
         description="An alert whose retrain was not promoted (the champion handles it): "
-        "acknowledge it (ACKNOWLEDGED on the alerts topic), or keep_open it; either way no "
+        "acknowledge it (ACKNOWLEDGED on the alerts topic); keep_open it; or "
+        "refresh_reference: a DATA_DRIFT or PREDICTION_DRIFT alert makes the champion's "
+        "reference the traffic of now (a REFRESH deployment event; monitoring resolves the "
+        "alert once the traffic matches it), other kinds are acknowledged. Either way no "
         "job starts for it again.",
     )
 

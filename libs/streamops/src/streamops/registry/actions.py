@@ -10,6 +10,8 @@ Pure: the caller writes the record (`RegistryPublisher.record_deployment`). The 
   one: to stop serving the champion, promote another version or roll back first.
 - SHADOW (challenger) and CANARY (with a weight in (0, 1)): any version but the champion;
   a canary needs a champion to split the traffic with.
+- REFRESH: the champion only (the default), which stays champion; monitoring takes the
+  next window it judges as the champion's new reference.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from streamops.registry.errors import ActionRefusedError, UnknownVersionError
 from streamops.registry.keys import deployment_id
 from streamops.registry.state import ModelState
 
-Action = Literal["PROMOTE", "ROLLBACK", "RETIRE", "SHADOW", "CANARY"]
+Action = Literal["PROMOTE", "ROLLBACK", "RETIRE", "SHADOW", "CANARY", "REFRESH"]
 ACTIONS: tuple[Action, ...] = get_args(Action)
 _ROLE: dict[Action, ModelRole] = {
     "PROMOTE": "CHAMPION",
@@ -31,6 +33,7 @@ _ROLE: dict[Action, ModelRole] = {
     "RETIRE": "RETIRED",
     "SHADOW": "CHALLENGER",
     "CANARY": "CANARY",
+    "REFRESH": "CHAMPION",
 }
 
 
@@ -46,20 +49,26 @@ def decide(
     gates: Sequence[GateResult] = (),
     run_id: str | None = None,
 ) -> Deployment:
-    """The Deployment record of ``action`` on ``version`` (None: ROLLBACK's default target),
-    or `ActionRefusedError` / `UnknownVersionError` saying why not."""
+    """The Deployment record of ``action`` on ``version`` (None: the default target of
+    ROLLBACK or REFRESH), or `ActionRefusedError` / `UnknownVersionError` saying why not."""
     if action not in ACTIONS:
         raise ActionRefusedError(f"unknown action {action!r}; one of {', '.join(ACTIONS)}")
     if not actor.strip() or not reason.strip():
         raise ActionRefusedError("every deployment event needs an actor and a reason")
     if decided_at.tzinfo is None:
         raise ValueError("decided_at must be timezone-aware")
-    target = _rollback_target(state, version) if action == "ROLLBACK" else version
+    target: int | None
+    if action == "ROLLBACK":
+        target = _rollback_target(state, version)
+    elif action == "REFRESH":
+        target = _refresh_target(state, version)
+    else:
+        target = version
     if target is None:
         raise ActionRefusedError(f"{action} needs a version")
     what = f"{state.name} v{target}"
     _require_published(state, target)
-    if action != "ROLLBACK" and target == state.champion:
+    if action not in ("ROLLBACK", "REFRESH") and target == state.champion:
         raise ActionRefusedError(f"{what} is the champion{_CHAMPION_ADVICE[action]}")
     if action == "RETIRE" and _retired_for_good(state, target):
         raise ActionRefusedError(f"{what} is retired already")
@@ -133,6 +142,17 @@ def _rollback_target(state: ModelState, version: int | None) -> int:
             f"(candidates, most recent first: {earlier}); promote it instead"
         )
     return version
+
+
+def _refresh_target(state: ModelState, version: int | None) -> int:
+    if state.champion is None:
+        raise ActionRefusedError(f"{state.name} has no champion whose reference to refresh")
+    if version is not None and version != state.champion:
+        raise ActionRefusedError(
+            f"{state.name} v{version} is not the champion (v{state.champion} is): only the "
+            "champion's reference is compared with live data"
+        )
+    return state.champion
 
 
 def _check_canary(state: ModelState, version: int, weight: float | None) -> None:

@@ -15,6 +15,8 @@ How events move the roles of a model's versions:
 - RETIRE v: v stops serving and is no longer a rollback target.
 - SHADOW v: v becomes the challenger (scored beside the champion, answers only logged).
 - CANARY v: v answers ``canary_weight`` of the traffic.
+- REFRESH v: the champion v keeps its role; monitoring compares live data with a new
+  reference from then on (``refreshed``).
 A version holds one role at a time: taking one clears its others.
 """
 
@@ -39,6 +41,8 @@ class ModelState:
     #: Earlier champions a rollback can return to, the most recent last.
     previous_champions: list[int] = field(default_factory=list)
     retired: set[int] = field(default_factory=set)
+    #: Version -> the deployment_id of its latest REFRESH (monitoring's new reference).
+    refreshed: dict[int, str] = field(default_factory=dict)
     #: Every deployment event of the model, in log order, duplicates left out.
     history: list[Deployment] = field(default_factory=list)
     _seen: set[str] = field(default_factory=set, repr=False)
@@ -93,6 +97,8 @@ class ModelState:
         elif action == "CANARY" and version != self.champion:
             self._clear(version)
             self.canary, self.canary_weight = version, deployment.get("canary_weight")
+        elif action == "REFRESH":
+            self.refreshed[version] = deployment["deployment_id"]
         return True
 
     def _crown(self, version: int, *, remember_old: bool) -> None:
