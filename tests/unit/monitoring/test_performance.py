@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pytest
+from sklearn import metrics as skm
 
 from streamops_monitoring.performance import likely_bound, rolling_metrics
 
@@ -41,3 +43,27 @@ def test_lower_is_better_takes_the_lower_quantile() -> None:
     value = rolling_metrics("regression", rows, None)["mae"]
     bound = likely_bound("regression", rows, None, "mae")
     assert bound is not None and bound < value
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_binary_metrics_are_sklearns_ties_and_empty_predictions_included(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(20, 3000))
+    y = rng.random(n) < rng.uniform(0.01, 0.5)
+    y[:2] = [True, False]  # both classes
+    scores = np.round(np.clip(rng.normal(0.2 + 0.3 * y, 0.2), 0, 1), int(rng.integers(1, 4)))
+    threshold = 2.0 if seed == 0 else 0.5  # seed 0: nothing predicted positive
+    hits = scores >= threshold
+    rows = [[float(s), str(int(h)), str(int(t))] for s, h, t in zip(scores, hits, y, strict=True)]
+    got = rolling_metrics("binary", rows, threshold)
+    want = {
+        "precision": skm.precision_score(y, hits, zero_division=0),
+        "recall": skm.recall_score(y, hits, zero_division=0),
+        "f1": skm.f1_score(y, hits, zero_division=0),
+        "error_rate": np.mean(y != hits),
+        "pr_auc": skm.average_precision_score(y, scores),
+        "roc_auc": skm.roc_auc_score(y, scores),
+    }
+    assert got.keys() == want.keys()
+    for name, value in want.items():
+        assert got[name] == pytest.approx(float(value), rel=1e-12, abs=1e-12), name
