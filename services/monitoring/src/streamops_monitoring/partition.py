@@ -90,10 +90,9 @@ class PartitionMonitor:
         self, state: PartitionState, rows: list[dict[str, Any]], ref: Reference | None
     ) -> None:
         """Count features records on the reference's bins."""
-        clock = self._clock(
-            state, (millis(r["event_time"]) for r in rows), "features", _inputs(ref)
-        )
-        for start, group in self._by_interval(clock, rows, "features").items():
+        times = [millis(r["event_time"]) for r in rows]
+        clock = self._clock(state, times, "features", _inputs(ref))
+        for start, group in self._by_interval(clock, rows, times, "features").items():
             interval = self._interval(state, start, ref)
             if interval is None:
                 continue
@@ -102,7 +101,7 @@ class PartitionMonitor:
                 counts = interval["f"]
                 for name, b in ref.features.items():
                     if name in group[0]:
-                        counts[name] = _add(counts.get(name), b.count(r[name] for r in group))
+                        counts[name] = _add(counts.get(name), b.count([r[name] for r in group]))
             state.set(f"i:{start}", interval)
         state.set(_CLOCK, clock)
 
@@ -118,18 +117,20 @@ class PartitionMonitor:
         rows = [r for r in rows if r.get("source") in ("STREAM", None)]
         if not rows:
             return 0
-        clock = self._clock(
-            state, (millis(r["event_time"]) for r in rows), "predictions", _inputs(ref)
-        )
+        times = [millis(r["event_time"]) for r in rows]
+        clock = self._clock(state, times, "predictions", _inputs(ref))
         champion = [
-            r
-            for r in rows
+            i
+            for i, r in enumerate(rows)
             if ref is not None
             and r["served_by"] == "CHAMPION"
             and r["model_version"] == ref.version
             and r["model_name"] == ref.model_name
         ]
-        for start, group in self._by_interval(clock, champion, "predictions").items():
+        by_interval = self._by_interval(
+            clock, [rows[i] for i in champion], [times[i] for i in champion], "predictions"
+        )
+        for start, group in by_interval.items():
             interval = self._interval(state, start, ref)
             if interval is None:
                 continue
@@ -142,8 +143,7 @@ class PartitionMonitor:
                 interval["s"] = _add(interval["s"], bins.count(values))
             state.set(f"i:{start}", interval)
         outcomes: list[list[Any]] = []
-        for r in rows:
-            event_time = millis(r["event_time"])
+        for r, event_time in zip(rows, times, strict=True):
             seen = [r["model_version"], r["served_by"], _score(r), self._predicted(r)]
             early = pending.get(f"l:{r['event_id']}")
             if early is not None:  # the label came first
@@ -295,16 +295,16 @@ class PartitionMonitor:
         return clock
 
     def _by_interval(
-        self, clock: dict[str, Any], rows: list[dict[str, Any]], source: str
+        self, clock: dict[str, Any], rows: list[dict[str, Any]], times: list[int], source: str
     ) -> dict[int, list[dict[str, Any]]]:
+        """``rows`` (their event times ``times``) by the interval they fall in."""
         step, groups = self.timing.step_ms, defaultdict(list)
-        for r in rows:
-            t = millis(r["event_time"])
-            start = t - t % step
-            if start < clock["next"]:  # published already: this goes out as a supplement
-                clock["late"] += 1
-                self.late[source] += 1
-            groups[start].append(r)
+        for r, t in zip(rows, times, strict=True):
+            groups[t - t % step].append(r)
+        for start, group in groups.items():
+            if start < clock["next"]:  # published already: these go out as a supplement
+                clock["late"] += len(group)
+                self.late[source] += len(group)
             if start not in clock["open"]:
                 clock["open"].append(start)
         return groups

@@ -39,7 +39,7 @@ class Binning:
     def count(self, values: Iterable[Any]) -> list[int]:
         """Counts per bin of the non-null ``values``."""
         if self.numeric:
-            present = np.fromiter((v for v in values if v is not None), dtype=np.float64)
+            present = np.asarray(list(values), dtype=np.float64)  # None becomes NaN
             present = present[~np.isnan(present)]
             index = np.searchsorted(self.inner_edges, present, side="right")
             return [int(c) for c in np.bincount(index, minlength=self.bins)]
