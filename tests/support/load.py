@@ -45,8 +45,7 @@ async def _connection(
             writer.close()
             reader, writer = await asyncio.open_connection(host, port)
             continue
-        out["latencies"].append(time.perf_counter() - at)
-        out["samples"].append((at, out["latencies"][-1]))
+        out["samples"].append((at, time.perf_counter() - at))
         out["statuses"][status] = out["statuses"].get(status, 0) + 1
     writer.close()
 
@@ -59,7 +58,7 @@ async def run(url: str, rate: float, seconds: float, body: bytes, connections: i
         f"POST {parts.path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
         f"Content-Length: {len(body)}\r\n\r\n"
     ).encode() + body
-    out: dict = {"latencies": [], "samples": [], "statuses": {}, "failures": 0}
+    out: dict = {"samples": [], "statuses": {}, "failures": 0}
     due: asyncio.Queue[float | None] = asyncio.Queue()
     workers = [
         asyncio.create_task(_connection(host, port, request, due, out)) for _ in range(connections)
@@ -76,7 +75,7 @@ async def run(url: str, rate: float, seconds: float, body: bytes, connections: i
         due.put_nowait(None)
     await asyncio.gather(*workers)
     elapsed = time.perf_counter() - start
-    latencies = sorted(out["latencies"])
+    latencies = sorted(latency for _, latency in out["samples"])
 
     def pct(q: float) -> float:
         return round(latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000, 3)

@@ -127,11 +127,32 @@ def committed_rate(
     on_poll: Callable[[float, int], None] | None = None,
 ) -> tuple[float, int]:
     """Records/s between the group's first commit on ``topic`` and the one reaching
-    ``total``, and how many records that first commit held (all of them: no rate).
+    ``total``, and how many records that first commit held (all of them: no rate);
+    `rate_until` with the group's committed records as the progress."""
+    return rate_until(
+        proc,
+        lambda: committed_total(bootstrap_servers, group, topic, partitions),
+        total,
+        timeout_s,
+        log_file,
+        on_poll,
+    )
 
-    ``proc`` is the group's process, or its replicas. Fails, naming ``log_file``, if one
-    of them exits or ``timeout_s`` passes first. ``on_poll`` gets each reading: the
-    monotonic time and the records committed then.
+
+def rate_until(
+    proc: subprocess.Popen[bytes] | Sequence[subprocess.Popen[bytes]],
+    progress: Callable[[], int],
+    total: int,
+    timeout_s: float,
+    log_file: Path,
+    on_poll: Callable[[float, int], None] | None = None,
+) -> tuple[float, int]:
+    """Records/s between the first reading of ``progress`` above 0 and the one reaching
+    ``total``, and what that first reading held (all of it: no rate).
+
+    ``proc`` is the process doing the work, or its replicas. Fails, naming ``log_file``,
+    if one of them exits or ``timeout_s`` passes first. ``on_poll`` gets each reading:
+    the monotonic time and the progress then.
     """
     replicas = [proc] if isinstance(proc, subprocess.Popen) else list(proc)
     first: tuple[float, int] | None = None
@@ -144,7 +165,7 @@ def committed_rate(
                 )
         if time.monotonic() > deadline:
             raise AssertionError(f"not done in {timeout_s:.0f} s; see {log_file}")
-        done = committed_total(bootstrap_servers, group, topic, partitions)
+        done = progress()
         now = time.monotonic()
         if on_poll is not None:
             on_poll(now, done)

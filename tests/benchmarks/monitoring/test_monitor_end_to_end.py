@@ -34,7 +34,7 @@ from tests.support.monitoring import (
     produce_events_and_labels,
     wait_for,
 )
-from tests.support.stage_process import committed_offsets, stop
+from tests.support.stage_process import committed_offsets, rate_until, stop
 
 EVENTS = int(os.environ.get("BENCH_MONITOR_EVENTS", "60000"))
 RUNS = int(os.environ.get("BENCH_MONITOR_RUNS", "3"))
@@ -63,29 +63,19 @@ def _monitoring_rate(m: Monitored, ends: Ends, run: int) -> tuple[float, int]:
     )
     topics = sorted({t for t, _ in ends})
     total = sum(ends.values())
+
+    def done() -> int:  # per partition, never past its last record (the markers follow it)
+        committed = {
+            (t, p): o
+            for t in topics
+            for p, o in committed_offsets(m.kafka, group, t, PARTITIONS).items()
+        }
+        return sum(min(committed.get(tp, 0), end) for tp, end in ends.items())
+
     try:
-        first: tuple[float, int] | None = None
-        deadline = time.monotonic() + 600
-        while True:
-            assert proc.poll() is None, f"monitoring exited {proc.returncode}; see {log_file}"
-            assert time.monotonic() < deadline, f"not done in 600 s; see {log_file}"
-            committed = {
-                (t, p): o
-                for t in topics
-                for p, o in committed_offsets(m.kafka, group, t, PARTITIONS).items()
-            }
-            done = sum(min(committed.get(tp, 0), end) for tp, end in ends.items())
-            now = time.monotonic()
-            if first is None and done > 0:
-                first = (now, done)
-            if done >= total:
-                break
-            time.sleep(0.05)
+        return rate_until(proc, done, total, 600, log_file)
     finally:
         stop(proc)
-    assert first is not None
-    elapsed = now - first[0]
-    return (total - first[1]) / elapsed if elapsed > 0 else float("inf"), first[1]
 
 
 def _raw_read(kafka: str, topics: list[str]) -> tuple[float, int, Ends]:
