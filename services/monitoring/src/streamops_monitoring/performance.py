@@ -38,9 +38,9 @@ def rolling_metrics(task: str, rows: list[list[Any]], threshold: float | None) -
         if len(y) > 1 and np.var(y) > 0:
             out["r2"] = float(skm.r2_score(y, p))
         return out
-    predicted = [str(r[1]) for r in rows]
-    labels = [str(r[2]) for r in rows]
     if task == "multiclass":
+        predicted = [str(r[1]) for r in rows]
+        labels = [str(r[2]) for r in rows]
         classes = sorted(set(labels) | set(predicted))
         return {
             "accuracy": float(skm.accuracy_score(labels, predicted)),
@@ -48,8 +48,21 @@ def rolling_metrics(task: str, rows: list[list[Any]], threshold: float | None) -
                 skm.f1_score(labels, predicted, average="macro", labels=classes, zero_division=0)
             ),
         }
-    y = np.asarray([label == "1" for label in labels], dtype=bool)
-    hits = np.asarray([p == "1" for p in predicted], dtype=bool)
+    return binary_metrics(*_binary_columns(rows))
+
+
+def _binary_columns(rows: list[list[Any]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A binary model's rows as arrays: labels and predictions (bool), scores (NaN: none)."""
+    y = np.asarray([str(r[2]) == "1" for r in rows], dtype=bool)
+    hits = np.asarray([str(r[1]) == "1" for r in rows], dtype=bool)
+    scores = np.asarray([r[0] if r[0] is not None else np.nan for r in rows], dtype=np.float64)
+    return y, hits, scores
+
+
+def binary_metrics(y: np.ndarray, hits: np.ndarray, scores: np.ndarray) -> dict[str, float]:
+    """Precision, recall, F1 and the error rate of the predictions ``hits`` for the labels
+    ``y``; PR-AUC and ROC-AUC of ``scores`` too when both classes are there and every row
+    has a score."""
     tp = int(np.count_nonzero(y & hits))
     fp, fn = int(np.count_nonzero(hits)) - tp, int(np.count_nonzero(y)) - tp
     out = {  # sklearn's figures with zero_division=0, counted here: they run every interval
@@ -58,7 +71,6 @@ def rolling_metrics(task: str, rows: list[list[Any]], threshold: float | None) -
         "f1": 2 * tp / (2 * tp + fp + fn) if tp else 0.0,
         "error_rate": float(np.mean(y != hits)) if len(y) else 0.0,
     }
-    scores = np.asarray([r[0] if r[0] is not None else np.nan for r in rows], dtype=np.float64)
     if 0 < y.sum() < len(y) and not np.isnan(scores).any():
         out["pr_auc"], out["roc_auc"] = ranking_metrics(y, scores)
     return out
@@ -101,10 +113,14 @@ def likely_bound(
     is undefined on too many resamples."""
     rng = np.random.default_rng(seed)
     n = len(rows)
+    columns = _binary_columns(rows) if task == "binary" else None
     values = []
     for _ in range(resamples):
-        picked = [rows[i] for i in rng.integers(0, n, n)]
-        value = rolling_metrics(task, picked, threshold).get(metric)
+        picked = rng.integers(0, n, n)
+        if columns is not None:  # arrays taken once: this runs every interval, 100 times
+            value = binary_metrics(*(c[picked] for c in columns)).get(metric)
+        else:
+            value = rolling_metrics(task, [rows[i] for i in picked], threshold).get(metric)
         if value is not None:
             values.append(value)
     if len(values) < resamples // 2:
