@@ -8,7 +8,8 @@ its spec: ``retraining.not_promoted: refresh_reference``, and a gate margin of 0
 candidate does not beat the champion by that much, so every retrain here is "retrained,
 not promoted". The margin stands in for a champion that handles the drift: this one does
 not quite (the candidates gained +0.20 to +0.22 PR-AUC over it in the first run), so with
-fraud.yaml's margin they would have been promoted. Features, training, serving and monitoring run as processes:
+fraud.yaml's margin they would have been promoted. Features, training, serving and
+monitoring run as processes:
 
 1. 3 h of ordinary transactions: the first model, by itself;
 2. 3 h of the covariate-drift scenario (prices up 60%, another category mix, a new

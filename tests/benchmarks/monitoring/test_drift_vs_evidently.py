@@ -5,7 +5,7 @@ DataDriftPreset, same windows, same reference, one run.
 categorical): stable ones, and ones with two of the nine columns drifted. streamops: what
 the monitoring service does per window, counting each column's values on the reference's
 bins (``Binning.count`` over the decoded records, as ``partition.py`` does) and judging
-the counts (``Owner._data_drift``: PSI for numbers, Jensen-Shannon for categories, the
+the counts (``DriftJudge.data_drift``: PSI for numbers, Jensen-Shannon for categories, the
 fraud spec's thresholds raised by the calibrated null, the verdict). Its null models are
 fitted once per champion version and window size and kept; the first window pays for
 them and is shown apart. Evidently 0.7.23: ``Dataset.from_pandas`` of the window's
@@ -59,7 +59,7 @@ def judge_window(owner: Owner, ref: Reference, records: Records) -> tuple[Measur
     started = time.perf_counter()
     counts = {name: b.count(r[name] for r in records) for name, b in ref.features.items()}
     counted = time.perf_counter() - started
-    found = owner._data_drift(ref, [{"f": counts}], len(records), 0, Judged())
+    found = owner.drifts.data_drift(ref, [{"f": counts}], len(records), 0, Judged())
     assert found is not None, "every column is tested"
     return found, counted
 

@@ -1,0 +1,236 @@
+"""The labelled stream: the champion's labelled predictions, in the order their labels
+became known, one interval at a time.
+
+From them, per model version: the rolling metrics over the latest
+``drift.performance.window`` labels (gauges, and the gap to the estimate made before the
+labels); for the champion, the spec's `river.drift` detector on its errors
+(CONCEPT_DRIFT) and its primary metric against its holdout figure (MODEL_PERFORMANCE).
+Each version's detector (pickled) and latest labels live in the owner's state.
+"""
+
+from __future__ import annotations
+
+import math
+import pickle
+from typing import Any
+
+import numpy as np
+from river import drift as river_drift
+
+from streamops.alerts import Measurement, Window, is_open, judge
+from streamops.pipeline.drift_spec import DriftSpec
+from streamops.state import PartitionState
+from streamops_monitoring.estimate import estimate, histogram
+from streamops_monitoring.judged import Judged, issuer
+from streamops_monitoring.performance import higher_is_better, likely_bound, rolling_metrics
+from streamops_monitoring.reference import Reference
+
+DETECTORS = {
+    "adwin": river_drift.ADWIN,
+    "kswin": river_drift.KSWIN,
+    "page_hinkley": river_drift.PageHinkley,
+    "ddm": river_drift.binary.DDM,
+    "hddm_a": river_drift.binary.HDDMA,
+    "hddm_w": river_drift.binary.HDDMW,
+}
+
+
+class LabelledJudge:
+    """Feeds labelled intervals to the rolling metrics and the champion's detectors."""
+
+    def __init__(
+        self, pipeline: str, drift: DriftSpec, task: str, primary: str | None, step_ms: int
+    ) -> None:
+        self.pipeline = pipeline
+        self.drift = drift
+        self.task = task
+        self.primary = primary
+        self.step_ms = step_ms
+
+    def feed(
+        self,
+        state: PartitionState,
+        held: dict[str, Any] | None,
+        start: int,
+        ref: Reference | None,
+        judged: Judged,
+    ) -> None:
+        if held is None or ref is None:
+            return
+        outcomes = sorted(
+            o for k in range(held.get("oc", 0)) for o in state.get(f"owner:o:{start}:{k}") or []
+        )
+        by_version: dict[int, list[list[Any]]] = {}
+        for o in outcomes:
+            if o[1] == ref.version and o[6] < ref.trained_until:
+                continue  # the champion's own training or holdout rows say nothing new
+            if o[2] == "CHAMPION" or o[1] != ref.version:
+                by_version.setdefault(o[1], []).append(o)
+        window = Window(start, start + self.step_ms, len(outcomes), clock="event")
+        perf = self.drift.performance
+        for version, rows in by_version.items():
+            key = f"owner:perf:{version}"
+            recent = (state.get(key) or []) + [[o[3], o[4], o[5]] for o in rows]
+            recent = recent[-perf.window :]
+            state.set(key, recent)
+            if len(recent) >= perf.min_labels:
+                realised = rolling_metrics(self.task, recent, ref.threshold)
+                judged.performance[version] = realised
+                if self.task == "binary" and version == ref.version:
+                    guess = estimate(histogram([r[0] for r in recent]), ref.threshold or 0.5)
+                    judged.gap[version] = {
+                        k: guess[k] - v for k, v in realised.items() if k in guess
+                    }
+        champion = by_version.get(ref.version, [])
+        if champion:
+            m = self.concept(state, ref, champion)
+            if m is not None:
+                judged.alerts += judge(
+                    issuer(self.pipeline, "CONCEPT_DRIFT", ref), state, [m], window
+                )
+        figures = judged.performance.get(ref.version)
+        if figures is not None and self.primary is not None:
+            subject = f"model_performance:{ref.model_name}"
+            latest = state.get(f"owner:perf:{ref.version}") or []
+            m = self._performance(ref, figures, latest, is_open(state, subject))
+            if m is not None:
+                judged.alerts += judge(
+                    issuer(self.pipeline, "MODEL_PERFORMANCE", ref), state, [m], window
+                )
+
+    def concept(
+        self, state: PartitionState, ref: Reference, rows: list[list[Any]]
+    ) -> Measurement | None:
+        """ADWIN (or the spec's detector) on the champion's errors, opening once a change
+        to more errors (a detector also flags a change to fewer) has taken the latest
+        performance window's error rate beyond ``max_drop`` of the rate before it; an
+        open alert resolves once a whole performance window of the champion's
+        labels, all since it opened or since a new champion took over, errs no more than
+        before the change (baseline)."""
+        subject = f"concept_drift:{ref.model_name}"
+        key = f"owner:concept:{ref.version}"
+        held = state.get(key) or {"d": None, "seen": 0, "errors": 0}
+        concept = self.drift.concept
+        detector = (
+            pickle.loads(held["d"])
+            if held["d"] is not None
+            else DETECTORS[concept.detector](**concept.params)
+        )
+        detected_from = None  # the error rate before the latest change to more errors
+        for o in rows:
+            error = _error(self.task, o[3], o[4], o[5], ref)
+            held["seen"] += 1
+            held["errors"] += error
+            before = getattr(detector, "estimation", None)
+            detector.update(error)
+            if detector.drift_detected and held["seen"] >= concept.min_labels:
+                # a change to fewer errors is no concept drift to answer (ADWIN says which
+                # way, and its mean before the change; DDM and HDDM only look for more)
+                after = getattr(detector, "estimation", None)
+                if before is None or after is None:
+                    detected_from = held["errors"] / held["seen"]
+                elif after > before:
+                    detected_from = before
+        held["d"] = pickle.dumps(detector)
+        recent = state.get(f"owner:perf:{ref.version}") or []
+        errors = [_error(self.task, r[0], r[1], r[2], ref) for r in recent]
+        rate = float(np.mean(errors)) if errors else 0.0
+        drop, window = self.drift.performance.max_drop, self.drift.performance.window
+        # the detector's change is a suspicion; it opens once the latest performance
+        # window errs beyond what is tolerated of the rate before the change (bursts of
+        # errors in ordinary traffic are changes too, but leave that window's rate be)
+        if detected_from is not None:
+            held["suspect"] = {"before": detected_from, "seen": 0}
+        suspect, fired = held.get("suspect"), None
+        if suspect is not None:
+            suspect["seen"] += len(rows)
+            if rate > _tolerated(suspect["before"], drop, window):
+                fired, held["suspect"] = suspect["before"], None
+            elif suspect["seen"] > window:
+                held["suspect"] = None  # it did not come to more errors
+        state.set(key, held)
+        # the open episode: the error rate before the change, and the labels since
+        episode_key = f"owner:concept_episode:{ref.model_name}"
+        episode = state.get(episode_key)
+        opened = is_open(state, subject)
+        if fired is not None and not opened:
+            episode = {"baseline": fired, "version": ref.version, "since": 0}
+        elif opened and episode is not None:
+            if episode["version"] != ref.version:  # a new champion: its own labels count
+                episode = {**episode, "version": ref.version, "since": 0}
+            episode["since"] += len(rows)
+        if episode is not None and (opened or fired is not None):
+            state.set(episode_key, episode)
+        elif episode is not None:
+            state.delete(episode_key)  # resolved last time
+            episode = None
+        baseline = episode["baseline"] if episode is not None else None
+        limit = _tolerated(baseline, drop, window) if baseline is not None else 0.0
+        return Measurement(
+            subject,
+            f"error_rate_{self.drift.concept.detector}",
+            rate,
+            limit,
+            opens=fired is not None,
+            resolves=opened
+            and episode is not None
+            and episode["since"] >= window
+            and rate <= limit,
+            details={
+                "detector": self.drift.concept.detector,
+                "labelled": str(held["seen"]),
+                "baseline_error_rate": f"{baseline:.4g}" if baseline is not None else "",
+            },
+            summary=f"the error rate of {ref.model_name}:{ref.version} changed "
+            f"({self.drift.concept.detector}): {rate:.4g} over its latest labels",
+        )
+
+    def _performance(
+        self, ref: Reference, figures: dict[str, float], rows: list[list[Any]], opened: bool
+    ) -> Measurement | None:
+        """MODEL_PERFORMANCE once the primary metric is beyond ``max_drop`` of the holdout's
+        figure even allowing for the rolling window's sampling noise (its bootstrap's 95%
+        bound); it resolves once the figure itself is back within half of it."""
+        metric = self.primary
+        assert metric is not None
+        value, reference = figures.get(metric), ref.metrics.get(metric)
+        if value is None or reference is None:
+            return None
+        drop = self.drift.performance.max_drop
+        if higher_is_better(metric):
+            limit, back = reference * (1 - drop), reference * (1 - drop / 2)
+            worse, better = value < limit, value >= back
+        else:
+            limit, back = reference * (1 + drop), reference * (1 + drop / 2)
+            worse, better = value > limit, value <= back
+        if worse and not opened:  # is it worse beyond what the window's noise explains?
+            bound = likely_bound(self.task, rows, ref.threshold, metric, seed=ref.version)
+            if bound is not None:
+                worse = bound < limit if higher_is_better(metric) else bound > limit
+        return Measurement(
+            f"model_performance:{ref.model_name}",
+            metric,
+            value,
+            limit,
+            opens=worse,
+            resolves=better,
+            details={"holdout": f"{reference:.4g}", "labels": str(self.drift.performance.window)},
+            summary=f"{metric} of {ref.model_name}:{ref.version} is {value:.4g}, "
+            f"{'below' if higher_is_better(metric) else 'above'} {limit:.4g} "
+            f"(holdout {reference:.4g}) on its latest labelled predictions",
+        )
+
+
+def _error(task: str, score: float | None, predicted: str, label: str, ref: Reference) -> int:
+    """1 if the labelled prediction was wrong (regression: off by more than twice the
+    holdout's mean absolute error)."""
+    if task == "regression":
+        limit = 2 * ref.metrics.get("mae", 0.0)
+        return int(score is None or abs(float(label) - float(score)) > limit)
+    return int(predicted != label)
+
+
+def _tolerated(rate: float, drop: float, window: int) -> float:
+    """The highest error rate over ``window`` labels still taken for ``rate``: ``max_drop``
+    more, and two standard errors of a window's rate for its sampling noise."""
+    return rate * (1 + drop) + 2 * math.sqrt(rate * (1 - rate) / window)
