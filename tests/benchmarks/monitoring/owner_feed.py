@@ -1,10 +1,13 @@
-"""An error stream fed through the monitoring owner itself (``Owner._concept``), interval
-by interval, as the service feeds the labelled predictions it joined.
+"""An error stream fed through the monitoring owner itself (``LabelledJudge.feed``),
+interval by interval, as the service feeds the labelled predictions it joined.
 
 The owner keeps its detector pickled in its state between intervals and counts a
-detection from ``drift.concept.min_labels`` on; CONCEPT_DRIFT opens at the end of the
-interval in which the detector fired. `owner_delay` gives the label at which that
-interval ends, so the owner's delay can be set beside the bare detector's.
+detection from ``drift.concept.min_labels`` on. A detection is a suspicion: CONCEPT_DRIFT
+opens at the end of the first interval after it at which the error rate of the latest
+``drift.performance.window`` labels is beyond the rate before the change by more than
+``max_drop`` and its sampling noise (a burst of errors in ordinary traffic is a change
+too). `owner_delay` gives the label at which that interval ends, so the owner's delay
+can be set beside the bare detector's.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from streamops.pipeline import load_pipeline
 from streamops.pipeline.drift_spec import ConceptDrift
 from streamops.state import PartitionState
 from streamops.state.memory import MemoryStore
+from streamops_monitoring.judged import Judged
 from streamops_monitoring.owner import Owner
 from streamops_monitoring.reference import Reference, reference_of
 
@@ -54,12 +58,16 @@ def owner_delay(owner: Owner, errors: list[int], at: int, interval: int) -> int 
     state = PartitionState("owner", 0, MemoryStore(False))
     ref = champion()
     for start in range(0, len(errors), interval):
-        # [known_at, version, role, score, predicted, label]: an error is a wrong label
-        rows = [
-            [start + i, 1, "CHAMPION", 0.9, "1", "0" if e else "1"]
+        # [known_at, version, role, score, predicted, label, event_time]: an error is a
+        # wrong label; one chunk of outcomes per interval, as the owner holds them
+        chunk = [
+            [start + i, 1, "CHAMPION", 0.9, "1", "0" if e else "1", start + i]
             for i, e in enumerate(errors[start : start + interval])
         ]
-        found = owner._concept(state, ref, rows)
-        if found is not None and found.opens and start >= at:
-            return start + len(rows) - at
+        state.set(f"owner:o:{start}:0", chunk)
+        judged = Judged()
+        owner.labelled.feed(state, {"oc": 1}, start, ref, judged)
+        opened = any(a["kind"] == "CONCEPT_DRIFT" and a["state"] == "OPEN" for a in judged.alerts)
+        if opened and start >= at:
+            return start + len(chunk) - at
     return None

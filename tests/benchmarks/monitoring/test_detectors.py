@@ -13,10 +13,12 @@ shown: the false alarms of the calibrated parameters on held-out streams and at 
 rates of 1% and 20% (one spec parameter has to serve any model), the cost per label, the
 spec default as shipped, and ADWIN's delta from the default up.
 
-Then the owner itself (``Owner._concept``, detector pickled in its state between
+Then the owner itself (``LabelledJudge.feed``, detector pickled in its state between
 intervals of 100 labels) on the headline streams, for the spec default and the best
-calibrated detector: CONCEPT_DRIFT must open at the end of the interval in which the
-bare detector fired. KSWIN is timed only: about a millisecond and a half per label.
+calibrated detector: CONCEPT_DRIFT must open no earlier than the end of the interval in
+which the bare detector fired, and never on a stream where it did not; what the owner's
+confirmation by the latest window's error rate adds is reported. KSWIN is timed only:
+about a millisecond and a half per label.
 `make bench` runs it; the detectors run in two processes.
 """
 
@@ -32,7 +34,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from streamops.pipeline.drift_spec import ConceptDrift, DriftSpec
-from streamops_monitoring.owner import _DETECTORS
+from streamops_monitoring.labelled_judge import DETECTORS as OFFERED
 from tests.benchmarks.monitoring.error_streams import (
     BASE_RATE,
     HEADLINE,
@@ -156,15 +158,15 @@ def test_detectors_at_equal_false_alarms() -> None:
             _, bare = first_detection(make, errors, HEADLINE.at)
             mine = owner_delay(owner, errors, HEADLINE.at, INTERVAL)
             expected = None if bare is None else (bare // INTERVAL + 1) * INTERVAL - HEADLINE.at
-            assert mine == expected, (
-                f"{name}, seed {seed}: the owner opens where its detector fired"
+            assert mine is None or (expected is not None and mine >= expected), (
+                f"{name}, seed {seed}: the owner opens only once its detector fired"
             )
             if mine is not None:
                 fed.append(mine)
         owners[name] = (concept, fed)
 
     report(calibrated, shipped, deltas, kswin, best, owners, time.perf_counter() - started)
-    assert set(_DETECTORS) == {*KNOBS, "kswin"}, "every detector the spec offers is measured"
+    assert set(OFFERED) == {*KNOBS, "kswin"}, "every detector the spec offers is measured"
     for s in calibrated:
         assert s.calibration.per_10k <= TARGET, f"{s.detector} calibrated to the target"
 
@@ -226,7 +228,8 @@ def report(
             f"  {name} ({Study(concept.detector, dict(concept.params), shipped.calibration).label})"
             f": median delay "
             f"{statistics.median(fed) if fed else math.nan:,.0f} labels, "
-            f"{SEEDS - len(fed)} missed; opens where the bare detector fired, interval-rounded"
+            f"{SEEDS - len(fed)} missed; opens once the bare detector fired (interval-rounded) "
+            f"and the latest window's error rate confirms it"
         )
     spec_detector = next(s for s in calibrated if s.detector == shipped.detector)
     met = spec_detector.results[0].median <= best.results[0].median
