@@ -25,6 +25,7 @@ from streamops_monitoring.judged import Judged, issuer
 from streamops_monitoring.performance import higher_is_better, likely_bound, rolling_metrics
 from streamops_monitoring.reference import Reference
 
+#: the spec's ``drift.concept.detector`` names and River's classes
 DETECTORS = {
     "adwin": river_drift.ADWIN,
     "kswin": river_drift.KSWIN,
@@ -55,6 +56,9 @@ class LabelledJudge:
         ref: Reference | None,
         judged: Judged,
     ) -> None:
+        """Feed the interval from ``start`` (``held``: its partials, whose outcomes are in
+        ``state`` by chunk): every version's rolling metrics into ``judged``, and for the
+        champion ``ref`` its CONCEPT_DRIFT and MODEL_PERFORMANCE alerts."""
         if held is None or ref is None:
             return
         outcomes = sorted(
