@@ -9,11 +9,11 @@ import urllib.request
 from confluent_kafka import TopicPartition
 from prometheus_client import CollectorRegistry
 
+from streamops.runtime.batch import batch_offsets
 from streamops.runtime.dlq import dead_letter, unencodable_output
 from streamops.runtime.health import HealthServer
 from streamops.runtime.metrics import StageMetrics
 from streamops.runtime.records import InRecord, OutRecord, Reason, Rejection
-from streamops.runtime.stage import _offsets
 
 
 class FakeMessage:
@@ -38,7 +38,7 @@ def test_offsets_commit_after_the_last_and_rewind_to_the_first_per_partition() -
         FakeMessage("b", 0, 0),
         FakeMessage("a", 1, 10),
     ]
-    commit, rewind = _offsets(messages)  # type: ignore[arg-type]
+    commit, rewind = batch_offsets(messages)  # type: ignore[arg-type]
     as_set = lambda tps: {(tp.topic, tp.partition, tp.offset) for tp in tps}  # noqa: E731
     assert as_set(commit) == {("a", 0, 7), ("a", 1, 11), ("b", 0, 1)}
     assert as_set(rewind) == {("a", 0, 5), ("a", 1, 9), ("b", 0, 0)}

@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Any, cast
 
-from confluent_kafka import Message
+from confluent_kafka import Message, TopicPartition
 
 from streamops.runtime.dlq import dead_letter, encode_rejection, unencodable_output
 from streamops.runtime.guarantees import Pending
@@ -144,3 +144,17 @@ def message_position(m: Message) -> tuple[str, int, int]:
 def _in_record(m: Message, raw: bytes | None, value: dict[str, Any]) -> InRecord:
     kind, ts = m.timestamp()
     return InRecord(*message_position(m), ts if kind else None, m.key(), raw, value)
+
+
+def batch_offsets(messages: list[Message]) -> tuple[list[TopicPartition], list[TopicPartition]]:
+    """The offsets to commit (last + 1) and to rewind to (first), per input partition."""
+    last: dict[tuple[str, int], int] = {}
+    first: dict[tuple[str, int], int] = {}
+    for m in messages:
+        topic, partition, offset = message_position(m)
+        tp = (topic, partition)
+        last[tp] = offset
+        first.setdefault(tp, offset)
+    commit = [TopicPartition(t, p, o + 1) for (t, p), o in last.items()]
+    rewind = [TopicPartition(t, p, o) for (t, p), o in first.items()]
+    return commit, rewind

@@ -79,3 +79,9 @@ def producer_config(stage: str, kafka: KafkaSettings, s: StreamSettings) -> dict
         config["transactional.id"] = f"{stage}-{s.instance_id}"
         config["transaction.timeout.ms"] = int(s.transaction_timeout_s * 1000)
     return config
+
+
+def fatal_error(error: KafkaError) -> bool:
+    """A fatal consumer error: flagged so, or the event librdkafka raises for one (its code
+    _FATAL, the flag not always set on it: a fenced static member was seen so)."""
+    return bool(error.fatal()) or error.code() == KafkaError._FATAL

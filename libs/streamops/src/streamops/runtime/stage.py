@@ -18,13 +18,18 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
-from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer
 from confluent_kafka.schema_registry import SchemaRegistryClient
 from prometheus_client import CollectorRegistry
 
 from streamops.contracts import load_schema
-from streamops.runtime.batch import BatchPreparer, message_position
-from streamops.runtime.clients import consumer_config, producer_config, state_producer_config
+from streamops.runtime.batch import BatchPreparer, batch_offsets
+from streamops.runtime.clients import (
+    consumer_config,
+    fatal_error,
+    producer_config,
+    state_producer_config,
+)
 from streamops.runtime.guarantees import (
     AtLeastOnce,
     AtLeastOnceWithState,
@@ -233,7 +238,7 @@ class Stage:
         if prepared is None:  # stopping while the registry was down: leave the batch undone
             return
         pending, out_counts, dlq_counts = prepared
-        offsets, firsts = _offsets(messages)
+        offsets, firsts = batch_offsets(messages)
         if not phase.write(pending, offsets):
             for tp in firsts:  # aborted: go back and redo the whole batch
                 # a partition no longer ours raises; its new owner starts from the commit
@@ -263,7 +268,7 @@ class Stage:
         """librdkafka's client-level errors. A fatal one leaves the consumer unusable for
         good (e.g. a static member fenced after the broker came back): the stage stops
         with it, and the process exits non-zero for its supervisor to start it again."""
-        if _fatal(error):
+        if fatal_error(error):
             log.error("stage %s: fatal consumer error, stopping: %s", self.name, error.str())
             self._fatal = error
         else:
@@ -273,7 +278,7 @@ class Stage:
         error = message.error()
         if error is None:
             return True
-        if _fatal(error):
+        if fatal_error(error):
             raise KafkaException(error)
         log.warning("stage %s: consumer reports %s", self.name, error.str())
         return False
@@ -299,28 +304,8 @@ class Stage:
         return result
 
 
-def _offsets(messages: list[Message]) -> tuple[list[TopicPartition], list[TopicPartition]]:
-    """The offsets to commit (last + 1) and to rewind to (first), per input partition."""
-    last: dict[tuple[str, int], int] = {}
-    first: dict[tuple[str, int], int] = {}
-    for m in messages:
-        topic, partition, offset = message_position(m)
-        tp = (topic, partition)
-        last[tp] = offset
-        first.setdefault(tp, offset)
-    commit = [TopicPartition(t, p, o + 1) for (t, p), o in last.items()]
-    rewind = [TopicPartition(t, p, o) for (t, p), o in first.items()]
-    return commit, rewind
-
-
 def _tune_garbage_collector() -> None:
     """Collect cycles less often (every 700 allocations cost the features step 25-50%), and
     leave start-up's objects out of the walk: a batch allocates millions of short-lived ones."""
     gc.freeze()
     gc.set_threshold(50_000, 20, 100)
-
-
-def _fatal(error: KafkaError) -> bool:
-    """A fatal consumer error: flagged so, or the event librdkafka raises for one (its code
-    _FATAL, the flag not always set on it: a fenced static member was seen so)."""
-    return bool(error.fatal()) or error.code() == KafkaError._FATAL
