@@ -134,9 +134,31 @@ def test_a_partition_silent_for_longer_than_idle_is_not_waited_for(fraud: Pipeli
     before = windows._value.get()
     play(cluster, range(4, 12), partitions=2, only={1})
     assert windows._value.get() == before  # held back: partition 0 may be behind
-    cluster.wall[0] += IDLE_MS  # partition 0's input stopped half a minute ago
-    play(cluster, range(12, 14), partitions=2, only={1})
+    for step in (12, 13):  # partition 1 goes on for half a minute, partition 0 silent
+        cluster.wall[0] += IDLE_MS // 2
+        play(cluster, range(step, step + 1), partitions=2, only={1})
     assert windows._value.get() >= before + 8  # the windows it held back are judged
+
+
+def test_a_partition_slower_to_resume_after_a_pause_is_waited_for(fraud: Pipeline) -> None:
+    # the whole stream paused for longer than the idle time (a producer stopped, as between
+    # a test's phases); then partition 1 runs ahead while partition 0, whose half drifted,
+    # has not caught up: its silence began with the pause, not with partition 1's resumption
+    cluster = Cluster(fraud, partitions=2)
+    play(cluster, range(0, 4), partitions=2)
+    cluster.wall[0] += 2 * IDLE_MS
+    play(cluster, range(4, 12), partitions=2, only={1})
+    assert drift_alerts(cluster) == []
+    play(cluster, range(4, 12), shift=("country",), partitions=2, only={0})
+    [*_, latest] = drift_alerts(cluster)
+    assert latest["state"] == "OPEN" and latest["details"]["features"] == "country"
+    assert late_partials(cluster) == 0
+    windows = cluster.owner().metrics.windows.labels("fraud", "data")
+    before = windows._value.get()
+    for step in (12, 13, 14):  # now partition 0 stops while partition 1 goes on
+        cluster.wall[0] += IDLE_MS // 2
+        play(cluster, range(step, step + 1), partitions=2, only={1})
+    assert windows._value.get() >= before + 1  # not waited for any more
 
 
 def test_a_window_the_champion_changed_in_is_not_judged(fraud: Pipeline) -> None:

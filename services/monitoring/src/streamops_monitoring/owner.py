@@ -42,6 +42,8 @@ _NEXT, _FED = "owner:next", "owner:fed"  # next window start; next interval to f
 _INTERVALS = "owner:intervals"  # sorted starts of the intervals held
 #: partition -> [its newest watermark, the owner's wall clock when that partial came]
 _HEARD = "owner:heard"
+#: the owner's wall clock when partials came again after every partition had been silent
+_RESUMED = "owner:resumed"
 #: how long (wall clock) a partition may stay silent before the owner stops waiting for it
 IDLE_MS = 30_000
 
@@ -79,6 +81,8 @@ class Owner:
         if watermark > state.get(_CLOCK, watermark - 1):
             state.set(_CLOCK, watermark)
         heard = state.get(_HEARD) or {}
+        if heard and now_ms - max(at for _, at in heard.values()) >= self.idle_ms:
+            state.set(_RESUMED, now_ms)  # the whole stream paused: no partition was idle
         name = str(partial["partition"])
         if name not in heard or watermark >= heard[name][0]:
             heard[name] = [watermark, now_ms]
@@ -187,9 +191,13 @@ class Owner:
         hours first, a replica is rebalancing) is waited for: judging without it would
         leave out its entities and move every per-entity feature. Once the fastest
         partition is `wait_ms` past the window, the owner judges without the partitions it
-        never heard from (no traffic) and those silent for `idle_ms` (their input stopped).
+        never heard from (no traffic) and those silent for `idle_ms` (their input stopped)
+        while others were heard from: after a pause of the whole stream (the producer
+        stopped for a while), a partition's silence counts from when partials came again,
+        or a partition slower to resume would be left out of the first windows.
         """
         heard: dict[str, list[int]] = {}
+        resumed = state.get(_RESUMED, 0)
         for s in starts:
             held = state.get(f"owner:i:{s}")
             if held is not None and len(held["parts"]) >= held["partitions"]:
@@ -200,7 +208,7 @@ class Owner:
             there = set(held["parts"]) if held is not None else set()
             for name, (watermark, at) in heard.items():
                 behind = watermark < end_ms + self.grace_ms
-                if name not in there and behind and now_ms - at < self.idle_ms:
+                if name not in there and behind and now_ms - max(at, resumed) < self.idle_ms:
                     return False  # alive and behind: its partial is coming
         return True
 
