@@ -161,6 +161,25 @@ def test_a_partition_slower_to_resume_after_a_pause_is_waited_for(fraud: Pipelin
     assert windows._value.get() >= before + 1  # not waited for any more
 
 
+def test_features_fetched_after_predictions_far_ahead_are_not_late(fraud: Pipeline) -> None:
+    # the consumer fetched five hours of the champion's predictions before their features
+    # records (larger, another topic): the features still count in their windows
+    cluster = Cluster(fraud)
+    play(cluster, range(0, 4))
+    held: list[tuple[str, list[dict[str, Any]], int]] = []
+    send, cluster.send = cluster.send, lambda topic, rows, p: held.append((topic, rows, p))
+    play(cluster, range(4, 14), shift=("country",))
+    cluster.send = send
+    for topic in (TOPICS.predictions, TOPICS.features):
+        for t, rows, p in held:
+            if t == topic:
+                send(t, rows, p)
+    late = cluster.owner().metrics.late.labels("fraud", "features")._value.get()
+    assert late == 0
+    opened = [a for a in drift_alerts(cluster) if a["state"] == "OPEN"]
+    assert opened and opened[0]["details"]["features"] == "country"
+
+
 def test_a_window_the_champion_changed_in_is_not_judged(fraud: Pipeline) -> None:
     # partition 0's records of interval 4 were counted for version 1; version 2 arrives,
     # then partition 1's (drifted) ones: judged alone against version 2 they would raise

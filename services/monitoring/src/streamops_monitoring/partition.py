@@ -268,8 +268,11 @@ class PartitionMonitor:
         slowest ``expected`` input's (features, and predictions once there is a champion),
         so predictions of a serving process that lags behind the features service, or that
         the consumer has not fetched yet, are not late. It never stays more than
-        `Timing.lead_ms` behind the fastest input: a stream that stopped must not hold the
-        verdicts back for ever.
+        `Timing.lead_ms` behind the features: predictions that stopped (serving is down)
+        must not hold the verdicts back for ever. Predictions ahead of the features never
+        move it: they are made from features records, so the features are only not
+        fetched yet (a backlog of the larger records), and counting them late would leave
+        them out of their windows.
         """
         clock = state.get(_CLOCK) or {
             "wm": None,
@@ -285,7 +288,7 @@ class PartitionMonitor:
         by = clock["by"]
         by[source] = max(by.get(source, newest), newest)
         slowest = min((by[s] for s in expected if s in by), default=None)
-        ahead = max(by.values()) - self.timing.lead_ms
+        ahead = by.get("features", max(by.values())) - self.timing.lead_ms
         wm = ahead if slowest is None or any(s not in by for s in expected) else max(slowest, ahead)
         if clock["wm"] is None or wm > clock["wm"]:
             clock["wm"] = wm
