@@ -170,10 +170,12 @@ def rebuild_holdout(
     registry: SchemaRegistrySettings,
 ) -> tuple[pd.DataFrame, np.ndarray]:
     """The version's holdout rows and its predictions, from the offsets it was trained on."""
+    starts: dict[str, dict[int, int]] = {}
     ends: dict[str, dict[int, int]] = {}
     for r in version["lineage"]["training_data"]:
+        starts.setdefault(r["topic"], {})[r["partition"]] = r["start_offset"]
         ends.setdefault(r["topic"], {})[r["partition"]] = r["end_offset"]
-    dataset = build_dataset(pipeline, kafka, registry, end_offsets=ends)
+    dataset = build_dataset(pipeline, kafka, registry, end_offsets=ends, start_offsets=starts)
     model = pipeline.spec.model or ModelSpec()
     rules = LabelRules.from_spec(pipeline.spec)
     task = model.task_for(rules.kind)

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from streamops.contracts import types as contract
-from streamops.dataset import Dataset, DatasetError, build_dataset
+from streamops.dataset import Dataset, DatasetError, Marks, build_dataset
 from streamops.features import feature_set
 from streamops.pipeline import Pipeline
 from streamops.pipeline.model_spec import ModelSpec
@@ -29,6 +29,7 @@ from streamops.pipeline.retraining_spec import RetrainingSpec
 from streamops.registry import ModelRegistry, RegistryError, RegistryPublisher, decide
 from streamops.registry.lineage import ModelOutput, job_name, kafka_namespace, run_event
 from streamops.settings import KafkaSettings, SchemaRegistrySettings
+from streamops.topics import TopicNames
 from streamops_training.cards import write_version_card
 from streamops_training.estimators import ModelSpecError
 from streamops_training.frame import FrameError
@@ -85,6 +86,30 @@ class JobRunner:
         self.cards_dir = cards_dir
         self._namespace = kafka_namespace(kafka.bootstrap_servers)
         self._job = job_name(pipeline.name, self.model_name)
+        self._features = TopicNames(pipeline.name).features
+        #: where this process's reads of the features topic reached in event time
+        self.marks = Marks()
+
+    def build(self, since_ms: int | None = None) -> Dataset:
+        """The training set now; its features read only from where event times from
+        ``since_ms`` on begin (as far as earlier builds of this process tell), or whole."""
+        starts = self.marks.starts(since_ms) if since_ms is not None else {}
+        dataset = build_dataset(
+            self.pipeline,
+            self._kafka,
+            self._registry_settings,
+            start_offsets={self._features: starts} if starts else None,
+        )
+        self.marks.learn(dataset.identity.start_offsets()[self._features], dataset.reach)
+        return dataset
+
+    def _lookback_start(self) -> int | None:
+        """The oldest event time the next job can keep: the look-back before the newest
+        event time read so far (the next cut-off is no older); None: read everything."""
+        lookback, newest = self.model.data.lookback, self.marks.newest()
+        if lookback is None or newest is None:
+            return None
+        return newest - round(lookback.total_seconds() * 1000)
 
     def run(self, trigger: Trigger) -> JobResult:
         """One job for ``trigger``, recorded whatever its outcome."""
@@ -102,7 +127,7 @@ class JobRunner:
         version: int | None = None
         try:
             clock = time.perf_counter()
-            dataset = build_dataset(self.pipeline, self._kafka, self._registry_settings)
+            dataset = self.build(self._lookback_start())
             laps["dataset"] = time.perf_counter() - clock
             trained = train(
                 dataset,

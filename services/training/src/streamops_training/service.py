@@ -17,7 +17,6 @@ from pathlib import Path
 from prometheus_client import CollectorRegistry
 
 from streamops.contracts.types import Alert
-from streamops.dataset import build_dataset
 from streamops.dataset.join import LabelRules
 from streamops.pipeline import Pipeline
 from streamops.pipeline.model_spec import ModelSpec
@@ -170,7 +169,7 @@ class TrainingService:
         if known < max(spec.min_labels, self._judge_at.get(candidate.version, 0)):
             return
         try:
-            dataset = build_dataset(self.pipeline, self.kafka, self.registry_settings)
+            dataset = self.runner.build(since_ms=candidate.since_ms)
             verdict = judge(self.pipeline, dataset, candidate, self.registry, spec)
         except NoContest as exc:
             log.info("v%d: no probation, %s", candidate.version, exc)

@@ -87,7 +87,7 @@ def build(
         typer.Option(
             "--same-as",
             dir_okay=False,
-            help="Rebuild an earlier dataset: read to its end offsets, at its cut-off.",
+            help="Rebuild an earlier dataset: read its offset ranges, at its cut-off.",
         ),
     ] = None,
     bootstrap_servers: BootstrapServers = None,
@@ -142,6 +142,7 @@ def build(
                 registry,
                 until_ms=until_ms,
                 end_offsets=old.end_offsets() if old else None,
+                start_offsets=old.start_offsets() if old else None,
                 on_progress=lambda done, total: progress.update(task, completed=done, total=total),
                 timeout_s=timeout,
             )

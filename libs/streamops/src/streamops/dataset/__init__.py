@@ -10,12 +10,14 @@ back so that a dataset can be rebuilt exactly.
 from streamops.dataset.build import Dataset, build_dataset
 from streamops.dataset.errors import DatasetError
 from streamops.dataset.identity import DatasetIdentity
+from streamops.dataset.marks import Marks
 from streamops.dataset.parquet import read_identity, write_parquet
 
 __all__ = [
     "Dataset",
     "DatasetError",
     "DatasetIdentity",
+    "Marks",
     "build_dataset",
     "read_identity",
     "write_parquet",

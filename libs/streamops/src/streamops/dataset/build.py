@@ -1,15 +1,17 @@
 """Building a point-in-time training set from a pipeline's log.
 
 `build_dataset` reads ``{p}.features`` and ``{p}.labels.valid`` up to end offsets fixed
-before reading (or given, to rebuild a dataset), joins them as the labels were known at
-the cut-off (`streamops.dataset.join`), and returns the rows with their identity
-(`streamops.dataset.identity`). Writing them is `streamops.dataset.parquet`'s.
+before reading (or given, to rebuild a dataset), from their first offsets (or given ones:
+`streamops.dataset.marks` says where a read that needs only recent rows may start), joins
+them as the labels were known at the cut-off (`streamops.dataset.join`), and returns the
+rows with their identity (`streamops.dataset.identity`). Writing them is
+`streamops.dataset.parquet`'s.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,6 +21,7 @@ from streamops.contracts import load_schema
 from streamops.dataset.errors import DatasetError, NothingToRead, NotTrainable
 from streamops.dataset.identity import EPOCH, DatasetIdentity, content_hash
 from streamops.dataset.join import LabelRecord, LabelRules, join_point_in_time
+from streamops.dataset.marks import sample_reach
 from streamops.dataset.read import TopicRead, dataset_consumer, plan_ranges, read_range
 from streamops.features import FeatureSet, feature_set
 from streamops.pipeline import Pipeline
@@ -42,11 +45,13 @@ class Column:
 
 @dataclass(frozen=True)
 class Dataset:
-    """A training set: rows in order, as tuples in column order, and its identity."""
+    """A training set: rows in order, as tuples in column order, and its identity;
+    ``reach``: where the features read reached in event time (`marks.sample_reach`)."""
 
     identity: DatasetIdentity
     columns: tuple[Column, ...]
     rows: list[tuple[Any, ...]]
+    reach: Mapping[int, list[tuple[int, int]]] = field(default_factory=dict)
 
 
 def build_dataset(
@@ -57,25 +62,34 @@ def build_dataset(
     end_offsets: Mapping[str, Mapping[int, int]] | None = None,
     on_progress: Progress | None = None,
     timeout_s: float = 30.0,
+    start_offsets: Mapping[str, Mapping[int, int]] | None = None,
 ) -> Dataset:
     """The training set of ``pipeline`` at cut-off ``until_ms`` (event time, epoch ms;
     default: the highest event time among the features read).
 
-    ``end_offsets`` (topic -> partition -> end, e.g. an identity's `end_offsets()`) reads
-    exactly those ranges again; without it the ends are the topics' current ends.
-    Raises NotTrainable, NothingToRead, ClusterUnavailable or OffsetsGone.
+    ``end_offsets`` and ``start_offsets`` (topic -> partition -> offset, e.g. an
+    identity's `end_offsets()` and `start_offsets()`) read exactly those ranges again;
+    without them the ends are the topics' current ends and the starts their first kept
+    offsets. Raises NotTrainable, NothingToRead, ClusterUnavailable or OffsetsGone.
     """
     features_set, rules = trainable(pipeline)
     names = TopicNames(pipeline.name)
     topics = (names.features, names.labels_valid)
-    if end_offsets is not None and not set(end_offsets) <= set(topics):
-        raise DatasetError(
-            f"the end offsets are of topics {sorted(end_offsets)}, not of pipeline "
-            f"{pipeline.name} ({', '.join(topics)})"
-        )
+    for which, given in (("end", end_offsets), ("start", start_offsets)):
+        if given is not None and not set(given) <= set(topics):
+            raise DatasetError(
+                f"the {which} offsets are of topics {sorted(given)}, not of pipeline "
+                f"{pipeline.name} ({', '.join(topics)})"
+            )
     schema = features_set.schema()
     features, labels = _read(
-        names, schema, kafka, registry, end_offsets, on_progress or _ignore, timeout_s
+        names,
+        schema,
+        kafka,
+        registry,
+        (start_offsets or {}, end_offsets),
+        on_progress or _ignore,
+        timeout_s,
     )
     times = _time_fields(schema)
     values = [
@@ -110,7 +124,9 @@ def build_dataset(
         content_hash=content_hash(column_names, rows),
         columns=column_names,
     )
-    return Dataset(identity, columns, rows)
+    positions = zip(features.records, values, strict=True)
+    reach = sample_reach([(r.partition, r.offset, v["event_time"]) for r, v in positions])
+    return Dataset(identity, columns, rows, reach)
 
 
 def _read(
@@ -118,18 +134,24 @@ def _read(
     features_schema: Mapping[str, Any],
     kafka: KafkaSettings,
     registry: SchemaRegistrySettings,
-    end_offsets: Mapping[str, Mapping[int, int]] | None,
+    offsets: tuple[Mapping[str, Mapping[int, int]], Mapping[str, Mapping[int, int]] | None],
     on_progress: Progress,
     timeout_s: float,
 ) -> tuple[TopicRead, TopicRead]:
-    """Both topics, their ends fixed before either is read (features, then labels)."""
+    """Both topics, their ends fixed before either is read (features, then labels);
+    ``offsets``: the starts given and the ends given (None: the current ends)."""
+    start_offsets, end_offsets = offsets
     client = SchemaRegistryClient(registry.client_config())
     readers = {names.features: features_schema, names.labels_valid: load_schema("Label")}
     consumer = dataset_consumer(kafka)
     try:
         plans = {
             t: plan_ranges(
-                consumer, t, None if end_offsets is None else end_offsets.get(t, {}), timeout_s
+                consumer,
+                t,
+                None if end_offsets is None else end_offsets.get(t, {}),
+                timeout_s,
+                start_offsets.get(t),
             )
             for t in readers
         }

@@ -2,8 +2,8 @@
 
 The identity travels in the Parquet file's key-value metadata (key ``streamops.dataset``,
 JSON), so a training run can name the exact data it saw and anyone can rebuild it: the
-same end offsets and cut-off read the same records and give the same content hash
-(unless retention deleted some since, which the start offsets then show).
+same start and end offsets and cut-off read the same records and give the same content
+hash (unless retention deleted some since, which the start offsets then show).
 
 The content hash is sha256 over a canonical serialization of the rows, not over the
 Parquet bytes (which depend on the writer's version and options): one JSON line with the
@@ -82,6 +82,14 @@ class DatasetIdentity:
         """The end offset of every partition read, by topic: what rebuilds this dataset."""
         return {
             t.topic: {p: end for p, (_, end) in t.offsets.items()}
+            for t in (self.features, self.labels)
+        }
+
+    def start_offsets(self) -> dict[str, dict[int, int]]:
+        """The start offset of every partition read, by topic (with `end_offsets`: the
+        ranges that rebuild this dataset when it did not start at the first offsets)."""
+        return {
+            t.topic: {p: start for p, (start, _) in t.offsets.items()}
             for t in (self.features, self.labels)
         }
 

@@ -1,4 +1,5 @@
-"""Bounded reads of a topic: from the beginning to end offsets fixed before reading.
+"""Bounded reads of a topic: from the beginning (or given offsets) to end offsets fixed
+before reading.
 
 The end of every partition is either given (to rebuild a dataset) or snapshotted before
 the first record is read, so records appended meanwhile are not read and two reads with
@@ -82,10 +83,15 @@ def dataset_consumer(kafka: KafkaSettings) -> Consumer:
 
 
 def plan_ranges(
-    consumer: Consumer, topic: str, end_offsets: Mapping[int, int] | None, timeout_s: float
+    consumer: Consumer,
+    topic: str,
+    end_offsets: Mapping[int, int] | None,
+    timeout_s: float,
+    start_offsets: Mapping[int, int] | None = None,
 ) -> dict[int, tuple[int, int]]:
-    """``[start, end)`` per partition: from the first offset still kept to ``end_offsets``,
-    or to the partition's current end (last stable offset) when none are given."""
+    """``[start, end)`` per partition: from ``start_offsets`` (or the first offset still
+    kept, if later or not given) to ``end_offsets``, or to the partition's current end
+    (last stable offset) when none are given."""
     partitions = _partitions(consumer, topic, timeout_s)
     if end_offsets is not None:
         missing = sorted(set(end_offsets) - set(partitions))
@@ -105,7 +111,8 @@ def plan_ranges(
             raise OffsetsGone(
                 f"{topic}[{p}] ends at offset {high}, before {end}: was the topic recreated?"
             )
-        ranges[p] = (min(low, end), end)
+        start = max(low, (start_offsets or {}).get(p, low))
+        ranges[p] = (min(start, end), end)
     return ranges
 
 
