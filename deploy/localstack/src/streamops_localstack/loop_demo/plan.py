@@ -6,7 +6,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from streamops_examples.fraud.compressed import LABEL_DELAY_SCALE, write_compressed
+from streamops_examples.fraud.compressed import (
+    FIRST_MODEL_LABELS,
+    LABEL_DELAY_SCALE,
+    write_compressed,
+)
 from streamops_examples.fraud.produce import ProduceOptions
 from streamops_examples.fraud.scenarios import Scenario, load_scenario
 from streamops_localstack.settings import DEPLOY_DIR
@@ -24,7 +28,9 @@ class DemoPlan:
     Three transactions a second of event time; the first model is trained once 15,000 of
     them are labelled (about 1.5 h in), the fraudsters change tactics after ``steady_h``
     hours and keep the new ones for ``drifted_h`` hours. At ``time_scale`` 360 an hour of
-    event time takes 10 s: the 13 hours, 140,400 transactions, about 2 min 10 s.
+    event time takes 10 s: the 13 hours, 140,400 transactions, about 2 min 10 s. More
+    transactions a second (``per_second``) keep the hours and the first model's (its
+    labels scale alike): the same loop on a denser stream.
     """
 
     name: str = "fraud_demo"
@@ -76,4 +82,5 @@ class DemoPlan:
 
     def write_spec(self, directory: Path) -> Path:
         """The compressed copy of fraud.yaml under this plan's name, in ``directory``."""
-        return write_compressed(FRAUD_SPEC, directory / f"{self.name}.yaml", self.name)
+        first = round(FIRST_MODEL_LABELS * self.per_second / DemoPlan.per_second)
+        return write_compressed(FRAUD_SPEC, directory / f"{self.name}.yaml", self.name, first)

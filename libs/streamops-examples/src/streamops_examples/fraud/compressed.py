@@ -20,15 +20,17 @@ from pathlib import Path
 LABEL_DELAY_MS = 10 * 60_000
 #: Chargeback delays of the compressed pipeline against fraud.yaml's three days.
 LABEL_DELAY_SCALE = LABEL_DELAY_MS / (3 * 86_400_000)
+#: Labels known before the first model: about 1.4 h of transactions at three a second.
+FIRST_MODEL_LABELS = 15_000
 
 #: fraud.yaml's lines and what the compressed copy has instead, and why
 COMPRESSED: dict[str, str] = {
     "  expected_delay: 3d": "  expected_delay: 10m",
     # no 24 h window: the first model would wait a day of event time for it to fill
     "  windows: [10m, 1h, 24h]": "  windows: [10m, 1h]",
-    # the first model from more rows than fraud.yaml's 5000: about 4 h of transactions at
-    # three a second, so that its holdout has enough frauds to be judged by
-    "  min_labels: 5000            #": "  min_labels: 15000           #",
+    # the first model from more rows than fraud.yaml's 5000 (FIRST_MODEL_LABELS, or what
+    # `compress` is given), so that its holdout has enough frauds to be judged by
+    "  min_labels: 5000            #": f"  min_labels: {FIRST_MODEL_LABELS:<16}#",
     # retrained on alerts only: the loop is what is shown
     "  every_labels: 20000": "  every_labels: null",
     "    lookback: 14d": "    lookback: 4h",
@@ -44,21 +46,30 @@ _NAME = re.compile(r"^name: .*$", re.MULTILINE)
 _SCHEMA = re.compile(r"^(  schema: )(.+)$", re.MULTILINE)
 
 
-def compress(text: str, name: str, spec_dir: Path) -> str:
+def compress(
+    text: str, name: str, spec_dir: Path, first_model_labels: int = FIRST_MODEL_LABELS
+) -> str:
     """fraud.yaml's ``text`` compressed and named ``name``; the event schema's path made
-    absolute (``spec_dir``: where ``text`` was read from). ValueError names a line of
-    `COMPRESSED` the text lacks (fraud.yaml was changed without this module)."""
+    absolute (``spec_dir``: where ``text`` was read from); the first model once
+    ``first_model_labels`` labels are known (a stream of more transactions per second of
+    event time needs more for the same hours). ValueError names a line of `COMPRESSED`
+    the text lacks (fraud.yaml was changed without this module)."""
     missing = [line for line in COMPRESSED if line not in text]
     if missing:
         raise ValueError(f"fraud.yaml no longer has the line(s) the demo compresses: {missing}")
-    for old, new in COMPRESSED.items():
+    replace = dict(COMPRESSED)
+    replace["  min_labels: 5000            #"] = f"  min_labels: {first_model_labels:<16}#"
+    for old, new in replace.items():
         text = text.replace(old, new)
     text = _NAME.sub(f"name: {name}", text, count=1)
     return _SCHEMA.sub(lambda m: m.group(1) + str((spec_dir / m.group(2)).resolve()), text)
 
 
-def write_compressed(source: Path, target: Path, name: str) -> Path:
-    """The compressed copy of the spec at ``source``, named ``name``, written to ``target``."""
+def write_compressed(
+    source: Path, target: Path, name: str, first_model_labels: int = FIRST_MODEL_LABELS
+) -> Path:
+    """The compressed copy of the spec at ``source``, named ``name``, written to ``target``
+    (``first_model_labels``: as `compress`)."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(compress(source.read_text(), name, source.parent))
+    target.write_text(compress(source.read_text(), name, source.parent, first_model_labels))
     return target
