@@ -8,7 +8,8 @@ new fraud tactics from 5 h on) at ``BENCH_LOOP_RATE`` transactions a wall-clock 
 (default 2,000) with the six services on the local stack, the simulated clock at
 ``BENCH_LOOP_CLOCK`` (default 333x: an hour of event time in 10.8 s, as `make demo`
 nearly), so 6 transactions a second of event time, twice the demo's (its first model
-waits for twice the labels: the same hours). Then:
+waits for twice the labels: the same hours); ``BENCH_LOOP_DRIFTED_H`` hours of the new
+tactics (default the demo's 8). Then:
 
 - time from the drift's onset to the first alert opened on drifted windows, to the first
   promotion after it and to the recovery (`loop_demo.scores`), in event time and in wall
@@ -55,6 +56,7 @@ from streamops_training.parity import onnx_predictions
 SEEDS = [int(s) for s in os.environ.get("BENCH_LOOP_SEEDS", "21,22,23").split(",")]
 RATE = float(os.environ.get("BENCH_LOOP_RATE", "2000"))
 CLOCK = float(os.environ.get("BENCH_LOOP_CLOCK", str(1000 / 3)))
+DRIFTED_H = float(os.environ.get("BENCH_LOOP_DRIFTED_H", str(DemoPlan.drifted_h)))
 PRECISION = 0.9
 HOUR_MS = 3_600_000
 PROMOTION_TARGET_S = 60.0
@@ -184,7 +186,7 @@ def test_closed_loop(kafka: str, schema_registry: str) -> None:
     settings = LocalStackSettings()
     played = []
     for seed in SEEDS:
-        plan = DemoPlan(seed=seed, per_second=RATE / CLOCK, time_scale=CLOCK)
+        plan = DemoPlan(seed=seed, per_second=RATE / CLOCK, time_scale=CLOCK, drifted_h=DRIFTED_H)
         try:
             outcome = play_loop(settings, plan, Console(file=io.StringIO()))
         finally:
