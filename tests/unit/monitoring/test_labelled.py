@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from streamops.pipeline import Pipeline, load_pipeline
-from streamops_monitoring import partition
+from streamops_monitoring import outcomes as outcome_store
 from tests.unit.monitoring.harness import T0, TOPICS, Cluster, reference
 
 FRAUD = Path(__file__).resolve().parents[3] / "deploy" / "pipelines" / "fraud.yaml"
@@ -197,7 +197,7 @@ def test_an_interval_of_many_labels_goes_out_in_chunks_and_judges_the_same(
     # one record; partials and state values hold a chunk each, the verdicts do not change
     found = []
     for chunk in (4000, 60):
-        monkeypatch.setattr(partition, "OUTCOMES_PER_CHUNK", chunk)
+        monkeypatch.setattr(outcome_store, "OUTCOMES_PER_CHUNK", chunk)
         cluster = Cluster(fraud)
         play(cluster, range(0, 20), wrong=0.03)
         play(cluster, range(20, 40), wrong=0.25)

@@ -16,6 +16,7 @@ once the label delay has passed in event time is labelled negative at event time
 delay, as training's datasets do. A label that comes before its prediction waits too.
 Only predictions serving wrote for the stream (source STREAM) are joined: each event
 has those once per version, while HTTP requests may score events the stream never sees.
+How the labelled predictions are kept (chunks) and written as text: `outcomes.py`.
 """
 
 from __future__ import annotations
@@ -29,20 +30,19 @@ from typing import Any
 from streamops.contracts.types import MonitoringPartial, Outcome
 from streamops.state import PartitionState
 from streamops_monitoring.estimate import histogram
+from streamops_monitoring.outcomes import (
+    chunks_of,
+    empty_interval,
+    label_text,
+    predicted_text,
+    score,
+    store_outcomes,
+)
 from streamops_monitoring.reference import Reference
 
 MONITOR, PENDING = "monitor", "pending"
 _CLOCK = "clock"
 _MAX_EMPTY = 48  # empty intervals published in one go after a jump of event time
-#: Labelled predictions per state value and per partial: an interval's outcomes are kept in
-#: chunks of this many (``o:{start}:{k}``), so no record outgrows a broker's default 1 MiB
-#: limit however many labels an interval gets (a backlog joined at once, a fast stream).
-OUTCOMES_PER_CHUNK = 4000
-
-
-def _empty_interval(version: int = 0) -> dict[str, Any]:
-    """Counts of one interval; ``oc``: how many chunks of outcomes it has."""
-    return {"v": version, "n": 0, "f": {}, "pn": 0, "s": None, "oc": 0}
 
 
 @dataclass(frozen=True)
@@ -61,15 +61,6 @@ def millis(value: datetime | int) -> int:
     if isinstance(value, datetime):
         return int(value.timestamp() * 1000)
     return int(value)
-
-
-def label_text(value: float | str, binary: bool) -> str:
-    """A Label's value as text: binary 1 or 0, a regression value, a class name."""
-    if isinstance(value, str):
-        return value
-    if binary:
-        return "1" if value >= 0.5 else "0"
-    return repr(float(value))
 
 
 class PartitionMonitor:
@@ -139,12 +130,12 @@ class PartitionMonitor:
                 interval["h"] = _add(interval.get("h"), histogram([r["score"] for r in group]))
             bins = ref.prediction if ref is not None else None
             if bins is not None:  # multiclass: the top class, on the reference's classes
-                values = (_score(r) if bins.numeric else r["predicted_label"] for r in group)
+                values = (score(r) if bins.numeric else r["predicted_label"] for r in group)
                 interval["s"] = _add(interval["s"], bins.count(values))
             state.set(f"i:{start}", interval)
         outcomes: list[list[Any]] = []
         for r, event_time in zip(rows, times, strict=True):
-            seen = [r["model_version"], r["served_by"], _score(r), self._predicted(r)]
+            seen = [r["model_version"], r["served_by"], score(r), predicted_text(self.task, r)]
             early = pending.get(f"l:{r['event_id']}")
             if early is not None:  # the label came first
                 outcomes.append([early[0], *seen, early[1], event_time])
@@ -158,7 +149,7 @@ class PartitionMonitor:
             if seen not in held[1]:  # a replayed prediction is the same prediction
                 held[1].append(seen)
             pending.set(key, held, time_ms=event_time)
-        self._outcomes(state, clock, outcomes)
+        store_outcomes(state, clock, outcomes, self.timing.step_ms)
         state.set(_CLOCK, clock)
         return len(outcomes)
 
@@ -187,7 +178,7 @@ class PartitionMonitor:
                 continue
             pending.delete(key)
             outcomes += [[known_at, *seen, text, held[0]] for seen in held[1]]
-        self._outcomes(state, clock, outcomes)
+        store_outcomes(state, clock, outcomes, self.timing.step_ms)
         state.set(_CLOCK, clock)
         return len(outcomes)
 
@@ -219,7 +210,7 @@ class PartitionMonitor:
                 clock["next"] += step
                 empty += 1
             interval = state.get(f"i:{start}")
-            chunks = [state.get(f"o:{start}:{k}") or [] for k in range(_chunks(interval))]
+            chunks = [state.get(f"o:{start}:{k}") or [] for k in range(chunks_of(interval))]
             partials.append(
                 self._partial(
                     partition, interval, chunks[0] if chunks else [], clock, ref, now_ms, start
@@ -321,40 +312,12 @@ class PartitionMonitor:
         version = ref.version if ref is not None else 0
         interval = state.get(f"i:{start}")
         if interval is None:
-            return _empty_interval(version)
+            return empty_interval(version)
         if interval["v"] == version:
             return dict(interval)
         if interval["n"] or interval["pn"]:
             return None
         return {**interval, "v": version}  # outcomes only so far: no bins to mix
-
-    def _outcomes(
-        self, state: PartitionState, clock: dict[str, Any], outcomes: list[list[Any]]
-    ) -> None:
-        if not outcomes:
-            return
-        step, by_start = self.timing.step_ms, defaultdict(list)
-        for o in outcomes:
-            start = o[0] - o[0] % step
-            if clock["next"] is not None:  # a late label still counts, in the oldest open
-                start = max(start, clock["next"])
-            by_start[start].append(o)
-            if start not in clock["open"]:
-                clock["open"].append(start)
-        for start, group in by_start.items():
-            interval = state.get(f"i:{start}") or _empty_interval()
-            chunks = interval["oc"]
-            last = state.get(f"o:{start}:{chunks - 1}") if chunks else None
-            if last is not None and len(last) < OUTCOMES_PER_CHUNK:
-                room = OUTCOMES_PER_CHUNK - len(last)
-                state.set(f"o:{start}:{chunks - 1}", last + group[:room])
-                group = group[room:]
-            for i in range(0, len(group), OUTCOMES_PER_CHUNK):
-                state.set(f"o:{start}:{chunks}", group[i : i + OUTCOMES_PER_CHUNK])
-                chunks += 1
-            if chunks != interval["oc"]:
-                interval["oc"] = chunks
-                state.set(f"i:{start}", interval)
 
     def _due(
         self, pending: PartitionState, clock: dict[str, Any], event_id: str, event_time: int
@@ -388,18 +351,9 @@ class PartitionMonitor:
             pending.delete(f"d:{bucket}")
         if due:
             clock["due"] = [b for b in clock["due"] if b not in due]
-            self._outcomes(state, clock, outcomes)
+            store_outcomes(state, clock, outcomes, self.timing.step_ms)
             state.set(_CLOCK, clock)
         return len(outcomes)
-
-    def _predicted(self, r: dict[str, Any]) -> str:
-        if self.task == "binary":
-            score, label = r.get("score"), r.get("predicted_label")
-            positive = next((c for c, p in r["probabilities"].items() if p == score), None)
-            return "1" if label is not None and label == positive else "0"
-        if self.task == "regression":
-            return repr(float(r["score"])) if r.get("score") is not None else ""
-        return str(r.get("predicted_label") or "")
 
     def _partial(
         self,
@@ -413,7 +367,7 @@ class PartitionMonitor:
         version: int | None = None,
     ) -> MonitoringPartial:
         start = clock["next"] if start is None else start
-        interval = interval or _empty_interval()
+        interval = interval or empty_interval()
         if version is None:  # an interval counted before there was a champion stays 0
             counted = interval["n"] or interval["pn"]
             version = interval["v"] or (ref.version if ref is not None and not counted else 0)
@@ -450,10 +404,6 @@ class PartitionMonitor:
         }
 
 
-def _chunks(interval: dict[str, Any] | None) -> int:
-    return int(interval.get("oc", 0)) if interval is not None else 0
-
-
 def _inputs(ref: Reference | None) -> tuple[str, ...]:
     """The inputs whose event time the partition waits for: predictions only once there
     is a champion to write them."""
@@ -464,13 +414,6 @@ def _add(total: list[int] | None, more: list[int]) -> list[int]:
     if total is None:
         return more
     return [a + b for a, b in zip(total, more, strict=True)]
-
-
-def _score(r: dict[str, Any]) -> float | None:
-    score = r.get("score")
-    if score is None and r.get("probabilities"):
-        return float(max(r["probabilities"].values()))  # multiclass: the top class's
-    return None if score is None else float(score)
 
 
 def _datetime(ms: int) -> datetime:
