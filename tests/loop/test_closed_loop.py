@@ -92,11 +92,11 @@ def test_drift_is_detected_answered_by_a_new_model_and_the_alert_resolves(
 
     # (1) the first model, by itself
     _feed(loop, first)
-    wait("the first champion", lambda: _champion(loop, 1), loop.log("training"), TIMEOUT_S)
+    wait("the first champion", lambda: _champion(loop, 1), loop, TIMEOUT_S)
 
     # (2) the drift: an alert, a retrain it starts, a promotion
     _feed(loop, drifting)
-    model = wait("a second champion", lambda: _champion(loop, 2), loop.log("training"), TIMEOUT_S)
+    model = wait("a second champion", lambda: _champion(loop, 2), loop, TIMEOUT_S)
     promotions = [h for h in model["history"] if h["action"] == "PROMOTE"]
     assert [(h["version"], h["actor"]) for h in promotions] == [(1, "training"), (2, "training")]
     kafka = KafkaSettings(bootstrap_servers=loop.kafka)
@@ -106,7 +106,7 @@ def test_drift_is_detected_answered_by_a_new_model_and_the_alert_resolves(
         lambda: [
             r for r in read_runs(loop.pipeline.name, kafka, registry) if r["model_version"] == 2
         ],
-        loop.log("training"),
+        loop,
     )
     assert (retrain["trigger"]["kind"], retrain["outcome"]) == ("ALERT", "PROMOTED")
     opened = {a["alert_id"]: a for a in loop.alerts() if a["state"] == "OPEN"}
@@ -141,7 +141,7 @@ def test_drift_is_detected_answered_by_a_new_model_and_the_alert_resolves(
     predictions = wait(
         "the predictions of (3)",
         lambda: [p for p in loop.records(names.predictions) if p["event_id"] in ids],
-        loop.log("serving"),
+        loop,
         TIMEOUT_S,
     )
     served = {p["event_id"]: p for p in predictions if p["served_by"] == "CHAMPION"}
@@ -160,7 +160,7 @@ def test_drift_is_detected_answered_by_a_new_model_and_the_alert_resolves(
 
     # version 2 did better than version 1 on its first labels: kept
     kept = re.compile(r'streamops_training_probations_total\{[^}]*verdict="kept"\} 1\.0')
-    wait("v2's probation", lambda: kept.search(loop.metrics("training")), loop.log("training"))
+    wait("v2's probation", lambda: kept.search(loop.metrics("training")), loop)
     assert _champion(loop, 2)
 
     # lineage: the prediction, its model version, the run the alert started

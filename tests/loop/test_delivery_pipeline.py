@@ -124,11 +124,11 @@ def test_a_regression_pipeline_in_another_domain_runs_through_every_service(
     wait(
         "the features of (1)",
         lambda: loop.count(names.features) >= TRAINING,
-        loop.log("features"),
+        loop,
         timeout_s=TIMEOUT_S,
     )
     feed.write_labels(until_ms=first[-1].event["event_time"])
-    found = wait("a champion", lambda: _champion(loop), loop.log("training"), timeout_s=TIMEOUT_S)
+    found = wait("a champion", lambda: _champion(loop), loop, timeout_s=TIMEOUT_S)
     loop.stop("training")
     version, history = found["version"], found["history"]
     assert (version["version"], version["task"]) == (1, "REGRESSION")
@@ -151,7 +151,7 @@ def test_a_regression_pipeline_in_another_domain_runs_through_every_service(
     wait(
         "two windows of ordinary orders judged",
         lambda: _judged(loop) >= 2,
-        loop.log("monitoring"),
+        loop,
         timeout_s=TIMEOUT_S,
     )
     partials = loop.records(partials_topic(names.stage("monitoring")).name, 1)
@@ -171,7 +171,7 @@ def test_a_regression_pipeline_in_another_domain_runs_through_every_service(
             for a in loop.records(names.alerts, 1)
             if a["kind"] == "DATA_DRIFT" and a["state"] == "OPEN"
         ],
-        loop.log("monitoring"),
+        loop,
         timeout_s=TIMEOUT_S,
     )
     named = set().union(*(set(a["details"]["features"].split(",")) for a in opened))
@@ -191,7 +191,7 @@ def test_a_regression_pipeline_in_another_domain_runs_through_every_service(
             for a in loop.records(names.alerts, 1)
             if a["kind"] == "MODEL_PERFORMANCE" and a["state"] == "OPEN"
         ],
-        loop.log("monitoring"),
+        loop,
         timeout_s=TIMEOUT_S,
     )
     assert (worse["statistic"], worse["model_version"]) == ("mae", 1)
@@ -204,7 +204,7 @@ def test_a_regression_pipeline_in_another_domain_runs_through_every_service(
     predictions = wait(
         "a prediction per order",
         lambda: loop.count(names.predictions) >= len(orders) and loop.records(names.predictions),
-        loop.log("serving"),
+        loop,
         timeout_s=TIMEOUT_S,
     )
     assert loop.count(names.events_valid) == len(orders)

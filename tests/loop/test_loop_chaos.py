@@ -87,7 +87,7 @@ def test_the_loop_closes_with_each_service_and_the_broker_killed_once(
     time.sleep(2)
     _crash(loop, "features")  # in the middle of the first hours
     _feed(loop, first[FIRST // 2 :])
-    wait("the first champion", lambda: _champion(loop, 1), loop.log("training"), TIMEOUT_S)
+    wait("the first champion", lambda: _champion(loop, 1), loop, TIMEOUT_S)
     _crash(loop, "serving")  # while it scores the history with version 1
 
     half = len(drifting) // 2
@@ -99,7 +99,7 @@ def test_the_loop_closes_with_each_service_and_the_broker_killed_once(
     if backends.crash_broker is not None:  # only the suite's own broker (CI: always)
         backends.crash_broker()  # under every service at once, the registry's storage too
     _garbage(loop)
-    wait("a second champion", lambda: _champion(loop, 2), loop.log("training"), TIMEOUT_S)
+    wait("a second champion", lambda: _champion(loop, 2), loop, TIMEOUT_S)
     _feed(loop, after[: len(after) // 2])
     _crash(loop, "validation")  # while it validates the new champion's traffic
     _feed(loop, after[len(after) // 2 :])
@@ -114,14 +114,14 @@ def test_the_loop_closes_with_each_service_and_the_broker_killed_once(
             and sum(n) >= raw
             and n
         ),
-        loop.log("validation"),
+        loop,
         TIMEOUT_S,
     )
     assert sorted_out == (len(ids), GARBAGE)  # raw = valid + dlq, nothing doubled
     features = wait(
         "a features record per event",
         lambda: (found := loop.records(names.features)) and len(found) >= len(ids) and found,
-        loop.log("features"),
+        loop,
         TIMEOUT_S,
     )
     assert Counter(r["event_id"] for r in features) == Counter(ids)
@@ -130,7 +130,7 @@ def test_the_loop_closes_with_each_service_and_the_broker_killed_once(
         champion = [p for p in loop.records(names.predictions) if p["served_by"] == "CHAMPION"]
         return champion if {p["event_id"] for p in champion} >= set(ids) else None
 
-    predictions = wait("a prediction per event", scored, loop.log("serving"), TIMEOUT_S)
+    predictions = wait("a prediction per event", scored, loop, TIMEOUT_S)
     by_version = Counter((p["event_id"], p["model_version"]) for p in predictions)
     assert [k for k, n in by_version.items() if n > 1] == []
     assert {p["model_version"] for p in predictions if p["event_id"] == ids[-1]} == {2}

@@ -25,17 +25,21 @@ from tests.support.features_service import read_records, start_service
 from tests.support.kafka import free_ports
 from tests.support.pipelines import create_topics
 
+#: deploy/k8s's startup probe: /healthz answers within 5 min of a start (60 x 5 s) ...
+STARTUP_S = 300.0
+#: ... and its liveness probe: then it does not go 60 s without an answer (6 x 10 s)
+LIVENESS_S = 60.0
 
-def wait(what: str, check: Callable[[], Any], log: Path, timeout_s: float = 90) -> Any:
-    """``check()``'s first true answer; fails after ``timeout_s`` with the tail of ``log``."""
+
+def wait(what: str, check: Callable[[], Any], loop: Loop, timeout_s: float = 90) -> Any:
+    """``check()``'s first true answer; fails after ``timeout_s`` with `Loop.diagnosis`."""
     deadline = time.monotonic() + timeout_s
     while True:
         found = check()
         if found:
             return found
         if time.monotonic() > deadline:
-            tail = log.read_text()[-3000:] if log.exists() else ""
-            raise AssertionError(f"timed out waiting for {what}; {log.name}:\n{tail}")
+            raise AssertionError(f"timed out waiting for {what}\n{loop.diagnosis()}")
         time.sleep(0.5)
 
 
@@ -75,6 +79,9 @@ class Loop:
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
         #: services started again by `supervise` (their process exited, or /healthz failed)
         self.restarts: Counter[str] = Counter()
+        #: per service: when its /healthz last answered (or it was started), and whether it
+        #: has answered since it was started
+        self._answered: dict[str, tuple[float, bool]] = {}
         self._lock = threading.Lock()
 
     def start(self, service: str) -> None:
@@ -84,12 +91,14 @@ class Loop:
         )
         with self._lock:
             self.processes[service] = process
+            self._answered[service] = (time.monotonic(), False)
 
     def supervise(self) -> None:
-        """What an orchestrator does (deploy/k8s: restartPolicy Always, a liveness probe on
-        /healthz): start again each service whose process exited, and kill -9 and start
-        again each one whose /healthz answers 503 (a stage stuck, or whose consumer is
-        unusable, e.g. after the broker crashed: `streamops.runtime.Stage.live`)."""
+        """What an orchestrator does (deploy/k8s: restartPolicy Always, a startup and a
+        liveness probe on /healthz): start again each service whose process exited, and
+        kill -9 and start again each one whose /healthz answers 503 (a stage stuck, or whose
+        consumer is unusable, e.g. after the broker crashed: `streamops.runtime.Stage.live`)
+        or does not answer for too long (`_unhealthy`)."""
         with self._lock:
             running = dict(self.processes)
         for service, process in running.items():
@@ -107,13 +116,18 @@ class Loop:
             self.start(service)
 
     def _unhealthy(self, service: str) -> bool:
-        """/healthz answers, and not 200 (not answering: still starting, or a crash that
-        `supervise` sees as an exit)."""
+        """/healthz answers, and not 200; or it has not answered for `LIVENESS_S` since it
+        last did, or for `STARTUP_S` since the service was started (deploy/k8s's probes:
+        a process hung where it cannot answer is restarted too, not waited for)."""
+        now = time.monotonic()
         try:
             url = f"http://127.0.0.1:{self.ports[service]}/healthz"
-            return httpx.get(url, timeout=2).status_code != 200
+            status = httpx.get(url, timeout=3).status_code
         except httpx.HTTPError:
-            return False
+            last, answered = self._answered.get(service, (now, False))
+            return now - last > (LIVENESS_S if answered else STARTUP_S)
+        self._answered[service] = (now, True)
+        return status != 200
 
     def start_all(self) -> None:
         for service in self.services:
@@ -142,6 +156,20 @@ class Loop:
 
     def log(self, service: str) -> Path:
         return self.directory / f"{service}.log"
+
+    def diagnosis(self, lines: int = 12) -> str:
+        """What a stalled loop looks like from outside: the supervisor's restarts, the
+        alerts written so far, and the last ``lines`` log lines of each service."""
+        try:
+            alerts = [f"{a['kind']} {a['state']}" for a in self.alerts()]
+        except Exception as exc:  # a broken cluster is part of the diagnosis
+            alerts = [f"(unreadable: {exc})"]
+        parts = [f"restarted by the supervisor: {dict(self.restarts)}", f"alerts: {alerts}"]
+        for service in self.services:
+            log = self.log(service)
+            tail = log.read_text().splitlines()[-lines:] if log.exists() else ["(no log)"]
+            parts.append(f"--- {log.name}:\n" + "\n".join(tail))
+        return "\n".join(parts)
 
     def metrics(self, service: str) -> str:
         try:
