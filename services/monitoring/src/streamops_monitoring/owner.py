@@ -25,13 +25,13 @@ from typing import Any
 
 from streamops.alerts import is_open
 from streamops.contracts.types import MonitoringPartial
+from streamops.features import event_time_ms
 from streamops.pipeline import Pipeline
 from streamops.pipeline.drift_spec import DriftSpec
 from streamops.state import PartitionState
 from streamops_monitoring.drift_judge import DriftJudge
 from streamops_monitoring.judged import KINDS, Judged
 from streamops_monitoring.labelled_judge import LabelledJudge
-from streamops_monitoring.partition import millis
 from streamops_monitoring.reference import Reference
 
 __all__ = ["IDLE_MS", "KINDS", "OWNER_PARTITION", "Judged", "Owner"]
@@ -76,8 +76,8 @@ class Owner:
         """Keep a partition's partial until its windows are judged; False if too late.
 
         ``now_ms`` (wall clock) dates when the owner last heard from the partition."""
-        start = millis(partial["start"])
-        watermark = millis(partial["watermark"])
+        start = event_time_ms(partial["start"])
+        watermark = event_time_ms(partial["watermark"])
         if watermark > state.get(_CLOCK, watermark - 1):
             state.set(_CLOCK, watermark)
         heard = state.get(_HEARD) or {}
@@ -109,13 +109,13 @@ class Owner:
                 f"owner:o:{start}:{held.get('oc', 0)}",
                 [
                     [
-                        millis(o["known_at"]),
+                        event_time_ms(o["known_at"]),
                         o["model_version"],
                         o["role"],
                         o["score"],
                         o["predicted"],
                         o["label"],
-                        millis(o["event_time"]),
+                        event_time_ms(o["event_time"]),
                     ]
                     for o in partial["outcomes"]
                 ],

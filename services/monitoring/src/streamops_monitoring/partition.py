@@ -9,14 +9,10 @@ forgotten. Records for an interval already published (an input the consumer fetc
 behind another) are counted as late and published again as a supplement, which the owner
 adds to what it holds unless it has judged that interval's windows already.
 
-Predictions wait for their label in store ``pending`` (expiring in event time, so the disk
-backend can hold days of them): a label joins every prediction of its event (one per
-model version and role); with ``negative_after_delay``, a prediction still unlabelled
-once the label delay has passed in event time is labelled negative at event time plus
-delay, as training's datasets do. A label that comes before its prediction waits too.
-Only predictions serving wrote for the stream (source STREAM) are joined: each event
-has those once per version, while HTTP requests may score events the stream never sees.
-How the labelled predictions are kept (chunks) and written as text: `outcomes.py`.
+Predictions wait for their label in store ``pending`` (`join.py`), and each labelled
+one is kept in the interval its label became known in (`outcomes.py`). Only predictions
+serving wrote for the stream (source STREAM) are joined: each event has those once per
+version, while HTTP requests may score events the stream never sees.
 """
 
 from __future__ import annotations
@@ -28,13 +24,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from streamops.contracts.types import MonitoringPartial, Outcome
+from streamops.features import event_time_ms
 from streamops.state import PartitionState
 from streamops_monitoring.estimate import histogram
+from streamops_monitoring.join import LabelJoin
 from streamops_monitoring.outcomes import (
     chunks_of,
     empty_interval,
-    label_text,
-    predicted_text,
     score,
     store_outcomes,
 )
@@ -56,13 +52,6 @@ class Timing:
     lead_ms: int  # how far the features may run ahead of lagging predictions
 
 
-def millis(value: datetime | int) -> int:
-    """A timestamp-millis value as read back (an aware datetime) or as written (int ms)."""
-    if isinstance(value, datetime):
-        return int(value.timestamp() * 1000)
-    return int(value)
-
-
 class PartitionMonitor:
     """Counts one partition's records into intervals and publishes the closed ones."""
 
@@ -71,6 +60,7 @@ class PartitionMonitor:
         self.timing = timing
         self.partitions = partitions
         self.task = task
+        self.join = LabelJoin(timing, task)
         #: records that came after their interval was published, by input, since the
         #: caller last read them (for metrics; the partials carry each partition's count)
         self.late: Counter[str] = Counter()
@@ -81,7 +71,7 @@ class PartitionMonitor:
         self, state: PartitionState, rows: list[dict[str, Any]], ref: Reference | None
     ) -> None:
         """Count features records on the reference's bins."""
-        times = [millis(r["event_time"]) for r in rows]
+        times = [event_time_ms(r["event_time"]) for r in rows]
         clock = self._clock(state, times, "features", _inputs(ref))
         for start, group in self._by_interval(clock, rows, times, "features").items():
             interval = self._interval(state, start, ref)
@@ -108,7 +98,7 @@ class PartitionMonitor:
         rows = [r for r in rows if r.get("source") in ("STREAM", None)]
         if not rows:
             return 0
-        times = [millis(r["event_time"]) for r in rows]
+        times = [event_time_ms(r["event_time"]) for r in rows]
         clock = self._clock(state, times, "predictions", _inputs(ref))
         champion = [
             i
@@ -133,22 +123,7 @@ class PartitionMonitor:
                 values = (score(r) if bins.numeric else r["predicted_label"] for r in group)
                 interval["s"] = _add(interval["s"], bins.count(values))
             state.set(f"i:{start}", interval)
-        outcomes: list[list[Any]] = []
-        for r, event_time in zip(rows, times, strict=True):
-            seen = [r["model_version"], r["served_by"], score(r), predicted_text(self.task, r)]
-            early = pending.get(f"l:{r['event_id']}")
-            if early is not None:  # the label came first
-                outcomes.append([early[0], *seen, early[1], event_time])
-                continue
-            key = f"p:{r['event_id']}"
-            held = pending.get(key)
-            if held is None:
-                held = [event_time, []]
-                if self.timing.negative_after_ms is not None:
-                    self._due(pending, clock, r["event_id"], event_time)
-            if seen not in held[1]:  # a replayed prediction is the same prediction
-                held[1].append(seen)
-            pending.set(key, held, time_ms=event_time)
+        outcomes = self.join.hold(pending, clock, rows, times)
         store_outcomes(state, clock, outcomes, self.timing.step_ms)
         state.set(_CLOCK, clock)
         return len(outcomes)
@@ -160,24 +135,10 @@ class PartitionMonitor:
         # label times are another clock (days after the events): they move no interval,
         # but how far the labels have been read bounds when a silence means "negative"
         clock = self._clock(state, (), "labels")
-        newest = max((millis(r["label_time"]) for r in rows), default=None)
+        newest = max((event_time_ms(r["label_time"]) for r in rows), default=None)
         if newest is not None and newest > (clock.get("labels") or newest - 1):
             clock["labels"] = newest
-        binary = self.task == "binary"
-        outcomes: list[list[Any]] = []
-        for r in rows:
-            known_at, event_time = millis(r["label_time"]), millis(r["event_time"])
-            after = self.timing.negative_after_ms
-            if after is not None and known_at > event_time + after:
-                continue  # the prediction was labelled negative when the delay passed
-            text = label_text(r["value"], binary)
-            key = f"p:{r['event_id']}"
-            held = pending.get(key)
-            if held is None:  # its prediction is not here yet: the label waits for it
-                pending.set(f"l:{r['event_id']}", [known_at, text], time_ms=event_time)
-                continue
-            pending.delete(key)
-            outcomes += [[known_at, *seen, text, held[0]] for seen in held[1]]
+        outcomes = self.join.join(pending, rows)
         store_outcomes(state, clock, outcomes, self.timing.step_ms)
         state.set(_CLOCK, clock)
         return len(outcomes)
@@ -319,38 +280,13 @@ class PartitionMonitor:
             return None
         return {**interval, "v": version}  # outcomes only so far: no bins to mix
 
-    def _due(
-        self, pending: PartitionState, clock: dict[str, Any], event_id: str, event_time: int
-    ) -> None:
-        bucket = event_time - event_time % self.timing.step_ms
-        key = f"d:{bucket}"
-        ids = pending.get(key) or []
-        ids.append(event_id)
-        pending.set(key, ids, time_ms=event_time)
-        if bucket not in clock["due"]:
-            clock["due"].append(bucket)
-
     def _negatives(
         self, state: PartitionState, pending: PartitionState, clock: dict[str, Any]
     ) -> int:
-        after = self.timing.negative_after_ms
-        if after is None or not clock["due"]:
-            return 0
-        step, wm, read = self.timing.step_ms, clock["wm"], clock.get("labels")
-        # not before the labels input has been read that far (it may lag the features and
-        # the predictions: a label still in it is not a silence), but at most lead_ms behind
-        limit = wm if read is None else max(min(wm, read), wm - self.timing.lead_ms)
-        due = sorted(b for b in clock["due"] if b + step + after <= limit)
-        outcomes: list[list[Any]] = []
-        for bucket in due:
-            for event_id in pending.get(f"d:{bucket}") or []:
-                held = pending.get(f"p:{event_id}")
-                if held is not None:
-                    pending.delete(f"p:{event_id}")
-                    outcomes += [[held[0] + after, *seen, "0", held[0]] for seen in held[1]]
-            pending.delete(f"d:{bucket}")
-        if due:
-            clock["due"] = [b for b in clock["due"] if b not in due]
+        """Label negative what waited past its delay (`LabelJoin.negatives`); how many."""
+        due = len(clock["due"])
+        outcomes = self.join.negatives(pending, clock)
+        if len(clock["due"]) != due:
             store_outcomes(state, clock, outcomes, self.timing.step_ms)
             state.set(_CLOCK, clock)
         return len(outcomes)
