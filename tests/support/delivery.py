@@ -19,7 +19,12 @@ from streamops.topics import TopicNames
 from streamops_examples.delivery.generator import Order
 from streamops_examples.delivery.labels import delivery_label
 from tests.support.confluent import registry_client
-from tests.support.kafka import delete_pipeline_topics, delivery_recorder, unique_name
+from tests.support.kafka import (
+    delete_pipeline_topics,
+    delivery_recorder,
+    produce_waiting,
+    unique_name,
+)
 from tests.support.pipelines import REPO
 
 DELIVERY = REPO / "deploy" / "pipelines" / "delivery.yaml"
@@ -89,12 +94,7 @@ class OrderFeed:
             self.labels_written += 1
 
     def _produce(self, topic: str, key: str, value: bytes) -> None:
-        while True:
-            try:
-                self.producer.produce(topic, value, key, on_delivery=self._on_delivery)
-                return
-            except BufferError:
-                self.producer.poll(0.05)
+        produce_waiting(self.producer, topic, value, key, self._on_delivery)
 
     def _flush(self) -> None:
         assert self.producer.flush(60) == 0

@@ -14,7 +14,7 @@ from streamops.pipeline import Pipeline
 from streamops.serde import AvroEncoder, value_subject
 from streamops.topics import TopicNames
 from tests.support.confluent import registry_client
-from tests.support.kafka import delivery_recorder, unique_name
+from tests.support.kafka import delivery_recorder, produce_waiting, unique_name
 
 
 @dataclass(frozen=True)
@@ -68,11 +68,9 @@ class Writer:
     def produce_features(self, records: list[dict[str, Any]]) -> None:
         errors, on_delivery = delivery_recorder()
         producer = Producer({"bootstrap.servers": self.kafka, "linger.ms": 20})
-        for n, r in enumerate(records, 1):
+        for r in records:
             value = self.features_encoder.encode(r)
-            producer.produce(self.names.features, value, r["entity_key"], on_delivery=on_delivery)
-            if n % 10_000 == 0:  # let deliveries drain: a benchmark writes 200,000
-                producer.flush(30)
+            produce_waiting(producer, self.names.features, value, r["entity_key"], on_delivery)
         assert producer.flush(30) == 0
         assert errors == []
 
@@ -95,5 +93,5 @@ class Writer:
                     "source": "test",
                 }
             )
-            producer.produce(self.names.labels_valid, value, x.entity_key)
+            produce_waiting(producer, self.names.labels_valid, value, x.entity_key)
         producer.commit_transaction(30)

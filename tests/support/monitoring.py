@@ -35,7 +35,7 @@ from tests.support.features_service import (
     start_features,
     start_service,
 )
-from tests.support.kafka import delete_pipeline_topics, delivery_recorder
+from tests.support.kafka import delete_pipeline_topics, delivery_recorder, produce_waiting
 from tests.support.pipelines import create_topics, private_pipeline
 from tests.support.serving import Registry, feature_kinds, fit_model, frame_of, to_onnx_bytes
 
@@ -104,10 +104,8 @@ def produce_events_and_labels(
     feed.sort(key=lambda f: (f[0], f[1]))
     errors, on_delivery = delivery_recorder()
     producer = Producer({"bootstrap.servers": kafka, "linger.ms": 20})
-    for n, (_, _, topic, value, key) in enumerate(feed, 1):
-        producer.produce(topic, value, key, on_delivery=on_delivery)
-        if n % 10_000 == 0:
-            producer.poll(0)
+    for _, _, topic, value, key in feed:
+        produce_waiting(producer, topic, value, key, on_delivery)
     assert producer.flush(60) == 0
     assert errors == []
     return len(feed)

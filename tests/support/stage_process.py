@@ -16,7 +16,7 @@ from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.serialization import MessageField, SerializationContext
 
 from tests.support.confluent import avro_serializer, registry_client
-from tests.support.kafka import delivery_recorder
+from tests.support.kafka import delivery_recorder, produce_waiting
 from tests.support.records import PAYMENT_SCHEMA, payment
 
 REPO = Path(__file__).resolve().parents[2]
@@ -225,11 +225,8 @@ def produce_payments(bootstrap_servers: str, registry_url: str, topic: str, ids:
     producer = Producer({"bootstrap.servers": bootstrap_servers, "linger.ms": 20})
     for i in ids:
         record = payment(i)
-        producer.produce(
-            topic, serializer(record, context), record["customer_id"], on_delivery=on_delivery
-        )
-        if i % 10_000 == 0:
-            producer.poll(0)
+        value = serializer(record, context)
+        produce_waiting(producer, topic, value, record["customer_id"], on_delivery)
     assert producer.flush(60) == 0
     assert errors == []
 

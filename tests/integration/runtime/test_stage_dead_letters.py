@@ -16,7 +16,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from streamops.serde import AvroEncoder, value_subject
 from tests.support.confluent import avro_deserializer, registry_client
-from tests.support.kafka import delivery_recorder, free_port, read_all
+from tests.support.kafka import delivery_recorder, free_port, produce_waiting, read_all
 from tests.support.records import PAYMENT_SCHEMA, payment
 from tests.support.stage_process import PassThrough, committed_total, wait_for
 
@@ -58,7 +58,7 @@ def test_garbage_goes_to_the_dlq_and_valid_records_all_come_out(
     errors, on_delivery = delivery_recorder()
     producer = Producer({"bootstrap.servers": kafka, "linger.ms": 20})
     for n, (value, _) in enumerate(stream):
-        producer.produce(source, value, f"k{n}", on_delivery=on_delivery)
+        produce_waiting(producer, source, value, f"k{n}", on_delivery)
     assert producer.flush(60) == 0 and errors == []
 
     port = free_port()

@@ -19,7 +19,13 @@ from confluent_kafka.serialization import MessageField, SerializationContext
 from streamops.state.records import DATA_PREFIX
 from tests.support.confluent import avro_deserializer, avro_serializer, registry_client
 from tests.support.counting_stage import STORE
-from tests.support.kafka import create_topic, delivery_recorder, read_all, unique_name
+from tests.support.kafka import (
+    create_topic,
+    delivery_recorder,
+    produce_waiting,
+    read_all,
+    unique_name,
+)
 from tests.support.records import PAYMENT_SCHEMA, payment
 from tests.support.stage_process import (
     PassThrough,
@@ -51,9 +57,7 @@ def produce_keyed(kafka: str, registry: str, topic: str) -> dict[str, tuple[int,
         record, key = payment(i), key_of(i)
         n, total = expected.get(key, (0, 0.0))
         expected[key] = (n + 1, total + record["amount"])  # in order, as the stage adds
-        producer.produce(topic, serializer(record, context), key, on_delivery=on_delivery)
-        if i % 10_000 == 0:
-            producer.poll(0)
+        produce_waiting(producer, topic, serializer(record, context), key, on_delivery)
     assert producer.flush(60) == 0 and errors == []
     return expected
 
