@@ -10,7 +10,7 @@ from streamops.runtime.records import (
     Transform,
 )
 from streamops.runtime.settings import ProcessingGuarantee, StreamSettings
-from streamops.runtime.stage import Stage
+from streamops.runtime.stage import Stage, tune_garbage_collector
 
 __all__ = [
     "BatchResult",
@@ -23,4 +23,5 @@ __all__ = [
     "Stage",
     "StreamSettings",
     "Transform",
+    "tune_garbage_collector",
 ]
