@@ -5,9 +5,7 @@ From them, per model version: the rolling metrics over the latest
 ``drift.performance.window`` labels (gauges, and the gap to the estimate made before the
 labels); for the champion, the spec's `river.drift` detector on its errors
 (CONCEPT_DRIFT) and its primary metric against its holdout figure (MODEL_PERFORMANCE).
-Each version's detector (pickled) and latest labels live in the owner's state; the latest
-labels are also kept in memory between batches while the state's generation stands (reading
-10,000 of them back from the store every interval cost a quarter of the service's time).
+Each version's detector (pickled) and latest labels live in the owner's state.
 """
 
 from __future__ import annotations
@@ -16,6 +14,7 @@ import math
 import pickle
 from typing import Any
 
+import numpy as np
 from river import drift as river_drift
 
 from streamops.alerts import Measurement, Window, is_open, judge
@@ -48,8 +47,6 @@ class LabelledJudge:
         self.task = task
         self.primary = primary
         self.step_ms = step_ms
-        #: version -> (the owner's state, its generation then, the latest labels as stored)
-        self._recent: dict[int, tuple[PartitionState, int, list[list[Any]]]] = {}
 
     def feed(
         self,
@@ -76,10 +73,10 @@ class LabelledJudge:
         window = Window(start, start + self.step_ms, len(outcomes), clock="event")
         perf = self.drift.performance
         for version, rows in by_version.items():
-            recent = self.recent(state, version) + [[o[3], o[4], o[5]] for o in rows]
+            key = f"owner:perf:{version}"
+            recent = (state.get(key) or []) + [[o[3], o[4], o[5]] for o in rows]
             recent = recent[-perf.window :]
-            state.set(f"owner:perf:{version}", recent)
-            self._recent[version] = (state, state.generation, recent)
+            state.set(key, recent)
             if len(recent) >= perf.min_labels:
                 realised = rolling_metrics(self.task, recent, ref.threshold)
                 judged.performance[version] = realised
@@ -98,22 +95,12 @@ class LabelledJudge:
         figures = judged.performance.get(ref.version)
         if figures is not None and self.primary is not None:
             subject = f"model_performance:{ref.model_name}"
-            latest = self.recent(state, ref.version)
+            latest = state.get(f"owner:perf:{ref.version}") or []
             m = self._performance(ref, figures, latest, is_open(state, subject))
             if m is not None:
                 judged.alerts += judge(
                     issuer(self.pipeline, "MODEL_PERFORMANCE", ref), state, [m], window
                 )
-
-    def recent(self, state: PartitionState, version: int) -> list[list[Any]]:
-        """``version``'s latest labelled predictions, ``[score, predicted, label]`` in the
-        order their labels came, as ``state`` holds them (not to be changed in place)."""
-        kept = self._recent.get(version)
-        if kept is not None and kept[0] is state and kept[1] == state.generation:
-            return kept[2]  # nothing dropped or restored since: the store holds the same
-        recent: list[list[Any]] = state.get(f"owner:perf:{version}") or []
-        self._recent[version] = (state, state.generation, recent)
-        return recent
 
     def concept(
         self, state: PartitionState, ref: Reference, rows: list[list[Any]]
@@ -149,7 +136,9 @@ class LabelledJudge:
                 elif after > before:
                     detected_from = before
         held["d"] = pickle.dumps(detector)
-        rate = _error_rate(self.task, self.recent(state, ref.version), ref)
+        recent = state.get(f"owner:perf:{ref.version}") or []
+        errors = [_error(self.task, r[0], r[1], r[2], ref) for r in recent]
+        rate = float(np.mean(errors)) if errors else 0.0
         drop, window = self.drift.performance.max_drop, self.drift.performance.window
         # the detector's change is a suspicion; it opens once the latest performance
         # window errs beyond what is tolerated of the rate before the change (bursts of
@@ -243,17 +232,6 @@ def _error(task: str, score: float | None, predicted: str, label: str, ref: Refe
         limit = 2 * ref.metrics.get("mae", 0.0)
         return int(score is None or abs(float(label) - float(score)) > limit)
     return int(predicted != label)
-
-
-def _error_rate(task: str, recent: list[list[Any]], ref: Reference) -> float:
-    """The share of ``recent`` (``[score, predicted, label]``) that `_error` counts wrong."""
-    if not recent:
-        return 0.0
-    if task == "regression":
-        wrong = sum(_error(task, r[0], r[1], r[2], ref) for r in recent)
-    else:
-        wrong = sum(1 for r in recent if r[1] != r[2])
-    return wrong / len(recent)
 
 
 def _tolerated(rate: float, drop: float, window: int) -> float:
