@@ -15,13 +15,13 @@ import logging
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime
 from typing import Any
 
 import numpy as np
 
 from streamops.contracts.types import ModelVersion
 from streamops.drift import Binning, binning
+from streamops.features import event_time_ms
 from streamops.registry import ModelRegistry, RegistryError
 from streamops.settings import KafkaSettings, SchemaRegistrySettings
 
@@ -76,7 +76,7 @@ def reference_of(record: ModelVersion | dict[str, Any], refresh: str | None = No
         prediction=prediction,
         record_count=int(profile["record_count"]),
         feature_names=list(record["feature_names"]),
-        trained_until=_millis(record["training_window"]["end"])
+        trained_until=event_time_ms(record["training_window"]["end"])
         if record.get("training_window")
         else 0,
         refresh=refresh,
@@ -101,10 +101,6 @@ def with_shares(
     if scores is not None and prediction is not None:
         scores = shared(scores, prediction)
     return replace(ref, features=bins, prediction=scores, shares_from=window)
-
-
-def _millis(value: datetime | int) -> int:
-    return int(value.timestamp() * 1000) if isinstance(value, datetime) else int(value)
 
 
 class ChampionFollower:

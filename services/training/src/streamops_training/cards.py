@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -22,6 +21,7 @@ from pandas.api.types import is_numeric_dtype
 from streamops.contracts.types import GateResult, ModelVersion
 from streamops.dataset import build_dataset
 from streamops.dataset.join import LabelRules
+from streamops.features import event_time_ms
 from streamops.pipeline import Pipeline
 from streamops.pipeline.model_spec import ModelSpec, Task
 from streamops.settings import KafkaSettings, SchemaRegistrySettings
@@ -91,7 +91,7 @@ def card_for(
         pipeline=pipeline.name,
         model_name=version["model_name"],
         version=version["version"],
-        created_at=_ms(version["created_at"]),
+        created_at=event_time_ms(version["created_at"]),
         task=version["task"],  # type: ignore[arg-type]
         algorithm=version["algorithm"],
         framework=version["framework"],
@@ -99,11 +99,14 @@ def card_for(
         feature_names=tuple(version["feature_names"]),
         metrics={f"{split}.{k}": v for split, values in named.items() for k, v in values.items()},
         window=TrainingWindow(
-            _ms(window["start"]), _ms(window["end"]), window["train_count"], window["holdout_count"]
+            event_time_ms(window["start"]),
+            event_time_ms(window["end"]),
+            window["train_count"],
+            window["holdout_count"],
         ),
         dataset=DatasetIdentity(
             content_hash="",
-            cutoff=_ms(window["end"]),
+            cutoff=event_time_ms(window["end"]),
             offsets=tuple(
                 OffsetRange(r["topic"], r["partition"], r["start_offset"], r["end_offset"])
                 for r in ranges
@@ -221,7 +224,3 @@ def permutation_importance(
         shuffled[i.name] = rng.permutation(shuffled[i.name].to_numpy())
         out[i.name] = base - score(shuffled)
     return out
-
-
-def _ms(value: Any) -> int:
-    return value if isinstance(value, int) else round(value.timestamp() * 1000)

@@ -23,6 +23,7 @@ from streamops.alerts import Issuer, Measurement, Window, alert_id, alert_record
 from streamops.contracts.types import Alert, Deployment
 from streamops.dataset import Dataset
 from streamops.dataset.join import LabelRules
+from streamops.features import event_time_ms
 from streamops.pipeline import Pipeline
 from streamops.pipeline.model_spec import Gates, ModelSpec, Task
 from streamops.pipeline.retraining_spec import ProbationSpec
@@ -81,9 +82,7 @@ def on_probation(model: ModelState) -> OnProbation | None:
     window = model.versions[champion].get("training_window")
     if not window:
         return None
-    end = window["end"]
-    since = int(end.timestamp() * 1000) if isinstance(end, datetime.datetime) else int(end)
-    return OnProbation(champion, previous, since)
+    return OnProbation(champion, previous, event_time_ms(window["end"]))
 
 
 def judge(

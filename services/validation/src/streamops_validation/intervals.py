@@ -141,10 +141,3 @@ def _empty(start: int, complete: bool) -> dict[str, Any]:
 
 def _datetime(ms: int) -> datetime:
     return datetime.fromtimestamp(ms / 1000, tz=UTC)
-
-
-def millis(value: datetime | int) -> int:
-    """A timestamp-millis value as read back (an aware datetime) or as written (int ms)."""
-    if isinstance(value, int):
-        return value
-    return round(value.timestamp() * 1000)

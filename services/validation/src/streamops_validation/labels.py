@@ -22,9 +22,9 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from streamops.features import event_time_ms
 from streamops.pipeline import LabelSpec, PipelineSpec
 from streamops.runtime import Reason
-from streamops_validation.intervals import millis
 from streamops_validation.rules import value_text
 
 # field -> (accepted Python types of the decoded value, the Avro type for messages)
@@ -72,7 +72,7 @@ class LabelChecks:
             reasons.append(
                 Reason("label_value", problem, field="value", value=value_text(label["value"]))
             )
-        event_ms, label_ms = millis(label["event_time"]), millis(label["label_time"])
+        event_ms, label_ms = event_time_ms(label["event_time"]), event_time_ms(label["label_time"])
         if label_ms < event_ms:
             reasons.append(
                 Reason(

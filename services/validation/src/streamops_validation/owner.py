@@ -20,9 +20,10 @@ from typing import Any
 
 from streamops.alerts import Measurement, Window, judge
 from streamops.contracts.types import Alert
+from streamops.features import event_time_ms
 from streamops.pipeline import AlertPolicy, Expectations, WindowExpectations
 from streamops.state import PartitionState
-from streamops_validation.intervals import interval_ms, millis
+from streamops_validation.intervals import interval_ms
 
 OWNER_PARTITION = 0
 _INTERVALS = "owner:intervals"  # sorted starts of the intervals held
@@ -55,7 +56,7 @@ class Owner:
 
     def combine(self, state: PartitionState, report: dict[str, Any]) -> bool:
         """Keep a partition's partial report until its windows are judged; False if too late."""
-        start = millis(report["window"]["start"])
+        start = event_time_ms(report["window"]["start"])
         following = state.get(_NEXT, {})
         if start < min(following.get(kind, start) for kind in self.kinds):
             return False  # every window it belongs to was judged without it
@@ -81,7 +82,7 @@ class Owner:
         partials topic (after a failover, or a batch of old raw events first) must not
         judge a window without reports already written, only not read yet.
         """
-        produced = millis(report["produced_at"])
+        produced = event_time_ms(report["produced_at"])
         if produced > state.get(_CLOCK, produced - 1):
             state.set(_CLOCK, produced)
 
