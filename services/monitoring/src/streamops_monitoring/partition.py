@@ -20,10 +20,9 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
-from streamops.contracts.types import MonitoringPartial, Outcome
+from streamops.contracts.types import MonitoringPartial
 from streamops.features import event_time_ms
 from streamops.state import PartitionState
 from streamops_monitoring.estimate import histogram
@@ -34,6 +33,7 @@ from streamops_monitoring.outcomes import (
     score,
     store_outcomes,
 )
+from streamops_monitoring.partials import PartialWriter
 from streamops_monitoring.reference import Reference
 
 MONITOR, PENDING = "monitor", "pending"
@@ -56,11 +56,11 @@ class PartitionMonitor:
     """Counts one partition's records into intervals and publishes the closed ones."""
 
     def __init__(self, pipeline: str, timing: Timing, partitions: int, task: str) -> None:
-        self.pipeline = pipeline
         self.timing = timing
         self.partitions = partitions
         self.task = task
         self.join = LabelJoin(timing, task)
+        self.partial = PartialWriter(pipeline, partitions, timing.step_ms)
         #: records that came after their interval was published, by input, since the
         #: caller last read them (for metrics; the partials carry each partition's count)
         self.late: Counter[str] = Counter()
@@ -161,34 +161,23 @@ class PartitionMonitor:
             return [], 0
         negatives = self._negatives(state, pending, clock)
         closed_before = clock["wm"] - self.timing.grace_ms - self.timing.step_ms
-        step = self.timing.step_ms
+        step, write = self.timing.step_ms, self.partial.write
         partials: list[MonitoringPartial] = []
         starts = sorted(s for s in clock["open"] if s <= closed_before)
         empty = 0
         for start in starts:
             while clock["next"] < start and empty < _MAX_EMPTY:  # quiet intervals say so too
-                partials.append(self._partial(partition, None, [], clock, ref, now_ms))
+                partials.append(write(partition, None, [], clock, ref, now_ms))
                 clock["next"] += step
                 empty += 1
             interval = state.get(f"i:{start}")
             chunks = [state.get(f"o:{start}:{k}") or [] for k in range(chunks_of(interval))]
-            partials.append(
-                self._partial(
-                    partition, interval, chunks[0] if chunks else [], clock, ref, now_ms, start
-                )
-            )
+            first = chunks[0] if chunks else []
+            partials.append(write(partition, interval, first, clock, ref, now_ms, start))
             # the other chunks of outcomes follow as supplements: counts of nothing
+            version = partials[-1]["model_version"]
             partials += [
-                self._partial(
-                    partition,
-                    None,
-                    more,
-                    clock,
-                    ref,
-                    now_ms,
-                    start,
-                    version=partials[-1]["model_version"],
-                )
+                write(partition, None, more, clock, ref, now_ms, start, version)
                 for more in chunks[1:]
             ]
             for k in range(len(chunks)):
@@ -196,7 +185,7 @@ class PartitionMonitor:
             state.delete(f"i:{start}")
             clock["next"] = max(clock["next"], start + step)
         while clock["next"] <= closed_before and empty < _MAX_EMPTY:
-            partials.append(self._partial(partition, None, [], clock, ref, now_ms))
+            partials.append(write(partition, None, [], clock, ref, now_ms))
             clock["next"] += step
             empty += 1
         clock["next"] = max(clock["next"], closed_before - closed_before % step)
@@ -291,54 +280,6 @@ class PartitionMonitor:
             state.set(_CLOCK, clock)
         return len(outcomes)
 
-    def _partial(
-        self,
-        partition: int,
-        interval: dict[str, Any] | None,
-        outcomes_held: list[list[Any]],
-        clock: dict[str, Any],
-        ref: Reference | None,
-        now_ms: int,
-        start: int | None = None,
-        version: int | None = None,
-    ) -> MonitoringPartial:
-        start = clock["next"] if start is None else start
-        interval = interval or empty_interval()
-        if version is None:  # an interval counted before there was a champion stays 0
-            counted = interval["n"] or interval["pn"]
-            version = interval["v"] or (ref.version if ref is not None and not counted else 0)
-        outcomes: list[Outcome] = [
-            {
-                "known_at": _datetime(o[0]),
-                "model_version": o[1],
-                "role": o[2],
-                "score": o[3],
-                "predicted": o[4],
-                "label": o[5],
-                "event_time": _datetime(o[6]),
-            }
-            for o in outcomes_held
-        ]
-        late, clock["late"] = clock["late"], 0
-        return {
-            "pipeline": self.pipeline,
-            "partition": partition,
-            "partitions": self.partitions,
-            "model_name": ref.model_name if ref is not None else "",
-            "model_version": version,
-            "start": _datetime(start),
-            "end": _datetime(start + self.timing.step_ms),
-            "watermark": _datetime(clock["wm"]),
-            "feature_count": interval["n"],
-            "features": [{"name": n, "counts": c} for n, c in sorted(interval["f"].items())],
-            "prediction_count": interval["pn"],
-            "scores": {"name": "score", "counts": interval["s"]} if interval["s"] else None,
-            "score_histogram": interval.get("h") or [],
-            "outcomes": outcomes,
-            "late_count": late,
-            "produced_at": _datetime(now_ms),
-        }
-
 
 def _inputs(ref: Reference | None) -> tuple[str, ...]:
     """The inputs whose event time the partition waits for: predictions only once there
@@ -350,7 +291,3 @@ def _add(total: list[int] | None, more: list[int]) -> list[int]:
     if total is None:
         return more
     return [a + b for a, b in zip(total, more, strict=True)]
-
-
-def _datetime(ms: int) -> datetime:
-    return datetime.fromtimestamp(ms / 1000, tz=UTC)
