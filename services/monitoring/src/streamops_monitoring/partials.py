@@ -19,14 +19,14 @@ from streamops_monitoring.reference import Reference
 
 
 @dataclass(frozen=True)
-class PartialWriter:
-    """Writes the MonitoringPartial records of a pipeline's partitions."""
+class PartialBuilder:
+    """Builds the MonitoringPartial records of a pipeline's partitions (the stage writes them)."""
 
     pipeline: str
     partitions: int
     step_ms: int
 
-    def write(
+    def build(
         self,
         partition: int,
         interval: dict[str, Any] | None,

@@ -33,7 +33,7 @@ from streamops_monitoring.outcomes import (
     score,
     store_outcomes,
 )
-from streamops_monitoring.partials import PartialWriter
+from streamops_monitoring.partials import PartialBuilder
 from streamops_monitoring.reference import Reference
 
 MONITOR, PENDING = "monitor", "pending"
@@ -60,7 +60,7 @@ class PartitionMonitor:
         self.partitions = partitions
         self.task = task
         self.join = LabelJoin(timing, task)
-        self.partial = PartialWriter(pipeline, partitions, timing.step_ms)
+        self.partial = PartialBuilder(pipeline, partitions, timing.step_ms)
         #: records that came after their interval was published, by input, since the
         #: caller last read them (for metrics; the partials carry each partition's count)
         self.late: Counter[str] = Counter()
@@ -161,23 +161,23 @@ class PartitionMonitor:
             return [], 0
         negatives = self._negatives(state, pending, clock)
         closed_before = clock["wm"] - self.timing.grace_ms - self.timing.step_ms
-        step, write = self.timing.step_ms, self.partial.write
+        step, build = self.timing.step_ms, self.partial.build
         partials: list[MonitoringPartial] = []
         starts = sorted(s for s in clock["open"] if s <= closed_before)
         empty = 0
         for start in starts:
             while clock["next"] < start and empty < _MAX_EMPTY:  # quiet intervals say so too
-                partials.append(write(partition, None, [], clock, ref, now_ms))
+                partials.append(build(partition, None, [], clock, ref, now_ms))
                 clock["next"] += step
                 empty += 1
             interval = state.get(f"i:{start}")
             chunks = [state.get(f"o:{start}:{k}") or [] for k in range(chunks_of(interval))]
             first = chunks[0] if chunks else []
-            partials.append(write(partition, interval, first, clock, ref, now_ms, start))
+            partials.append(build(partition, interval, first, clock, ref, now_ms, start))
             # the other chunks of outcomes follow as supplements: counts of nothing
             version = partials[-1]["model_version"]
             partials += [
-                write(partition, None, more, clock, ref, now_ms, start, version)
+                build(partition, None, more, clock, ref, now_ms, start, version)
                 for more in chunks[1:]
             ]
             for k in range(len(chunks)):
@@ -185,7 +185,7 @@ class PartitionMonitor:
             state.delete(f"i:{start}")
             clock["next"] = max(clock["next"], start + step)
         while clock["next"] <= closed_before and empty < _MAX_EMPTY:
-            partials.append(write(partition, None, [], clock, ref, now_ms))
+            partials.append(build(partition, None, [], clock, ref, now_ms))
             clock["next"] += step
             empty += 1
         clock["next"] = max(clock["next"], closed_before - closed_before % step)
