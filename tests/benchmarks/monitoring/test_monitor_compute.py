@@ -59,7 +59,7 @@ def _run(steps: int, seed: int) -> tuple[int, float]:
 
 
 def test_monitor_transform_records_per_second() -> None:
-    tune_garbage_collector()  # as the service runs (the default thresholds cost 40% here)
+    tune_garbage_collector()  # as the service runs (the defaults cost more than half here)
     _run(4, seed=1)  # warm-up: null models, imports
     rates = []
     for seed in range(3):

@@ -305,9 +305,10 @@ class Stage:
 
 
 def tune_garbage_collector() -> None:
-    """Collect cycles less often (every 700 allocations cost the features step 25-50%, and
-    the monitoring transform 40%), and leave start-up's objects out of the walk: a batch
-    allocates millions of short-lived ones. Every stage does this when it starts; a
-    benchmark of a transform alone does it to be measured as it runs."""
+    """Collect cycles less often (a collection every 700 allocations cost the features step
+    25-50% of its time and the monitoring transform more than half), and leave start-up's
+    objects out of the walk: a batch allocates millions of short-lived ones. Every stage
+    does this when it starts; a benchmark of a transform alone does it to be measured as it
+    runs."""
     gc.freeze()
     gc.set_threshold(50_000, 20, 100)
