@@ -47,8 +47,8 @@ def scenario(file: str, start: int, length: int | None = None) -> Scenario:
 
 def plain_consumer_read(m: Monitored) -> list[dict[str, Any]]:
     """The alerts as the README's snippet reads them: AvroDeserializer, no streamops code."""
-    registry = SchemaRegistryClient({"url": m.registry})
-    decode = AvroDeserializer(registry)
+    registry = SchemaRegistryClient({"url": m.registry, "timeout": 30})
+    decode = AvroDeserializer(registry, conf={"subject.name.strategy.type": "TOPIC"})
     topic = f"{m.pipeline.name}.alerts"
     consumer = Consumer(
         {

@@ -25,7 +25,7 @@ Partition = tuple[str, int]
 K = TypeVar("K")
 _EARLIEST: OffsetSpec = OffsetSpec.earliest()  # type: ignore[no-untyped-call]
 _LATEST: OffsetSpec = OffsetSpec.latest()  # type: ignore[no-untyped-call]
-_ATTEMPTS, _RETRY_S = 10, 0.5  # offsets of a partition whose leader is moving
+_RETRY_S = 0.5  # between reads of a partition whose leader is moving
 #: What a partition answers while its leader moves (a topic just made, a broker restarting)
 _LEADER_MOVING = frozenset(
     {
@@ -110,9 +110,10 @@ class ClusterOffsets:
     def _offsets(self, partitions: Sequence[Partition], spec: OffsetSpec) -> dict[Partition, int]:
         found: dict[Partition, int] = {}
         left = list(partitions)
-        for attempt in range(_ATTEMPTS):
-            if not left:
-                break
+        # a leader moving (a new topic, a broker restarting) is retried for the request's
+        # timeout: on a busy machine a topic just made can answer NOT_LEADER for seconds
+        deadline = time.monotonic() + self._timeout_s
+        while left:
             futures = self._admin.list_offsets(
                 {TopicPartition(t, p): spec for t, p in left}, request_timeout=self._timeout_s
             )
@@ -122,8 +123,8 @@ class ClusterOffsets:
                     failed.append((tp, outcome))
                 else:
                     found[(str(tp.topic), int(tp.partition))] = int(outcome.offset)
-            # a leader moving (a new topic, a broker restarting) is retried, briefly
-            if failed and (attempt == _ATTEMPTS - 1 or not all(_moving(e) for _, e in failed)):
+            retry = all(_moving(e) for _, e in failed) and time.monotonic() < deadline
+            if failed and not retry:
                 tp, error = failed[0]
                 raise StatusError(
                     f"cannot read the offsets of {tp.topic}[{tp.partition}]: "
