@@ -8,8 +8,6 @@ import time
 import uuid
 from collections.abc import Callable
 
-from confluent_kafka.schema_registry import SchemaRegistryClient
-
 from streamops.registry import Change, ModelRegistry, RegistryPublisher, decide, read_runs
 from streamops.registry.lineage import (
     ModelOutput,
@@ -21,6 +19,7 @@ from streamops.registry.lineage import (
 )
 from streamops.settings import KafkaSettings, SchemaRegistrySettings
 from tests.integration.registry.records import MODEL, NOW, version
+from tests.support.confluent import registry_client
 from tests.support.kafka import read_all
 from tests.unit.contracts.examples import TRAINING_RUN
 
@@ -100,6 +99,6 @@ def test_lineage_events_are_json_schema_records_any_reader_can_resolve(
     assert [m.key() for m in landed] == [run_id.encode()] * 2
     assert [decode_run_event(m.value()) for m in landed] == [start, complete]
     schema_id = int.from_bytes(landed[0].value()[1:5], "big")
-    registered = SchemaRegistryClient({"url": schema_registry}).get_schema(schema_id)
+    registered = registry_client(schema_registry).get_schema(schema_id)
     assert registered.schema_type == "JSON"
     assert "OpenLineageRunEvent" in (registered.schema_str or "")
