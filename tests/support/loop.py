@@ -31,6 +31,18 @@ STARTUP_S = 300.0
 LIVENESS_S = 60.0
 
 
+#: what `Loop.diagnosis` shows of monitoring's /metrics: whether it judges, and what
+DIAGNOSED_METRICS = (
+    "streamops_monitoring_records_total",
+    "streamops_monitoring_windows_judged_total",
+    "streamops_monitoring_labelled_predictions_total",
+    "streamops_monitoring_drifted_features",
+    "streamops_monitoring_model_metric",
+    "streamops_monitoring_open_alerts",
+    "streamops_monitoring_champion_version",
+)
+
+
 def wait(what: str, check: Callable[[], Any], loop: Loop, timeout_s: float = 90) -> Any:
     """``check()``'s first true answer; fails after ``timeout_s`` with `Loop.diagnosis`."""
     deadline = time.monotonic() + timeout_s
@@ -159,17 +171,49 @@ class Loop:
 
     def diagnosis(self, lines: int = 12) -> str:
         """What a stalled loop looks like from outside: the supervisor's restarts, the
-        alerts written so far, and the last ``lines`` log lines of each service."""
+        records on each of the loop's topics, the alerts written so far (with the window
+        and what they say), monitoring's judging (`DIAGNOSED_METRICS`), and the last
+        ``lines`` log lines of each service."""
         try:
-            alerts = [f"{a['kind']} {a['state']}" for a in self.alerts()]
+            alerts = [
+                f"{a['kind']} {a['state']} v{a['model_version']} window end "
+                f"{a['window']['end']}: {a['message']}"
+                for a in self.alerts()
+            ]
         except Exception as exc:  # a broken cluster is part of the diagnosis
             alerts = [f"(unreadable: {exc})"]
-        parts = [f"restarted by the supervisor: {dict(self.restarts)}", f"alerts: {alerts}"]
+        parts = [f"restarted by the supervisor: {dict(self.restarts)}", "alerts:", *alerts]
+        parts.append(f"records: {self._counts()}")
+        if "monitoring" in self.services:
+            shown = [
+                line
+                for line in self.metrics("monitoring").splitlines()
+                if line.startswith(DIAGNOSED_METRICS)
+            ]
+            parts.append("monitoring's metrics:\n" + "\n".join(shown or ["(no answer)"]))
         for service in self.services:
             log = self.log(service)
             tail = log.read_text().splitlines()[-lines:] if log.exists() else ["(no log)"]
             parts.append(f"--- {log.name}:\n" + "\n".join(tail))
         return "\n".join(parts)
+
+    def _counts(self) -> dict[str, int | str]:
+        """Records on each topic the loop's data goes through, or why they are unknown."""
+        names = self.names
+        topics = {
+            "events.raw": names.events_raw,
+            "events.valid": names.events_valid,
+            "features": names.features,
+            "predictions": names.predictions,
+            "labels.valid": names.labels_valid,
+        }
+        counts: dict[str, int | str] = {}
+        for short, topic in topics.items():
+            try:
+                counts[short] = self.count(topic)
+            except Exception as exc:  # a broken cluster is part of the diagnosis
+                counts[short] = f"unreadable: {exc}"
+        return counts
 
     def metrics(self, service: str) -> str:
         try:

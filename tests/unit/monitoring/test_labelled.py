@@ -3,6 +3,7 @@ negatives after the label delay (fraud spec: 3 days, negative_after_delay)."""
 
 from __future__ import annotations
 
+import pickle
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,10 @@ import pytest
 
 from streamops.pipeline import Pipeline, load_pipeline
 from streamops.runtime import InRecord
+from streamops.state import PartitionState
+from streamops.state.memory import MemoryStore
 from streamops_monitoring import outcomes as outcome_store
+from streamops_monitoring.labelled_judge import LabelledJudge
 from tests.unit.monitoring.harness import T0, TOPICS, Cluster, reference
 
 FRAUD = Path(__file__).resolve().parents[3] / "deploy" / "pipelines" / "fraud.yaml"
@@ -102,11 +106,21 @@ def test_a_changed_error_rate_opens_concept_drift_once_labels_arrive(fraud: Pipe
     assert opened["details"]["detector"] == "adwin"
     # detected within a few intervals of the first wrong labels (known an hour after step 20)
     assert opened["window"]["start"].timestamp() * 1000 <= T0 + 26 * STEP
-    [worse] = kinds(cluster, "MODEL_PERFORMANCE")
-    assert worse["statistic"] == "pr_auc" and worse["value"] < 0.7 * 0.9
+    # MODEL_PERFORMANCE opens, and is emitted OPEN again each time the metric falls a
+    # whole max_drop further (noise allowed): one alert, its levels rising
+    worse = kinds(cluster, "MODEL_PERFORMANCE")
+    assert {(a["alert_id"], a["state"]) for a in worse} == {(worse[0]["alert_id"], "OPEN")}
+    levels = [int(a["details"]["level"]) for a in worse]
+    assert len(levels) > 1 and levels == sorted(set(levels)) and levels[0] >= 1
+    assert worse[-1]["statistic"] == "pr_auc" and worse[-1]["value"] < 0.7 * (1 - 0.1 * levels[-1])
     play(cluster, range(40, 80), wrong=0.03)
     assert [a["state"] for a in kinds(cluster, "CONCEPT_DRIFT")] == ["OPEN", "RESOLVED"]
-    assert [a["state"] for a in kinds(cluster, "MODEL_PERFORMANCE")] == ["OPEN", "RESOLVED"]
+    *grown, resolved = kinds(cluster, "MODEL_PERFORMANCE")  # the labels of (20, 40) came late
+    assert grown[: len(worse)] == worse and {a["state"] for a in grown} == {"OPEN"}
+    assert [int(a["details"]["level"]) for a in grown] == sorted(
+        {int(a["details"]["level"]) for a in grown}
+    )
+    assert (resolved["state"], resolved["alert_id"]) == ("RESOLVED", worse[0]["alert_id"])
 
 
 def test_a_change_to_fewer_errors_opens_nothing(fraud: Pipeline) -> None:
@@ -117,6 +131,84 @@ def test_a_change_to_fewer_errors_opens_nothing(fraud: Pipeline) -> None:
     play(cluster, range(40, 60), wrong=0.2)  # and back to more: that one is a change
     [opened] = kinds(cluster, "CONCEPT_DRIFT")
     assert opened["state"] == "OPEN"
+
+
+class Scripted:
+    """A detector that sees the changes it is told: ``changes`` maps an update's number to
+    its mean before and after that update (a change to more errors when after > before)."""
+
+    def __init__(self, changes: dict[int, tuple[float, float]]) -> None:
+        self.changes, self.updates = changes, 0
+        self.estimation, self.drift_detected = 0.0, False
+
+    def update(self, _error: int) -> None:
+        self.updates += 1
+        change = self.changes.get(self.updates)
+        self.drift_detected = change is not None
+        if change is not None:
+            self.estimation = change[1]
+        elif self.updates + 1 in self.changes:
+            self.estimation = self.changes[self.updates + 1][0]
+
+
+class Concept:
+    """`LabelledJudge.concept` on its own, with a `Scripted` detector: intervals of
+    ``labels`` labelled predictions, the latest performance window erring as told."""
+
+    def __init__(self, fraud: Pipeline, labels: int, changes: dict[int, tuple[float, float]]):
+        self.drift, self.labels = fraud.spec.drift, labels
+        self.judge = LabelledJudge("fraud", self.drift, "binary", "pr_auc", STEP)
+        self.state = PartitionState("owner", 0, MemoryStore(with_ttl=False))
+        held = {"d": pickle.dumps(Scripted(changes)), "seen": 0, "errors": 0}
+        self.state.set("owner:concept:1", held)
+
+    def interval(self, error_rate: float) -> Any:
+        window = self.drift.performance.window
+        wrong = round(error_rate * window)
+        recent = [[0.9, "1", "1"]] * (window - wrong) + [[0.9, "1", "0"]] * wrong
+        self.state.set("owner:perf:1", recent)
+        row = [None, 1, "CHAMPION", 0.9, "1", "1", T0]
+        return self.judge.concept(self.state, reference(), [row] * self.labels)
+
+
+def test_errors_that_rise_twice_are_judged_from_the_rate_before_the_first_rise(
+    fraud: Pipeline,
+) -> None:
+    """Seen in the closed loop (make loop): ADWIN saw a change from 0.01025 errors while the
+    latest 10,000 labels erred 0.0113, then a second from 0.01618 (its mean had taken in the
+    first rise) when they erred 0.0176. Judged from 0.01618, that is within the tolerated
+    0.0203 and the drift was never answered; from 0.01025 (0.0133) it is concept drift."""
+    concept = Concept(fraud, 1_000, {1_000: (0.01025, 0.0116), 2_000: (0.01618, 0.0178)})
+    first = concept.interval(0.0113)
+    assert first is not None and not first.opens  # within 0.0133: a suspicion only
+    second = concept.interval(0.0176)
+    assert second is not None and second.opens
+    assert second.details["baseline_error_rate"] == "0.01025"
+
+
+def test_a_change_in_an_interval_of_more_labels_than_a_window_is_judged_after_it(
+    fraud: Pipeline,
+) -> None:
+    """Seen in make loop's chaos test: the compressed fraud spec judges an hour at a time,
+    10,800 labels at three a second, over a performance window of 10,000. A change ADWIN
+    saw in the middle of an interval ended with that interval, before the window held the
+    labels after it."""
+    concept = Concept(fraud, 12_000, {6_000: (0.01013, 0.0125)})
+    first = concept.interval(0.0112)
+    assert first is not None and not first.opens  # within 0.01315: a suspicion only
+    second = concept.interval(0.0137)
+    assert second is not None and second.opens
+    assert second.details["baseline_error_rate"] == "0.01013"
+    quiet = Concept(fraud, 12_000, {6_000: (0.01013, 0.0125)})
+    for _ in range(3):  # two windows after the change (20,000 labels), no more errors
+        assert not quiet.interval(0.0112).opens
+    assert not quiet.interval(0.0137).opens  # the suspicion has ended
+
+
+def test_a_change_to_fewer_errors_ends_the_suspicion(fraud: Pipeline) -> None:
+    concept = Concept(fraud, 1_000, {1_000: (0.01, 0.0125), 1_500: (0.0125, 0.0101)})
+    assert not concept.interval(0.0112).opens
+    assert not concept.interval(0.0137).opens  # the burst of errors is over
 
 
 def test_a_new_champion_that_errs_as_before_the_change_resolves_the_concept_alert(

@@ -108,6 +108,13 @@ def is_open(state: PartitionState, subject: str) -> bool:
     return _OPEN + subject in state
 
 
+def open_extent(state: PartitionState, subject: str) -> frozenset[str]:
+    """What the open alert of ``subject`` has found so far (`Measurement.extent`); empty
+    when none is open."""
+    current = state.get(_OPEN + subject)
+    return frozenset(current.get("extent", ())) if current is not None else frozenset()
+
+
 def open_count(state: PartitionState, subjects: list[str]) -> int:
     """How many of ``subjects`` have an open alert."""
     return sum(1 for s in subjects if _OPEN + s in state)

@@ -10,6 +10,7 @@ Each version's detector (pickled) and latest labels live in the owner's state.
 
 from __future__ import annotations
 
+import logging
 import math
 import pickle
 from typing import Any
@@ -17,7 +18,7 @@ from typing import Any
 import numpy as np
 from river import drift as river_drift
 
-from streamops.alerts import Measurement, Window, is_open, judge
+from streamops.alerts import Measurement, Window, is_open, judge, open_extent
 from streamops.pipeline.drift_spec import DriftSpec
 from streamops.state import PartitionState
 from streamops_monitoring.estimate import estimate, histogram
@@ -34,6 +35,15 @@ DETECTORS = {
     "hddm_a": river_drift.binary.HDDMA,
     "hddm_w": river_drift.binary.HDDMW,
 }
+
+log = logging.getLogger(__name__)
+
+#: A MODEL_PERFORMANCE alert's extent: "level N", the figure N ``max_drop`` short of the
+#: holdout's
+LEVEL = "level "
+#: How long a change to more errors stays suspect, in performance windows of labels after
+#: it: the first window after a drift that creeps in still holds some of the old errors
+SUSPECTED_WINDOWS = 2
 
 
 class LabelledJudge:
@@ -96,7 +106,7 @@ class LabelledJudge:
         if figures is not None and self.primary is not None:
             subject = f"model_performance:{ref.model_name}"
             latest = state.get(f"owner:perf:{ref.version}") or []
-            m = self._performance(ref, figures, latest, is_open(state, subject))
+            m = self._performance(ref, figures, latest, open_extent(state, subject))
             if m is not None:
                 judged.alerts += judge(
                     issuer(self.pipeline, "MODEL_PERFORMANCE", ref), state, [m], window
@@ -105,12 +115,16 @@ class LabelledJudge:
     def concept(
         self, state: PartitionState, ref: Reference, rows: list[list[Any]]
     ) -> Measurement | None:
-        """ADWIN (or the spec's detector) on the champion's errors, opening once a change
-        to more errors (a detector also flags a change to fewer) has taken the latest
-        performance window's error rate beyond ``max_drop`` of the rate before it; an
-        open alert resolves once a whole performance window of the champion's
-        labels, all since it opened or since a new champion took over, errs no more than
-        before the change (baseline)."""
+        """ADWIN (or the spec's detector) on the champion's errors. A change to more errors
+        is a suspicion; it opens once the latest performance window's error rate is beyond
+        ``max_drop`` of the rate before the change (and the window's sampling noise),
+        within `SUSPECTED_WINDOWS` windows of labels after it. A change to fewer errors
+        ends it (a burst of errors, over); another change to more keeps the rate before
+        the first (the detector's mean has taken in the first rise by then, and a drift
+        that creeps would otherwise raise its own baseline step by step). An open alert
+        resolves once a whole performance window of the champion's labels, all since it
+        opened or since a new champion took over, errs no more than before the change
+        (baseline)."""
         subject = f"concept_drift:{ref.model_name}"
         key = f"owner:concept:{ref.version}"
         held = state.get(key) or {"d": None, "seen": 0, "errors": 0}
@@ -120,38 +134,57 @@ class LabelledJudge:
             if held["d"] is not None
             else DETECTORS[concept.detector](**concept.params)
         )
-        detected_from = None  # the error rate before the latest change to more errors
+        suspect = held.get("suspect")  # {"before": error rate, "seen": labels since}
         for o in rows:
             error = _error(self.task, o[3], o[4], o[5], ref)
             held["seen"] += 1
             held["errors"] += error
             before = getattr(detector, "estimation", None)
             detector.update(error)
-            if detector.drift_detected and held["seen"] >= concept.min_labels:
-                # a change to fewer errors is no concept drift to answer (ADWIN says which
-                # way, and its mean before the change; DDM and HDDM only look for more)
-                after = getattr(detector, "estimation", None)
-                if before is None or after is None:
-                    detected_from = held["errors"] / held["seen"]
-                elif after > before:
-                    detected_from = before
+            if suspect is not None:
+                suspect["seen"] += 1
+            if not detector.drift_detected or held["seen"] < concept.min_labels:
+                continue
+            # ADWIN says which way, and its mean before the change; DDM and HDDM only
+            # look for more errors
+            after = getattr(detector, "estimation", None)
+            if before is None or after is None:
+                before = held["errors"] / held["seen"]
+            elif after <= before:
+                suspect = None  # fewer errors: what rose has fallen again
+                continue
+            if suspect is not None:
+                before = min(before, suspect["before"])
+            suspect = {"before": before, "seen": 0}
+            log.info(
+                "%s: %s saw a change to more errors after %s labels; judged from %.4g",
+                f"{ref.model_name}:{ref.version}",
+                concept.detector,
+                held["seen"],
+                before,
+            )
         held["d"] = pickle.dumps(detector)
         recent = state.get(f"owner:perf:{ref.version}") or []
         errors = [_error(self.task, r[0], r[1], r[2], ref) for r in recent]
         rate = float(np.mean(errors)) if errors else 0.0
         drop, window = self.drift.performance.max_drop, self.drift.performance.window
-        # the detector's change is a suspicion; it opens once the latest performance
-        # window errs beyond what is tolerated of the rate before the change (bursts of
-        # errors in ordinary traffic are changes too, but leave that window's rate be)
-        if detected_from is not None:
-            held["suspect"] = {"before": detected_from, "seen": 0}
-        suspect, fired = held.get("suspect"), None
+        fired = None
         if suspect is not None:
-            suspect["seen"] += len(rows)
-            if rate > _tolerated(suspect["before"], drop, window):
-                fired, held["suspect"] = suspect["before"], None
-            elif suspect["seen"] > window:
-                held["suspect"] = None  # it did not come to more errors
+            tolerated = _tolerated(suspect["before"], drop, window)
+            if rate > tolerated:
+                fired, suspect = suspect["before"], None
+            elif suspect["seen"] > SUSPECTED_WINDOWS * window:
+                log.info(
+                    "%s: the change %s saw did not come to more errors: the latest %s labels "
+                    "err %.4g, at most %.4g tolerated",
+                    f"{ref.model_name}:{ref.version}",
+                    concept.detector,
+                    len(recent),
+                    rate,
+                    tolerated,
+                )
+                suspect = None
+        held["suspect"] = suspect
         state.set(key, held)
         # the open episode: the error rate before the change, and the labels since
         episode_key = f"owner:concept_episode:{ref.model_name}"
@@ -190,27 +223,43 @@ class LabelledJudge:
         )
 
     def _performance(
-        self, ref: Reference, figures: dict[str, float], rows: list[list[Any]], opened: bool
+        self,
+        ref: Reference,
+        figures: dict[str, float],
+        rows: list[list[Any]],
+        found: frozenset[str],
     ) -> Measurement | None:
         """MODEL_PERFORMANCE once the primary metric is beyond ``max_drop`` of the holdout's
         figure even allowing for the rolling window's sampling noise (its bootstrap's 95%
-        bound); it resolves once the figure itself is back within half of it."""
+        bound); it resolves once the figure itself is back within half of it. ``found``:
+        the open alert's extent (empty: none open). Its extent is how many ``max_drop``
+        the figure is short of the holdout's (`LEVEL`, on the bound too): a figure that
+        falls a whole ``max_drop`` further while the alert is open emits it again, so a
+        retrain the gates rejected near the holdout's figure is asked for again (training
+        takes an OPEN record after its job as a new question)."""
         metric = self.primary
         assert metric is not None
         value, reference = figures.get(metric), ref.metrics.get(metric)
         if value is None or reference is None:
             return None
         drop = self.drift.performance.max_drop
-        if higher_is_better(metric):
+        higher = higher_is_better(metric)
+        if higher:
             limit, back = reference * (1 - drop), reference * (1 - drop / 2)
             worse, better = value < limit, value >= back
         else:
             limit, back = reference * (1 + drop), reference * (1 + drop / 2)
             worse, better = value > limit, value <= back
-        if worse and not opened:  # is it worse beyond what the window's noise explains?
+        reached = max((int(e.removeprefix(LEVEL)) for e in found), default=0)
+        extent: frozenset[str] = frozenset()
+        details = {"holdout": f"{reference:.4g}", "labels": str(self.drift.performance.window)}
+        if worse and _levels(value, reference, drop, higher) > reached:
+            # beyond what the window's noise explains? (and by how many levels)
             bound = likely_bound(self.task, rows, ref.threshold, metric, seed=ref.version)
-            if bound is not None:
-                worse = bound < limit if higher_is_better(metric) else bound > limit
+            level = _levels(value if bound is None else bound, reference, drop, higher)
+            worse = level >= 1 or bool(found)
+            extent = frozenset({f"{LEVEL}{level}"}) if level > reached else frozenset()
+            details["level"] = str(level)  # max_drop short of the holdout, noise allowed
         return Measurement(
             f"model_performance:{ref.model_name}",
             metric,
@@ -218,11 +267,20 @@ class LabelledJudge:
             limit,
             opens=worse,
             resolves=better,
-            details={"holdout": f"{reference:.4g}", "labels": str(self.drift.performance.window)},
+            details=details,
             summary=f"{metric} of {ref.model_name}:{ref.version} is {value:.4g}, "
-            f"{'below' if higher_is_better(metric) else 'above'} {limit:.4g} "
+            f"{'below' if higher else 'above'} {limit:.4g} "
             f"(holdout {reference:.4g}) on its latest labelled predictions",
+            extent=extent,
         )
+
+
+def _levels(value: float, reference: float, drop: float, higher: bool) -> int:
+    """How many whole ``drop`` (shares of ``reference``) ``value`` is short of it."""
+    if reference == 0:
+        return 0
+    short = (1 - value / reference) if higher else (value / reference - 1)
+    return max(int(short / drop + 1e-9), 0)
 
 
 def _error(task: str, score: float | None, predicted: str, label: str, ref: Reference) -> int:

@@ -208,6 +208,7 @@ class TrainingService:
             champion = waiting = None
         # a first version waiting for approval is not retrained over and over meanwhile
         self.triggers.has_champion = champion is not None or waiting is not None
+        self.triggers.champion_version = champion
         self.metrics.champion.labels(self.pipeline.name).set(champion or 0)
         return champion
 

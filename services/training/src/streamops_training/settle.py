@@ -1,8 +1,8 @@
 """Settling the alerts a retrain answered without changing the champion.
 
 A retrain the gates rejected says the champion handles what the alert is about (e.g. a
-covariate drift its trees cope with). No job starts for that alert again (an alert is
-answered once), and with the spec's ``retraining.not_promoted: acknowledge`` (the
+covariate drift its trees cope with). No job starts for that alert again unless it
+grows (`Triggers.alert`), and with the spec's ``retraining.not_promoted: acknowledge`` (the
 default) training writes it again as ACKNOWLEDGED, with the run that answered it, so that
 whoever reads the alerts topic sees it settled. Monitoring still writes its RESOLVED
 event when the condition ends.

@@ -6,7 +6,8 @@ or None. Time is event time (the newest features record's), so a stream played N
 faster retrains N times sooner, as everything else in the loop.
 
 - **first model**: no champion yet and ``min_labels`` labels known;
-- **alert**: an open alert whose kind is in ``on_alert``;
+- **alert**: an open alert whose kind is in ``on_alert`` (again once it grows, after a job
+  that kept the champion it is about: see `Triggers.alert`);
 - **labels**: ``every_labels`` labels known since the last job's;
 - **schedule**: ``schedule`` of event time since the last job;
 - **manual**: ``streamops train P`` (an operator's request: neither paused nor cooled down).
@@ -24,6 +25,7 @@ negative), plus the labels of younger events; without it, the labels.
 
 from __future__ import annotations
 
+import math
 from bisect import bisect_left, bisect_right, insort
 from collections import Counter
 from dataclasses import dataclass, field
@@ -66,8 +68,14 @@ class Triggers:
         self.has_champion = False
         self.paused = False
         self._counts = _Counts()
+        #: the champion's version (`alert`: an alert about it is asked again as it grows)
+        self.champion_version: int | None = None
         self._alerts: dict[str, str] = {}  # open alert id -> kind, waiting for a job
-        self._answered: set[str] = set()  # alert ids a job has taken already
+        #: alert id -> the cut-off (event time) of the latest job that took it; inf: for good
+        self._answered: dict[str, float] = {}
+        #: alert id -> its OPEN records: the first's and the latest's event time, and the
+        #: version the latest is about
+        self._asked: dict[str, tuple[int, int, int | None]] = {}
         self._requests: list[str] = []  # manual requests, oldest first
         self._served: set[str] = set()  # requests a job has answered
         self._last_job_ms: int | None = None
@@ -84,12 +92,41 @@ class Triggers:
     def label(self, event_time_ms: int) -> None:
         insort(self._counts.labels, event_time_ms)
 
-    def alert(self, alert_id: str, kind: str, open_: bool) -> None:
-        """An alert's record: open ones of the listed kinds wait for a job, closed ones go."""
-        if not open_:
+    def alert(
+        self, alert_id: str, kind: str, state: str, at_ms: int, version: int | None = None
+    ) -> None:
+        """An alert's record (``at_ms``: the event time it was emitted at; ``version``: the
+        model version it is about). An OPEN one of the listed kinds waits for a job, unless
+        a job took it already; a RESOLVED one goes (an ACKNOWLEDGED one is training's own
+        answer, counted when its job started). Monitoring emits an open alert OPEN again
+        when it grows (more features drifted, the metric a whole ``max_drop`` further
+        down): after a job that kept the champion, that is a new question about it."""
+        if state == "RESOLVED":
             self._alerts.pop(alert_id, None)
-        elif kind in self.spec.on_alert and alert_id not in self._answered:
+            return
+        if state != "OPEN" or kind not in self.spec.on_alert:
+            return
+        first = self._asked.get(alert_id, (at_ms, at_ms, None))[0]
+        self._asked[alert_id] = (min(first, at_ms), at_ms, version)
+        if self._asks(alert_id):
             self._alerts[alert_id] = kind
+
+    def _asks(self, alert_id: str) -> bool:
+        """Whether ``alert_id`` waits for a job: never taken, or emitted OPEN again since
+        the latest job that took it (after its cut-off and its first OPEN: a job started
+        before the features of the alert's window were read took it all the same) about
+        the champion that job kept."""
+        taken = self._answered.get(alert_id)
+        if taken is None:
+            return True
+        first, latest, version = self._asked.get(alert_id, (0, 0, None))
+        return latest > max(taken, first) and version == self.champion_version
+
+    def _taken(self, alert_ids: tuple[str, ...], cutoff_ms: float) -> None:
+        for alert_id in alert_ids:
+            self._answered[alert_id] = max(self._answered.get(alert_id, cutoff_ms), cutoff_ms)
+            if not self._asks(alert_id):
+                self._alerts.pop(alert_id, None)
 
     def request(self, request_id: str) -> None:
         if request_id not in self._requests and request_id not in self._served:
@@ -100,9 +137,7 @@ class Triggers:
     ) -> None:
         """A job ran before (read back from ``{p}.runs`` at start-up): what it answered is
         answered, and the cooldown and label counts go from its cut-off ``at_ms``."""
-        self._answered.update(alert_ids)
-        for alert_id in alert_ids:
-            self._alerts.pop(alert_id, None)
+        self._taken(alert_ids, math.inf if at_ms is None else at_ms)
         if request_id is not None:
             self._served.add(request_id)
             if request_id in self._requests:
@@ -151,6 +186,8 @@ class Triggers:
                 reason = f"no champion yet and {known:,} labels known"
                 return Trigger("first_model", reason, labels_known=known)
             return None
+        for alert_id in [a for a in self._alerts if not self._asks(a)]:
+            del self._alerts[alert_id]  # asked again about a version replaced since
         if self._alerts:
             ids = tuple(sorted(self._alerts))
             kinds = sorted(set(self._alerts.values()))
@@ -176,10 +213,9 @@ class Triggers:
         if trigger.request_id is not None:
             self._requests.remove(trigger.request_id)
             self._served.add(trigger.request_id)
-        for alert_id in trigger.alert_ids:
-            self._alerts.pop(alert_id, None)
-        self._answered.update(trigger.alert_ids)
-        self._last_job_ms = self.now_ms
+        now = self.now_ms
+        self._taken(trigger.alert_ids, math.inf if now is None else now)
+        self._last_job_ms = now
         self._labels_at_last_job = trigger.labels_known
 
     def _cooling(self, now_ms: int) -> bool:

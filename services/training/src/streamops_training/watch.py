@@ -109,7 +109,13 @@ class LogWatch:
             self.triggers.label(event_time_ms(record["event_time"]))
         elif topic == self.names.alerts:
             self.alerts[record["alert_id"]] = cast(Alert, record)
-            self.triggers.alert(record["alert_id"], record["kind"], record["state"] == "OPEN")
+            self.triggers.alert(
+                record["alert_id"],
+                record["kind"],
+                record["state"],
+                event_time_ms(record["emitted_at"]),
+                record.get("model_version"),
+            )
         elif topic == self.names.control:
             self._control(record)
         elif topic == self.names.runs:

@@ -54,7 +54,8 @@ class RetrainingSpec(_Strict):
         "refresh_reference: a DATA_DRIFT or PREDICTION_DRIFT alert makes the champion's "
         "reference the traffic of now (a REFRESH deployment event; monitoring resolves the "
         "alert once the traffic matches it), other kinds are acknowledged. Either way no "
-        "job starts for it again.",
+        "job starts for it again unless monitoring emits it OPEN again as it grows (more "
+        "features drifted, the metric a whole max_drop further down).",
     )
 
     @field_validator("schedule")
