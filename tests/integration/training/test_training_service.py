@@ -21,6 +21,8 @@ import time
 
 from sklearn.metrics import average_precision_score
 
+from streamops.alerts import Issuer, Measurement, Window, alert_record
+from streamops.contracts.types import Alert
 from streamops.dataset import build_dataset
 from streamops.pipeline import Pipeline, load_pipeline
 from streamops.registry import ModelRegistry, decide, read_runs
@@ -342,3 +344,58 @@ def test_a_new_champion_worse_than_the_one_it_replaced_is_rolled_back_on_its_fir
         assert verdicts._value.get() == 1
     finally:
         service.close()
+
+
+def _performance_alert(pipeline: Pipeline, version: int, at_ms: int, level: int) -> Alert:
+    """A MODEL_PERFORMANCE alert about ``version`` as monitoring writes it, OPEN at
+    ``at_ms`` (event time), the metric ``level`` max_drop short of the holdout's."""
+    issuer = Issuer(pipeline.name, "MODEL_PERFORMANCE", "CRITICAL", "fraud-detector", version)
+    window = Window(at_ms - 60 * MINUTE, at_ms, 5_000, clock="event")
+    measurement = Measurement(
+        "model_performance:fraud-detector",
+        "pr_auc",
+        0.8 * (1 - 0.1 * level),
+        0.72,
+        opens=True,
+        resolves=False,
+        details={"level": str(level)},
+    )
+    current = {"alert_id": "perf-1", "opened_at": T0 + 6 * 60 * MINUTE}
+    return alert_record(issuer, measurement, window, current, "OPEN")
+
+
+def test_an_alert_answered_once_is_answered_again_when_monitoring_says_it_grew(
+    kafka: str, schema_registry: str, pipeline: Pipeline
+) -> None:
+    """MODEL_PERFORMANCE opened near the holdout's figure and retrained on; then emitted
+    OPEN again, the metric a whole max_drop further down, after that job's cut-off: a
+    second job answers it, and a service started afterwards reads from the log that both
+    are answered (make loop's chaos test once waited for good on the second)."""
+    k, r = KafkaSettings(bootstrap_servers=kafka), SchemaRegistrySettings(url=schema_registry)
+    _fill(Writer(kafka, schema_registry, pipeline))
+    service = _service(pipeline, kafka, schema_registry)
+    try:
+        _until_a_job_ran(service)  # v1
+        opened = T0 + (EVENTS - 1) * 7_200  # the newest event: the first job's cut-off
+        service.publisher.record_alert(_performance_alert(pipeline, 1, opened, 1))
+        _fill(Writer(kafka, schema_registry, pipeline), range(EVENTS, EVENTS + 300))  # 36 min
+        _until_a_job_ran(service)
+        assert not service.step(0.5)  # answered: the same OPEN read again starts nothing
+        champion = service.registry.model(service.model_name).champion
+        assert champion is not None
+        _fill(Writer(kafka, schema_registry, pipeline), range(EVENTS + 300, EVENTS + 600))
+        grown = T0 + (EVENTS + 550) * 7_200  # after the second job's cut-off
+        service.publisher.record_alert(_performance_alert(pipeline, champion, grown, 2))
+        _until_a_job_ran(service)
+    finally:
+        service.close()
+    runs = [run for run in read_runs(pipeline.name, k, r) if run["trigger"]["kind"] == "ALERT"]
+    assert [run["trigger"]["alert_ids"] for run in runs] == [["perf-1"], ["perf-1"]]
+    again = _service(pipeline, kafka, schema_registry)
+    try:
+        _fill(Writer(kafka, schema_registry, pipeline), range(EVENTS + 600, EVENTS + 900))
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:  # past every cooldown: nothing waits
+            assert not again.step(0.2)
+    finally:
+        again.close()

@@ -152,7 +152,6 @@ def test_an_alert_grown_after_a_job_that_kept_the_champion_is_asked_again() -> N
     # interleave: the job that took the first OPEN does not answer the grown one
     for runs_first in (True, False):
         again = _policy(on_alert=["MODEL_PERFORMANCE"])
-        again.has_champion, again.champion_version = True, 1
         _fill(again, 50, T0)
         records = [("OPEN", now), ("ACKNOWLEDGED", now), ("OPEN", grown)]
         if runs_first:
@@ -161,6 +160,8 @@ def test_an_alert_grown_after_a_job_that_kept_the_champion_is_asked_again() -> N
             again.alert("perf", "MODEL_PERFORMANCE", state, at, version=1)
         if not runs_first:
             again.ran(("perf",), None, now, 0)
+        # the service learns the champion from the registry once the log is read
+        again.has_champion, again.champion_version = True, 1
         assert again.due() is not None
         again.ran(("perf",), None, grown + MIN, 0)  # and a job took the grown one too
         _fill(again, 40, T0 + 50 * MIN)  # past that job's cooldown

@@ -108,24 +108,32 @@ class Triggers:
             return
         first = self._asked.get(alert_id, (at_ms, at_ms, None))[0]
         self._asked[alert_id] = (min(first, at_ms), at_ms, version)
-        if self._asks(alert_id):
+        if self._waits(alert_id):
             self._alerts[alert_id] = kind
 
-    def _asks(self, alert_id: str) -> bool:
-        """Whether ``alert_id`` waits for a job: never taken, or emitted OPEN again since
-        the latest job that took it (after its cut-off and its first OPEN: a job started
-        before the features of the alert's window were read took it all the same) about
-        the champion that job kept."""
+    def _waits(self, alert_id: str) -> bool:
+        """Whether ``alert_id`` is a question: no job took it, or it was emitted OPEN again
+        since the latest job that took it (after that job's cut-off, and after its first
+        OPEN: a job that started before the features of the alert's window were read took
+        it all the same)."""
         taken = self._answered.get(alert_id)
         if taken is None:
             return True
-        first, latest, version = self._asked.get(alert_id, (0, 0, None))
-        return latest > max(taken, first) and version == self.champion_version
+        first, latest, _ = self._asked.get(alert_id, (0, 0, None))
+        return latest > max(taken, first)
+
+    def _asks(self, alert_id: str) -> bool:
+        """Whether the waiting ``alert_id`` asks for a job now: a first question always; one
+        asked again only about the champion (the champion is known once the log is read:
+        the records may come before it)."""
+        if alert_id not in self._answered:
+            return True
+        return self._asked[alert_id][2] == self.champion_version
 
     def _taken(self, alert_ids: tuple[str, ...], cutoff_ms: float) -> None:
         for alert_id in alert_ids:
             self._answered[alert_id] = max(self._answered.get(alert_id, cutoff_ms), cutoff_ms)
-            if not self._asks(alert_id):
+            if not self._waits(alert_id):
                 self._alerts.pop(alert_id, None)
 
     def request(self, request_id: str) -> None:
@@ -186,11 +194,10 @@ class Triggers:
                 reason = f"no champion yet and {known:,} labels known"
                 return Trigger("first_model", reason, labels_known=known)
             return None
-        for alert_id in [a for a in self._alerts if not self._asks(a)]:
-            del self._alerts[alert_id]  # asked again about a version replaced since
-        if self._alerts:
-            ids = tuple(sorted(self._alerts))
-            kinds = sorted(set(self._alerts.values()))
+        asking = {a: k for a, k in self._alerts.items() if self._asks(a)}
+        if asking:
+            ids = tuple(sorted(asking))
+            kinds = sorted(set(asking.values()))
             return Trigger(
                 "alert",
                 f"{len(ids)} open {'/'.join(kinds)} alert(s)",
