@@ -8,11 +8,11 @@ Avro at all), so validation runs too. The broker is the session's: it is crashed
 when the suite started it (CI always does; a developer's `make up` broker is left alone,
 and the rest runs as written).
 
-Asserted: the first model and a retrain promoted by training, version 2 serving the new
-tactics; every raw event either valid or dead-lettered (raw = valid + dlq, the garbage in
-the DLQ); every features record and every champion prediction once per valid event (no
-event lost, none scored twice by one version); the registry as a fresh reader rebuilds it
-from the log equals what the training service holds.
+Asserted: the first model and a retrain promoted by training, a retrained version (2, or
+a later one) serving the new tactics; every raw event either valid or dead-lettered
+(raw = valid + dlq, the garbage in the DLQ); every features record and every champion
+prediction once per valid event (no event lost, none scored twice by one version); the
+registry as a fresh reader rebuilds it from the log equals what training and serving hold.
 """
 
 from __future__ import annotations
@@ -133,19 +133,26 @@ def test_the_loop_closes_with_each_service_and_the_broker_killed_once(
     predictions = wait("a prediction per event", scored, loop, TIMEOUT_S)
     by_version = Counter((p["event_id"], p["model_version"]) for p in predictions)
     assert [k for k, n in by_version.items() if n > 1] == []
-    assert {p["model_version"] for p in predictions if p["event_id"] == ids[-1]} == {2}
+    # the new tactics scored by a retrained champion: version 2, or a later one when the
+    # first retrain came on ordinary traffic (a MODEL_PERFORMANCE alert on noise) and
+    # the drift then asked for another
+    last = {p["model_version"] for p in predictions if p["event_id"] == ids[-1]}
+    assert len(last) == 1 and min(last) >= 2, last
 
     # the registry: what a fresh reader rebuilds from the log is what the restarted
     # services hold
     rebuilt = loop.model(MODEL)
-    assert rebuilt is not None and rebuilt["champion"] == 2
+    assert rebuilt is not None and rebuilt["champion"] >= 2
     held = {
         "training": r"streamops_training_champion_version\{[^}]*\} (\S+)",
         "serving": r'streamops_serving_model_version\{[^}]*role="CHAMPION"[^}]*\} (\S+)',
     }
-    for service, pattern in held.items():
-        found = re.search(pattern, loop.metrics(service))
-        assert found and float(found.group(1)) == 2, (service, found)
+
+    def holding() -> bool:
+        found = {s: re.search(pattern, loop.metrics(s)) for s, pattern in held.items()}
+        return all(f and float(f.group(1)) == rebuilt["champion"] for f in found.values())
+
+    wait(f"training and serving holding v{rebuilt['champion']}", holding, loop, 60)
     print(
         f"\nchaos: raw {raw:,} = valid {sorted_out[0]:,} + dlq {sorted_out[1]:,}; "
         f"{len(features):,} features records, {len(by_version):,} champion predictions "

@@ -6,8 +6,8 @@ or None. Time is event time (the newest features record's), so a stream played N
 faster retrains N times sooner, as everything else in the loop.
 
 - **first model**: no champion yet and ``min_labels`` labels known;
-- **alert**: an open alert whose kind is in ``on_alert`` (again once it grows, after a job
-  that kept the champion it is about: see `Triggers.alert`);
+- **alert**: an open alert whose kind is in ``on_alert`` (again once it grows, about the
+  champion now serving: see `Triggers.alert`);
 - **labels**: ``every_labels`` labels known since the last job's;
 - **schedule**: ``schedule`` of event time since the last job;
 - **manual**: ``streamops train P`` (an operator's request: neither paused nor cooled down).
@@ -100,7 +100,8 @@ class Triggers:
         a job took it already; a RESOLVED one goes (an ACKNOWLEDGED one is training's own
         answer, counted when its job started). Monitoring emits an open alert OPEN again
         when it grows (more features drifted, the metric a whole ``max_drop`` further
-        down): after a job that kept the champion, that is a new question about it."""
+        down): emitted after the latest job for it and about the champion now serving (the
+        one that job kept, or the one it promoted), that is a new question."""
         if state == "RESOLVED":
             self._alerts.pop(alert_id, None)
             return
