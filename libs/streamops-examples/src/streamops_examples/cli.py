@@ -13,7 +13,6 @@ start (bad arguments, spec or scenario, no PII salt, cluster or registry unreach
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
@@ -22,7 +21,6 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from streamops.cli.options import BootstrapServers, RegistryUrl, kafka_settings, registry_settings
 from streamops.pipeline import Pipeline, SpecError, load_pipeline
@@ -50,10 +48,9 @@ from streamops_examples.options import (
 )
 from streamops_examples.produce_loop import PacedOptions, PacedProducer, PacedReport
 from streamops_examples.scenario_segments import ScenarioError
+from streamops_examples.summary import finish_run, summary_table
 
-EXIT_UNDELIVERED = 1
 EXIT_ERROR = 2
-EXIT_INTERRUPTED = 130
 
 app = typer.Typer(help="Produce example data into a pipeline's topics.", no_args_is_help=True)
 S = TypeVar("S")
@@ -190,7 +187,7 @@ def produce_fraud(
     share = report.fraud / report.events if report.events else 0.0
     outcome = ("fraud", f"{report.fraud:,} ({share:.2%})")
     named = scenario.name if scenario else None
-    _finish(report, count, summary_table("fraud", report, named, outcome))
+    finish_run(report, count, summary_table("fraud", report, named, outcome))
 
 
 @app.command("delivery")
@@ -227,7 +224,7 @@ def produce_delivery(
     report = _produce(producer.events_topic, topics, count, lambda p: producer.run(options, p))
     outcome = ("delivery time", f"{report.mean_minutes:.1f} min on average")
     named = scenario.name if scenario else None
-    _finish(report, count, summary_table("delivery", report, named, outcome))
+    finish_run(report, count, summary_table("delivery", report, named, outcome))
 
 
 def _produce(
@@ -250,73 +247,3 @@ def _produce(
     ) as progress:
         task = progress.add_task(f"producing to {events_topic}", total=count, labels=0)
         return run(lambda done, labels: progress.update(task, completed=done, labels=labels))
-
-
-def _finish(report: PacedReport, count: int, summary: Table) -> None:
-    """Print the summary; exit 130 if interrupted, 1 if records were not delivered."""
-    Console().print(summary)
-    if report.interrupted:
-        typer.echo(f"interrupted after {report.events:,} of {count:,} events", err=True)
-        raise typer.Exit(EXIT_INTERRUPTED)
-    if report.delivery_failures:
-        typer.echo(
-            f"error: {report.delivery_failures} record(s) were not delivered; first: "
-            f"{report.first_error}",
-            err=True,
-        )
-        raise typer.Exit(EXIT_UNDELIVERED)
-
-
-def summary_table(
-    example: str, report: PacedReport, scenario: str | None, outcome: tuple[str, str]
-) -> Table:
-    """What a run produced, one row per figure; ``outcome`` is the example's own row."""
-    table = Table(title=f"streamops produce {example}", show_header=False)
-    faults = ", ".join(f"{rule} {n}" for rule, n in sorted(report.faults.items())) or "none"
-    phases = "; ".join(f"{name} [{lo}, {hi})" for name, lo, hi in report.phases) or "none"
-    rows = [
-        ("events", f"{report.events:,} to {report.events_topic}"),
-        outcome,
-        (
-            "labels",
-            f"{report.labels_produced:,} to {report.labels_topic}: {report.labels_on_time:,} "
-            f"on time, {report.labels_flushed:,} flushed at the end; "
-            f"{report.labels_pending:,} pending",
-        ),
-        ("event time", _event_time_span(report)),
-        ("time scale", _time_scale(report.time_scale)),
-        ("faults injected", f"{sum(report.faults.values()):,} ({faults})"),
-        ("scenario", f"{scenario}: {phases}" if scenario else "none"),
-        ("delivered", f"{report.delivered:,}, {report.delivery_failures:,} failed"),
-        ("rate", f"{report.events_per_second:,.0f} events/s over {report.elapsed_s:.1f} s"),
-    ]
-    for name, value in rows:
-        table.add_row(name, value)
-    return table
-
-
-def _event_time_span(report: PacedReport) -> str:
-    """First and last event's event time, and the span between them."""
-    if report.first_event_ms is None or report.last_event_ms is None:
-        return "no events"
-    first_ms, last_ms = report.first_event_ms, report.last_event_ms
-    first, last = (
-        datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S")
-        for ms in (first_ms, last_ms)
-    )
-    return f"{first} to {last} UTC ({_duration((last_ms - first_ms) / 1000)})"
-
-
-def _time_scale(scale: float | None) -> str:
-    """The simulated clock's speed, in event time per wall-clock minute."""
-    if scale is None:
-        return "none: labels waited their real delay in wall time"
-    return f"{scale:,g}x: a wall-clock minute was {_duration(60 * scale)} of event time"
-
-
-def _duration(seconds: float) -> str:
-    """``seconds`` in the unit that reads best: s, min, h or days."""
-    for unit, size in (("days", 86_400), ("h", 3_600), ("min", 60)):
-        if seconds >= 2 * size:
-            return f"{seconds / size:,.1f} {unit}"
-    return f"{seconds:,.1f} s"
