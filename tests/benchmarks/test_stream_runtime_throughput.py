@@ -94,7 +94,7 @@ def _commands(
 
 def _measure(command: list[str], kafka: str, src: str, group: str, log: Path) -> float:
     """Records/s between the group's first and last commit on ``src``."""
-    # read_uncommitted: do not wait for stable offsets (see stage_process.committed_total)
+    # read_uncommitted: do not wait for stable offsets (see stage_process.Committed)
     poller = Consumer(
         {"bootstrap.servers": kafka, "group.id": group, "isolation.level": "read_uncommitted"}
     )

@@ -29,7 +29,7 @@ from streamops_examples.fraud.scenarios import load_scenario
 from streamops_validation.validator import ValidationTopics, Validator, validation_stores
 from tests.support.kafka import unique_name
 from tests.support.pipelines import STREAMOPS, create_topics, private_pipeline, produce_events
-from tests.support.stage_process import committed_total
+from tests.support.stage_process import Committed
 from tests.unit.state.fakes import FakeChangelog
 
 REPO = Path(__file__).resolve().parents[2]
@@ -161,10 +161,11 @@ def test_validation_service_end_to_end(kafka: str, schema_registry: str, tmp_pat
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
+        read = Committed(kafka, group, [(raw, p) for p in range(3)])
         try:
             first: tuple[float, int] | None = None
             deadline = time.monotonic() + 300
-            while (done := committed_total(kafka, group, raw, 3)) < EVENTS:
+            while (done := read.total()) < EVENTS:
                 assert process.poll() is None and time.monotonic() < deadline, "see service.log"
                 if first is None and done > 0:
                     first = (time.monotonic(), done)
@@ -172,6 +173,7 @@ def test_validation_service_end_to_end(kafka: str, schema_registry: str, tmp_pat
             assert first is not None
             rates.append((EVENTS - first[1]) / (time.monotonic() - first[0]))
         finally:
+            read.close()
             process.send_signal(signal.SIGTERM)
             process.wait(60)
     print(

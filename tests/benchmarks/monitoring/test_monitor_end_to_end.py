@@ -34,7 +34,7 @@ from tests.support.monitoring import (
     produce_events_and_labels,
     wait_for,
 )
-from tests.support.stage_process import committed_offsets, rate_until, stop
+from tests.support.stage_process import Committed, rate_until, stop
 
 EVENTS = int(os.environ.get("BENCH_MONITOR_EVENTS", "60000"))
 RUNS = int(os.environ.get("BENCH_MONITOR_RUNS", "3"))
@@ -61,20 +61,17 @@ def _monitoring_rate(m: Monitored, ends: Ends, run: int) -> tuple[float, int]:
         {"STREAMOPS_MONITORING_HEALTH_PORT": "0", "STREAMOPS_MONITORING_GROUP_ID": group},
         instance=group,
     )
-    topics = sorted({t for t, _ in ends})
     total = sum(ends.values())
+    read = Committed(m.kafka, group, sorted(ends))
 
     def done() -> int:  # per partition, never past its last record (the markers follow it)
-        committed = {
-            (t, p): o
-            for t in topics
-            for p, o in committed_offsets(m.kafka, group, t, PARTITIONS).items()
-        }
-        return sum(min(committed.get(tp, 0), end) for tp, end in ends.items())
+        committed = read()
+        return sum(min(committed[tp], end) for tp, end in ends.items())
 
     try:
         return rate_until(proc, done, total, 600, log_file)
     finally:
+        read.close()
         stop(proc)
 
 
