@@ -172,6 +172,8 @@ def test_the_first_model_trains_itself_then_the_gates_and_the_operator_have_thei
         assert len(holdout) == version["training_window"]["holdout_count"]
         pr_auc = average_precision_score(holdout["label"].to_numpy(), scores)
         assert abs(pr_auc - version["metrics"]["pr_auc"]) < 1e-9  # the very same rows
+        # and, for monitoring, the figure as bad as the holdout's noise allows
+        assert 0 < version["metrics"]["holdout_lower.pr_auc"] < pr_auc
 
         # an operator asks again: the same data cannot beat the champion by the margin
         said = _cli(

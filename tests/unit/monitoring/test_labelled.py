@@ -3,6 +3,7 @@ negatives after the label delay (fraud spec: 3 days, negative_after_delay)."""
 
 from __future__ import annotations
 
+import dataclasses
 import pickle
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from streamops.state import PartitionState
 from streamops.state.memory import MemoryStore
 from streamops_monitoring import outcomes as outcome_store
 from streamops_monitoring.labelled_judge import LabelledJudge
+from streamops_monitoring.performance import likely_bound, rolling_metrics
 from tests.unit.monitoring.harness import T0, TOPICS, Cluster, reference
 
 FRAUD = Path(__file__).resolve().parents[3] / "deploy" / "pipelines" / "fraud.yaml"
@@ -121,6 +123,35 @@ def test_a_changed_error_rate_opens_concept_drift_once_labels_arrive(fraud: Pipe
         {int(a["details"]["level"]) for a in grown}
     )
     assert (resolved["state"], resolved["alert_id"]) == ("RESOLVED", worse[0]["alert_id"])
+
+
+def test_model_performance_allows_for_the_holdouts_noise_too(fraud: Pipeline) -> None:
+    # a rolling window of ~150 frauds whose figure, even at its bootstrap's best, is over
+    # max_drop (0.1) short of the holdout's figure, but within it of the holdout's figure
+    # as bad as the holdout's own noise allows (a first fraud holdout holds ~50 frauds)
+    rng = np.random.default_rng(5)
+    y = rng.random(10_000) < 0.015
+    scores = 1 / (1 + np.exp(-rng.normal(-4 + 3.0 * y, 1.0)))
+    rows = [
+        [s, "1" if s >= 0.5 else "0", "1" if t else "0"]
+        for s, t in zip(scores.tolist(), y.tolist(), strict=True)
+    ]
+    value = rolling_metrics("binary", rows, 0.5)["pr_auc"]
+    best = likely_bound("binary", rows, 0.5, "pr_auc", seed=1)
+    assert best is not None and best > value
+    judge = LabelledJudge("fraud", fraud.spec.drift, "binary", "pr_auc", STEP)
+    holdout = best / 0.85  # the window's best is 15% short of it: level 1
+    alone = dataclasses.replace(reference(), metrics={"pr_auc": holdout})
+    measured = judge._performance(alone, {"pr_auc": value}, rows, frozenset())
+    assert measured is not None and measured.opens and measured.details["level"] == "1"
+    lower = value / 0.95  # the window's figure is 5% short of it
+    with_noise = dataclasses.replace(
+        alone, metrics={"pr_auc": holdout, "holdout_lower.pr_auc": lower}
+    )
+    measured = judge._performance(with_noise, {"pr_auc": value}, rows, frozenset())
+    assert measured is not None and not measured.opens
+    assert measured.threshold == pytest.approx(lower * 0.9)
+    assert measured.details["holdout_lower"] == f"{lower:.4g}"
 
 
 def test_a_change_to_fewer_errors_opens_nothing(fraud: Pipeline) -> None:

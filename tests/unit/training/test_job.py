@@ -47,8 +47,12 @@ def test_a_job_yields_everything_a_model_version_needs(trained: TrainedModel) ->
     assert [i["name"] for i in trained.signature["inputs"]] == list(trained.feature_names)
     assert len(trained.onnx_sha256) == 64 and trained.classes == ("0", "1")
     assert trained.threshold is not None and 0 < trained.threshold < 1
-    assert set(trained.metrics) == {"train", "validation", "holdout"}
+    assert set(trained.metrics) == {"train", "validation", "holdout", "holdout_lower"}
     assert trained.metrics["holdout"]["roc_auc"] > 0.6  # the synthetic signal is learnt
+    # the primary metric as bad as the holdout's noise allows, for monitoring
+    [(primary, lower)] = trained.metrics["holdout_lower"].items()
+    assert primary == trained.primary_metric == "pr_auc"
+    assert 0 < lower < trained.metrics["holdout"]["pr_auc"]
     assert set(trained.durations_s) == {"fit", "export", "evaluate"}
     assert trained.reference_profile["prediction"]["kind"] == "NUMERIC"
 
@@ -121,6 +125,7 @@ def test_a_regression_job_trains_on_the_same_columns(small: Pipeline) -> None:
     assert result.rejection is None and result.threshold is None
     assert result.algorithm.endswith("HistGradientBoostingRegressor")
     assert set(result.metrics["holdout"]) == {"mae", "rmse", "r2"}
+    assert result.metrics["holdout_lower"]["mae"] > result.metrics["holdout"]["mae"]  # worse
     assert [o["name"] for o in result.signature["outputs"]] == ["variable"]
 
 

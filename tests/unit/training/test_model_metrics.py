@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from streamops.pipeline.model_spec import ThresholdRule
-from streamops_training.model_metrics import choose_threshold, metric, task_metrics
+from streamops_training.model_metrics import choose_threshold, metric, pessimistic, task_metrics
 
 
 def test_max_f1_lies_halfway_between_two_distinct_scores() -> None:
@@ -64,3 +64,49 @@ def test_weights_count_rows_as_repeated() -> None:
         "pr_auc", "binary", np.array([0, 0, 1, 0, 0, 0]), np.array([0.1, 0.1, 0.7, 0.5, 0.5, 0.5])
     )
     assert metric("pr_auc", "binary", y, p, weights=weights) == pytest.approx(repeated)
+
+
+def _holdout(n: int, positives: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    y = (rng.random(n) < positives).astype(int)
+    return y, 1 / (1 + np.exp(-rng.normal(-4 + 3.5 * y, 1.0)))
+
+
+def test_a_holdout_of_few_positives_may_flatter_the_model_by_several_points() -> None:
+    y, scores = _holdout(4_000, 0.0125, seed=1)  # ~50 positives, as a first fraud holdout
+    figure = metric("pr_auc", "binary", y, scores)
+    lower = pessimistic(
+        "pr_auc", "binary", y, scores, None, (), resamples=1000, confidence=0.95, seed=0
+    )
+    assert lower is not None and figure - 0.15 < lower < figure - 0.03
+    # the same model on 40 times the rows: the bound closes in on the figure
+    y, scores = _holdout(160_000, 0.0125, seed=2)
+    figure = metric("pr_auc", "binary", y, scores)
+    many = pessimistic(
+        "pr_auc", "binary", y, scores, None, (), resamples=200, confidence=0.95, seed=0
+    )
+    assert many is not None and figure - 0.02 < many < figure
+
+
+def test_worse_is_higher_for_a_loss_and_undefined_is_none() -> None:
+    y, scores = _holdout(2_000, 0.05, seed=3)
+    loss = metric("log_loss", "binary", y, scores)
+    bound = pessimistic(
+        "log_loss", "binary", y, scores, None, (), resamples=200, confidence=0.95, seed=0
+    )
+    assert bound is not None and bound > loss
+    one_class = np.zeros(50, dtype=int)
+    assert (
+        pessimistic(
+            "pr_auc",
+            "binary",
+            one_class,
+            scores[:50],
+            None,
+            (),
+            resamples=200,
+            confidence=0.95,
+            seed=0,
+        )
+        is None
+    )

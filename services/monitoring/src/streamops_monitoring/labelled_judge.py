@@ -4,7 +4,8 @@ became known, one interval at a time.
 From them, per model version: the rolling metrics over the latest
 ``drift.performance.window`` labels (gauges, and the gap to the estimate made before the
 labels); for the champion, the spec's `river.drift` detector on its errors
-(CONCEPT_DRIFT) and its primary metric against its holdout figure (MODEL_PERFORMANCE).
+(CONCEPT_DRIFT) and its primary metric against its holdout figure, as bad as the
+holdout's own noise allows (MODEL_PERFORMANCE).
 Each version's detector (pickled) and latest labels live in the owner's state.
 """
 
@@ -20,6 +21,7 @@ from river import drift as river_drift
 
 from streamops.alerts import Measurement, Window, is_open, judge, open_extent
 from streamops.pipeline.drift_spec import DriftSpec
+from streamops.pipeline.model_spec import HOLDOUT_LOWER
 from streamops.state import PartitionState
 from streamops_monitoring.estimate import estimate, histogram
 from streamops_monitoring.judged import Judged, issuer
@@ -39,7 +41,7 @@ DETECTORS = {
 log = logging.getLogger(__name__)
 
 #: A MODEL_PERFORMANCE alert's extent: "level N", the figure N ``max_drop`` short of the
-#: holdout's
+#: holdout's (its lower bound, `HOLDOUT_LOWER`)
 LEVEL = "level "
 #: How long a change to more errors stays suspect, in performance windows of labels after
 #: it: the first window after a drift that creeps in still holds some of the old errors
@@ -230,8 +232,10 @@ class LabelledJudge:
         found: frozenset[str],
     ) -> Measurement | None:
         """MODEL_PERFORMANCE once the primary metric is beyond ``max_drop`` of the holdout's
-        figure even allowing for the rolling window's sampling noise (its bootstrap's 95%
-        bound); it resolves once the figure itself is back within half of it. ``found``:
+        figure, noise allowed on both sides: the holdout's figure as bad as its bootstrap
+        allows (training's, `HOLDOUT_LOWER`; a holdout of 50 frauds may flatter a model by
+        several points), the rolling window's as good as its own allows (95%); it resolves
+        once the figure itself is back within half of ``max_drop``. ``found``:
         the open alert's extent (empty: none open). Its extent is how many ``max_drop``
         the figure is short of the holdout's (`LEVEL`, on the bound too): a figure that
         falls a whole ``max_drop`` further while the alert is open emits it again, so a
@@ -239,8 +243,11 @@ class LabelledJudge:
         takes an OPEN record after its job as a new question)."""
         metric = self.primary
         assert metric is not None
-        value, reference = figures.get(metric), ref.metrics.get(metric)
-        if value is None or reference is None:
+        value, holdout = figures.get(metric), ref.metrics.get(metric)
+        # the holdout's figure as bad as its own sampling noise allows (training files it
+        # beside the figure); a version trained before it was filed has the figure only
+        reference = ref.metrics.get(f"{HOLDOUT_LOWER}.{metric}", holdout)
+        if value is None or reference is None or holdout is None:
             return None
         drop = self.drift.performance.max_drop
         higher = higher_is_better(metric)
@@ -252,7 +259,11 @@ class LabelledJudge:
             worse, better = value > limit, value <= back
         reached = max((int(e.removeprefix(LEVEL)) for e in found), default=0)
         extent: frozenset[str] = frozenset()
-        details = {"holdout": f"{reference:.4g}", "labels": str(self.drift.performance.window)}
+        details = {
+            "holdout": f"{holdout:.4g}",
+            "holdout_lower": f"{reference:.4g}",
+            "labels": str(self.drift.performance.window),
+        }
         if worse and _levels(value, reference, drop, higher) > reached:
             # beyond what the window's noise explains? (and by how many levels)
             bound = likely_bound(self.task, rows, ref.threshold, metric, seed=ref.version)
@@ -270,7 +281,8 @@ class LabelledJudge:
             details=details,
             summary=f"{metric} of {ref.model_name}:{ref.version} is {value:.4g}, "
             f"{'below' if higher else 'above'} {limit:.4g} "
-            f"(holdout {reference:.4g}) on its latest labelled predictions",
+            f"(holdout {holdout:.4g}, at worst {reference:.4g}) on its latest labelled "
+            "predictions",
             extent=extent,
         )
 

@@ -24,12 +24,18 @@ from streamops.dataset import Dataset
 from streamops.dataset.join import LabelRules
 from streamops.features import feature_set
 from streamops.pipeline import Pipeline
-from streamops.pipeline.model_spec import ModelSpec, Task, ThresholdRule, estimator_for
+from streamops.pipeline.model_spec import (
+    HOLDOUT_LOWER,
+    ModelSpec,
+    Task,
+    ThresholdRule,
+    estimator_for,
+)
 from streamops_training.estimators import build_pipeline
 from streamops_training.export import session, sha256, signature, to_onnx
 from streamops_training.frame import to_frame
 from streamops_training.gates import GateResult, beats_champion, data_checks
-from streamops_training.model_metrics import choose_threshold, task_metrics
+from streamops_training.model_metrics import choose_threshold, pessimistic, task_metrics
 from streamops_training.parity import Parity, check_parity, onnx_predictions, sklearn_predictions
 from streamops_training.policy import training_rows, within_lookback
 from streamops_training.profile import categorical_profile, numeric_profile, reference_profile
@@ -186,6 +192,20 @@ def _train(
         part: task_metrics(task, parts[part]["label"].to_numpy(), p, threshold, classes)
         for part, p in predictions.items()
     }
+    primary = model.metric_for(task)
+    lower = pessimistic(  # what monitoring holds the live figure against
+        primary,
+        task,
+        on["holdout"]["label"].to_numpy(),
+        holdout_predictions,
+        threshold,
+        classes,
+        resamples=model.gates.bootstrap,
+        confidence=model.gates.confidence,
+        seed=model.seed,
+    )
+    if lower is not None:
+        metrics[HOLDOUT_LOWER] = {primary: lower}
     profile = reference_profile(
         split.train,
         _prediction_profile(task, holdout_predictions, classes),
@@ -218,7 +238,7 @@ def _train(
         classes=classes,
         threshold=threshold,
         metrics=metrics,
-        primary_metric=model.metric_for(task),
+        primary_metric=primary,
         training_window={
             "start": int(split.train.data["event_time"].min()),
             "end": int(split.holdout.data["event_time"].max()) + 1,

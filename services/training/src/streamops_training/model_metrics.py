@@ -93,6 +93,42 @@ def task_metrics(
     return out
 
 
+def pessimistic(
+    name: str,
+    task: Task,
+    y: np.ndarray,
+    predictions: np.ndarray,
+    threshold: float | None,
+    classes: Sequence[str],
+    *,
+    resamples: int,
+    confidence: float,
+    seed: int,
+) -> float | None:
+    """The metric as bad as the rows' sampling noise allows: the ``1 - confidence``
+    quantile of its bootstrap towards worse (the lower one when higher is better). None
+    when it is undefined on more than half of the resamples (e.g. too few positives)."""
+    ranked = Ranked(y, predictions) if name in ("pr_auc", "roc_auc") else None
+    rng = np.random.default_rng(seed)
+    n = len(y)
+    values = []
+    for _ in range(resamples):
+        weights = np.bincount(rng.integers(0, n, n), minlength=n).astype(np.float64)
+        try:
+            if ranked is not None:  # sorted once, not once per resample
+                value = ranked.value(name, weights)
+            else:
+                value = metric(name, task, y, predictions, threshold, classes, weights)
+        except ValueError:  # a resample without one of the classes
+            continue
+        if np.isfinite(value):
+            values.append(value)
+    if len(values) <= resamples // 2:
+        return None
+    level = 1 - confidence if higher_is_better(name) else confidence
+    return float(np.quantile(values, level))
+
+
 def higher_is_better(name: str) -> bool:
     """Whether a larger value of the metric is the better one."""
     return METRICS[name][1]
