@@ -5,9 +5,14 @@ A stream prediction waits under ``p:{event_id}`` as ``[event_time, [seen, ...]]`
 expiring in event time so that the disk backend can hold days of them. A label joins every
 prediction of its event; a label that comes before its prediction waits under
 ``l:{event_id}`` as ``[known_at, label text]``. With ``negative_after_delay``, each
-prediction is also filed under ``d:{bucket}`` by the interval of its event time (the
-partition's clock lists the buckets in ``due``), and one still unlabelled once the label
-delay has passed is labelled negative at event time plus delay, as training's datasets do.
+prediction's event id is also filed by the interval of its event time (the partition's
+clock lists the buckets in ``due``), and one still unlabelled once the label delay has
+passed is labelled negative at event time plus delay, as training's datasets do. A
+bucket's ids fill ``d:{bucket}``; each time it holds `DUE_CHUNK` of them they move, once,
+to ``d:{bucket}:{k}`` (the clock counts them in ``sealed``), so that a batch writes at
+most a chunk of a bucket again, not every id of its half hour: at a thousand events a
+second that list grew to hundreds of thousands of ids, packed into the changelog by
+every batch.
 Each join is an outcome (`outcomes.py`); where the partition keeps it is its business.
 """
 
@@ -19,6 +24,9 @@ from typing import TYPE_CHECKING, Any
 from streamops.features import event_time_ms
 from streamops.state import PartitionState
 from streamops_monitoring.outcomes import label_text, predicted_text, score
+
+#: Event ids per sealed chunk of a bucket's due list
+DUE_CHUNK = 1000
 
 if TYPE_CHECKING:
     from streamops_monitoring.partition import Timing
@@ -90,14 +98,18 @@ class LabelJoin:
         # the predictions: a label still in it is not a silence), but at most lead_ms behind
         limit = wm if read is None else max(min(wm, read), wm - self.timing.lead_ms)
         due = sorted(b for b in clock["due"] if b + step + after <= limit)
+        sealed: dict[str, int] = clock.get("sealed", {})
         outcomes: list[list[Any]] = []
         for bucket in due:
-            for event_id in pending.get(f"d:{bucket}") or []:
-                held = pending.get(f"p:{event_id}")
-                if held is not None:
-                    pending.delete(f"p:{event_id}")
-                    outcomes += [[held[0] + after, *seen, "0", held[0]] for seen in held[1]]
-            pending.delete(f"d:{bucket}")
+            keys = [f"d:{bucket}:{k}" for k in range(sealed.pop(str(bucket), 0))]
+            keys.append(f"d:{bucket}")
+            for key in keys:
+                for event_id in pending.get(key) or []:
+                    held = pending.get(f"p:{event_id}")
+                    if held is not None:
+                        pending.delete(f"p:{event_id}")
+                        outcomes += [[held[0] + after, *seen, "0", held[0]] for seen in held[1]]
+                pending.delete(key)
         if due:
             clock["due"] = [b for b in clock["due"] if b not in due]
         return outcomes
@@ -109,6 +121,12 @@ class LabelJoin:
         key = f"d:{bucket}"
         ids = pending.get(key) or []
         ids.append(event_id)
+        if len(ids) >= DUE_CHUNK:  # full: sealed under its own key, written this once
+            sealed = clock.setdefault("sealed", {})
+            chunk = sealed.get(str(bucket), 0)
+            pending.set(f"{key}:{chunk}", ids, time_ms=event_time)
+            sealed[str(bucket)] = chunk + 1
+            ids = []
         pending.set(key, ids, time_ms=event_time)
         if bucket not in clock["due"]:
             clock["due"].append(bucket)
