@@ -29,9 +29,10 @@ class Backends:
     bootstrap_servers: str
     schema_registry_url: str
     provider: str
-    #: kill -9 the broker and start it again (its storage kept); None where the suite
-    #: did not start the broker itself (environment, containers)
-    crash_broker: Callable[[], None] | None = None
+    #: kill -9 the broker and start it again (its storage kept), after ``down_s`` seconds
+    #: down if given; None where the suite did not start the broker itself (environment,
+    #: containers)
+    crash_broker: Callable[..., None] | None = None
 
 
 def docker_engine_answers() -> bool:
@@ -109,8 +110,9 @@ def _local_launcher() -> Iterator[Backends]:
     try:
         stack.up()
 
-        def crash_broker() -> None:
+        def crash_broker(down_s: float = 0.0) -> None:
             stack.kafka.process.kill()
+            time.sleep(down_s)
             stack.kafka.start()  # as `make up` would: a stale pid file, storage reused
 
         yield Backends(

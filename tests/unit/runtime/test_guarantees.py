@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from typing import Any
+from unittest import mock
 
 import pytest
 from confluent_kafka import KafkaError, KafkaException, TopicPartition
 from prometheus_client import CollectorRegistry
 
+from streamops.runtime.calls import TransactionStuck
 from streamops.runtime.guarantees import (
     AtLeastOnce,
     AtLeastOnceWithState,
@@ -158,6 +162,54 @@ def test_abortable_errors_abort_and_ask_for_the_batch_again() -> None:
     assert producer.calls[-1] == "abort_transaction"
     assert "commit_transaction" not in producer.calls
     assert _transactions(phase, "abort") == 1
+
+
+def test_offsets_not_added_within_the_timeout_abort_and_ask_for_the_batch_again() -> None:
+    # after a broker restart the consumer's group membership may be gone (a static member
+    # fenced), and librdkafka then never finishes adding the offsets: resuming the call
+    # waited for ever (seen in a broker-crash run)
+    timed_out = KafkaException(
+        KafkaError(KafkaError._TIMED_OUT, "Timed out waiting for operation", retriable=True)
+    )
+    producer = FakeProducer({"send_offsets_to_transaction": [timed_out] * 3})
+    phase = _phase(ExactlyOnce, producer)
+    assert phase.write(RECORDS, OFFSETS) is False
+    assert producer.calls == [
+        "begin_transaction",
+        "send_offsets_to_transaction",
+        "abort_transaction",
+    ]
+    assert _transactions(phase, "abort") == 1
+
+
+def test_a_transaction_retried_past_its_timeout_stops_the_stage() -> None:
+    producer = FakeProducer({"commit_transaction": [_error(retriable=True)] * 100})
+    phase = ExactlyOnce(
+        producer, FakeConsumer(), StageMetrics("unit", CollectorRegistry()), 1.0, 0.25
+    )
+    with pytest.raises(TransactionStuck, match="could not commit the transaction within"):
+        phase.write(RECORDS, OFFSETS)
+    assert 2 <= producer.calls.count("commit_transaction") < 10  # every 0.1 s, for 0.25 s
+
+
+def test_a_transactional_call_that_never_returns_stops_the_stage() -> None:
+    release = threading.Event()
+
+    class HangingProducer(FakeProducer):
+        def commit_transaction(self, timeout: float) -> None:
+            self.calls.append("commit_transaction")
+            release.wait(10)  # as librdkafka's send_offsets_to_transaction once did, for good
+
+    phase = _phase(ExactlyOnce, HangingProducer())
+    phase.timeout_s = 0.1  # the call's own timeout; hung after 10 s more
+    started = time.monotonic()
+    with (
+        mock.patch("streamops.runtime.guarantees._HANG_GRACE_S", 0.2),
+        pytest.raises(TransactionStuck, match="did not return from the call to commit"),
+    ):
+        phase.write(RECORDS, OFFSETS)
+    assert time.monotonic() - started < 2
+    release.set()
 
 
 def test_fatal_errors_stop_the_stage() -> None:

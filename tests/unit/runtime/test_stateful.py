@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from confluent_kafka import TopicPartition
+import pytest
+from confluent_kafka import KafkaError, KafkaException, TopicPartition
 from prometheus_client import CollectorRegistry
 
-from streamops.runtime import StreamSettings
+from streamops.runtime import StreamSettings, stateful
 from streamops.runtime.stateful import Rebalance
 from streamops.settings import KafkaSettings
 from streamops.state import StageState, StoreSpec
@@ -17,11 +18,24 @@ from tests.unit.state.fakes import FakeChangelog, commit_batch
 class FakeGroupConsumer:
     """The stage's consumer: the group's committed offsets, and what was assigned."""
 
-    def __init__(self, committed: dict[tuple[str, int], int]) -> None:
+    def __init__(
+        self,
+        committed: dict[tuple[str, int], int],
+        timeouts: int = 0,
+        clock: list[float] | None = None,
+    ) -> None:
         self._committed = committed
         self.assigned: list[TopicPartition] = []
+        self.timeouts = timeouts  # calls that time out first (offsets held back)
+        self.clock = clock if clock is not None else [0.0]  # moved by the calls' waits
+        self.waits: list[float] = []
 
     def committed(self, partitions: list[TopicPartition], timeout: float) -> list[Any]:
+        self.waits.append(timeout)
+        if self.timeouts:
+            self.timeouts -= 1
+            self.clock[0] += timeout
+            raise KafkaException(KafkaError(KafkaError._TIMED_OUT, retriable=True))
         return [
             TopicPartition(
                 tp.topic, tp.partition, self._committed.get((tp.topic, tp.partition), -1001)
@@ -68,3 +82,47 @@ def test_a_partition_resumes_after_what_its_state_applied() -> None:
 
     rebalance.on_revoke(consumer, [TopicPartition("in", 1)])  # type: ignore[arg-type]
     assert state.assigned == {0, 2}
+
+
+def _waiting(
+    monkeypatch: pytest.MonkeyPatch, timeouts: int, stopping: bool = False
+) -> tuple[Rebalance, FakeGroupConsumer]:
+    """A rebalance whose first ``timeouts`` calls for the group's offsets time out, on a
+    clock that only those waits move."""
+    consumer = FakeGroupConsumer({("in", 0): 7}, timeouts)
+    monkeypatch.setattr(stateful.time, "monotonic", lambda: consumer.clock[0])
+    state = StageState([StoreSpec("s")], consumer_factory=FakeChangelog().consumer)  # type: ignore[arg-type]
+    state.bind("p.stage", CollectorRegistry(), "new")
+    rebalance = Rebalance(
+        "p.stage",
+        state,
+        KafkaSettings(),
+        StreamSettings(transaction_timeout_s=5),  # offsets waited for 15 s at most
+        on_progress=lambda: None,
+        stopping=lambda: stopping,
+    )
+    return rebalance, consumer
+
+
+def test_offsets_held_back_are_waited_for_in_short_calls(monkeypatch: pytest.MonkeyPatch) -> None:
+    rebalance, consumer = _waiting(monkeypatch, timeouts=2)
+    rebalance.on_assign(consumer, [TopicPartition("in", 0)])  # type: ignore[arg-type]
+    assert consumer.waits == [5.0, 5.0, 5.0]  # each call short: SIGTERM is served between
+    assert [tp.partition for tp in consumer.assigned] == [0]  # then assigned as usual
+
+
+def test_a_stage_stopping_while_it_waits_for_offsets_takes_no_partitions(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    rebalance, consumer = _waiting(monkeypatch, timeouts=1, stopping=True)
+    rebalance.on_assign(consumer, [TopicPartition("in", 0)])  # type: ignore[arg-type]
+    assert consumer.assigned == [] and not rebalance.settled
+
+
+def test_offsets_still_held_back_after_the_transaction_timeout_stop_the_stage(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    rebalance, consumer = _waiting(monkeypatch, timeouts=100)
+    with pytest.raises(KafkaException):
+        rebalance.on_assign(consumer, [TopicPartition("in", 0)])  # type: ignore[arg-type]
+    assert consumer.waits == [5.0, 5.0, 5.0] and consumer.assigned == []

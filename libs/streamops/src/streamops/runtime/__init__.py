@@ -1,5 +1,6 @@
 """The consume-transform-produce runtime shared by the stream stages."""
 
+from streamops.runtime.batch import tune_garbage_collector
 from streamops.runtime.records import (
     BatchResult,
     ErrorKind,
@@ -10,7 +11,7 @@ from streamops.runtime.records import (
     Transform,
 )
 from streamops.runtime.settings import ProcessingGuarantee, StreamSettings
-from streamops.runtime.stage import Stage, tune_garbage_collector
+from streamops.runtime.stage import Stage
 
 __all__ = [
     "BatchResult",

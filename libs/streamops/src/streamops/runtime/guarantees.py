@@ -6,7 +6,14 @@ transaction, so state and offsets never disagree and a redone batch is not count
 into the state); exactly-once (outputs, changelog records and offsets in one
 transaction). Error handling follows librdkafka's transactional producer contract:
 retriable errors are retried, abortable ones abort the transaction (the stage then
-rolls the state back, rewinds and redoes the batch), fatal ones stop the stage.
+rolls the state back, rewinds and redoes the batch), fatal ones stop the stage. Limits
+of our own, for a broker that restarts after the consumer's session expired (its static
+membership is then fenced): offsets not added to the transaction within the operation
+timeout abort it (the next consume reports the consumer's fate); no transactional call
+is retried past the transaction timeout, which the broker enforces by aborting; and a
+call that does not return 10 s after its own timeout counts as hung (one was seen waiting
+for good). The last two stop the stage (`TransactionStuck`): a fresh start fences this
+producer and redoes the batch.
 """
 
 from __future__ import annotations
@@ -16,16 +23,17 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
 
+from streamops.runtime.calls import retrying
 from streamops.runtime.metrics import StageMetrics
 from streamops.runtime.records import Headers
 from streamops.state.records import ChangelogRecord
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
+#: how long past its own timeout a transactional call may take before it counts as hung
+_HANG_GRACE_S = 10.0
 
 # Commit failures that only mean "the group moved on": another replica owns the partition
 # now and will redo the records from the last committed offset (at-least-once allows that).
@@ -57,12 +65,20 @@ class WritePhase(ABC):
     """Makes a batch's outputs durable and commits its input offsets."""
 
     def __init__(
-        self, producer: Producer, consumer: Consumer, metrics: StageMetrics, timeout_s: float
+        self,
+        producer: Producer,
+        consumer: Consumer,
+        metrics: StageMetrics,
+        timeout_s: float,
+        transaction_timeout_s: float = 60.0,
     ) -> None:
         self.producer = producer
         self.consumer = consumer
         self.metrics = metrics
+        #: one flush, commit or transactional call
         self.timeout_s = timeout_s
+        #: the broker aborts a transaction open longer (``transaction.timeout.ms``)
+        self.transaction_timeout_s = transaction_timeout_s
         self.delivery_errors: list[str] = []
 
     def start(self) -> None:
@@ -107,25 +123,62 @@ class WritePhase(ABC):
         self, producer: Producer, produce: Callable[[], None], offsets: list[TopicPartition]
     ) -> bool:
         """Run ``produce`` and commit ``offsets`` in one transaction; False if it was aborted."""
+        until = time.monotonic() + self.transaction_timeout_s
         producer.begin_transaction()
         try:
             produce()
-            if offsets:
-                metadata = self.consumer.consumer_group_metadata()
-                _retrying(
-                    lambda: producer.send_offsets_to_transaction(offsets, metadata, self.timeout_s)
-                )
-            _retrying(lambda: producer.commit_transaction(self.timeout_s))
+            if offsets and not self._send_offsets(producer, offsets, until):
+                return self._abort(producer)
+            retrying(
+                lambda: producer.commit_transaction(self.timeout_s),
+                until,
+                "commit the transaction",
+                hang_s=self.timeout_s + _HANG_GRACE_S,
+            )
         except KafkaException as exc:
             error: KafkaError = exc.args[0]
             if error.fatal() or not error.txn_requires_abort():
                 raise
             log.warning("aborting the transaction (%s); the batch will be redone", error.str())
-            _retrying(lambda: producer.abort_transaction(self.timeout_s))
-            self.metrics.transaction("abort")
-            return False
+            return self._abort(producer)
         self.metrics.transaction("commit")
         return True
+
+    def _send_offsets(
+        self, producer: Producer, offsets: list[TopicPartition], until: float
+    ) -> bool:
+        """Add ``offsets`` to the transaction; False if that timed out (abort it then)."""
+        metadata = self.consumer.consumer_group_metadata()
+        try:
+            retrying(
+                lambda: producer.send_offsets_to_transaction(offsets, metadata, self.timeout_s),
+                until,
+                "add the offsets to the transaction",
+                retry_timeouts=False,
+                hang_s=self.timeout_s + _HANG_GRACE_S,
+            )
+        except KafkaException as exc:
+            if exc.args[0].code() != KafkaError._TIMED_OUT:
+                raise
+            log.warning(
+                "the offsets were not added to the transaction within %.0f s (the consumer's "
+                "group membership may be gone, e.g. after the broker restarted): aborting it; "
+                "the batch will be redone",
+                self.timeout_s,
+            )
+            return False
+        return True
+
+    def _abort(self, producer: Producer) -> bool:
+        until = time.monotonic() + self.transaction_timeout_s
+        retrying(
+            lambda: producer.abort_transaction(self.timeout_s),
+            until,
+            "abort the transaction",
+            hang_s=self.timeout_s + _HANG_GRACE_S,
+        )
+        self.metrics.transaction("abort")
+        return False
 
 
 class AtLeastOnce(WritePhase):
@@ -180,12 +233,13 @@ class AtLeastOnceWithState(AtLeastOnce):
         metrics: StageMetrics,
         timeout_s: float,
         state_producer: Producer,
+        transaction_timeout_s: float = 60.0,
     ) -> None:
-        super().__init__(producer, consumer, metrics, timeout_s)
+        super().__init__(producer, consumer, metrics, timeout_s, transaction_timeout_s)
         self.state_producer = state_producer
 
     def start(self) -> None:
-        _retrying(lambda: self.state_producer.init_transactions(self.timeout_s))
+        retrying(lambda: self.state_producer.init_transactions(self.timeout_s))
 
     def write(
         self,
@@ -207,7 +261,7 @@ class ExactlyOnce(WritePhase):
     def start(self) -> None:
         # Also fences a previous incarnation with the same transactional.id and aborts its
         # open transaction, so read_committed consumers are not held up after a crash.
-        _retrying(lambda: self.producer.init_transactions(self.timeout_s))
+        retrying(lambda: self.producer.init_transactions(self.timeout_s))
 
     def write(
         self,
@@ -220,15 +274,3 @@ class ExactlyOnce(WritePhase):
             self._produce_changelog(self.producer, changelog)
 
         return self._transaction(self.producer, produce, offsets)
-
-
-def _retrying(call: Callable[[], T]) -> T:
-    """Call again while librdkafka says the error is retriable."""
-    while True:
-        try:
-            return call()
-        except KafkaException as exc:
-            if not exc.args[0].retriable():
-                raise
-            log.info("retrying after a retriable error: %s", exc.args[0].str())
-            time.sleep(0.1)

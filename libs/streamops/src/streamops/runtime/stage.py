@@ -10,7 +10,6 @@ sees a half-done batch.
 from __future__ import annotations
 
 import contextlib
-import gc
 import logging
 import signal
 import threading
@@ -23,19 +22,9 @@ from confluent_kafka.schema_registry import SchemaRegistryClient
 from prometheus_client import CollectorRegistry
 
 from streamops.contracts import load_schema
-from streamops.runtime.batch import BatchPreparer, batch_offsets
-from streamops.runtime.clients import (
-    consumer_config,
-    fatal_error,
-    producer_config,
-    state_producer_config,
-)
-from streamops.runtime.guarantees import (
-    AtLeastOnce,
-    AtLeastOnceWithState,
-    ExactlyOnce,
-    WritePhase,
-)
+from streamops.runtime.batch import BatchPreparer, batch_offsets, tune_garbage_collector
+from streamops.runtime.clients import consumer_config, fatal_error, producer_config
+from streamops.runtime.guarantees import WritePhase
 from streamops.runtime.health import HealthServer
 from streamops.runtime.metrics import StageMetrics
 from streamops.runtime.records import (
@@ -44,7 +33,7 @@ from streamops.runtime.records import (
     Transform,
 )
 from streamops.runtime.settings import StreamSettings
-from streamops.runtime.stateful import Rebalance, WithState, prepare_state
+from streamops.runtime.stateful import Rebalance, prepare_state, write_phase
 from streamops.serde import (
     AvroDecoder,
     AvroEncoder,
@@ -172,14 +161,21 @@ class Stage:
             )
         )
         producer = Producer(producer_config(self.name, self.kafka, self.settings))
-        phase = self._write_phase(producer, consumer)
+        phase = write_phase(
+            self.name, self.kafka, self.settings, producer, consumer, self.metrics, self.state
+        )
         try:
             phase.start()
             if self.state is None:
                 consumer.subscribe(self.inputs)
             else:
                 self._rebalance = Rebalance(
-                    self.name, self.state, self.kafka, self.settings, self._beat
+                    self.name,
+                    self.state,
+                    self.kafka,
+                    self.settings,
+                    self._beat,
+                    self._stopping.is_set,
                 )
                 self._rebalance.subscribe(consumer, self.inputs)
             self._started = True
@@ -210,17 +206,6 @@ class Stage:
                 self.state.close()
             health.stop()
             log.info("stage %s: stopped", self.name)
-
-    def _write_phase(self, producer: Producer, consumer: Consumer) -> WritePhase:
-        timeout = self.settings.operation_timeout_s
-        if self.settings.processing_guarantee == "exactly_once":
-            phase: WritePhase = ExactlyOnce(producer, consumer, self.metrics, timeout)
-        elif self.state is None:
-            return AtLeastOnce(producer, consumer, self.metrics, timeout)
-        else:
-            state_producer = Producer(state_producer_config(self.name, self.kafka, self.settings))
-            phase = AtLeastOnceWithState(producer, consumer, self.metrics, timeout, state_producer)
-        return phase if self.state is None else WithState(phase, self.state)
 
     def _install_signal_handlers(self) -> None:
         if threading.current_thread() is threading.main_thread():
@@ -302,13 +287,3 @@ class Stage:
         if result is not None:
             self._registry_ok = True
         return result
-
-
-def tune_garbage_collector() -> None:
-    """Collect cycles less often (a collection every 700 allocations cost the features step
-    25-50% of its time and the monitoring transform more than half), and leave start-up's
-    objects out of the walk: a batch allocates millions of short-lived ones. Every stage
-    does this when it starts; a benchmark of a transform alone does it to be measured as it
-    runs."""
-    gc.freeze()
-    gc.set_threshold(50_000, 20, 100)

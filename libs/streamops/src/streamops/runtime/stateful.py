@@ -8,13 +8,20 @@ a restore never races a batch of the same partitions.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Sequence
 
-from confluent_kafka import Consumer, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient
 
-from streamops.runtime.clients import restore_consumer_config
-from streamops.runtime.guarantees import Pending, WritePhase
+from streamops.runtime.clients import restore_consumer_config, state_producer_config
+from streamops.runtime.guarantees import (
+    AtLeastOnce,
+    AtLeastOnceWithState,
+    ExactlyOnce,
+    Pending,
+    WritePhase,
+)
 from streamops.runtime.metrics import StageMetrics
 from streamops.runtime.settings import StreamSettings
 from streamops.settings import KafkaSettings
@@ -23,6 +30,9 @@ from streamops.state.records import ChangelogRecord
 from streamops.topics import TopicError, ensure_topics
 
 log = logging.getLogger(__name__)
+#: the group's committed offsets are asked for in calls of at most this long, so that a
+#: stage waiting on them still answers SIGTERM and says that it waits
+_OFFSETS_CALL_S = 5.0
 
 
 def prepare_state(
@@ -71,12 +81,15 @@ class Rebalance:
         kafka: KafkaSettings,
         settings: StreamSettings,
         on_progress: Callable[[], None],
+        stopping: Callable[[], bool] = lambda: False,
     ) -> None:
         self.stage = stage
         self.state = state
         self.restore_config = restore_consumer_config(stage, kafka)
         #: called while a restore runs: the stage is alive, though its loop is not turning
         self.on_progress = on_progress
+        #: the stage is stopping (SIGTERM): stop waiting for the group's offsets
+        self.stopping = stopping
         # a previous owner's open transaction holds the offsets back until it ends
         self.committed_timeout_s = settings.transaction_timeout_s + 10
         #: a restore is under way (the stage is not ready meanwhile)
@@ -99,7 +112,9 @@ class Rebalance:
         # The group's offsets first: a read_committed consumer gets them only once the
         # previous owner's open transaction is over, so the changelog read after them
         # holds everything that transaction committed.
-        committed = consumer.committed(partitions, timeout=self.committed_timeout_s)
+        committed = self._committed(consumer, partitions)
+        if committed is None:  # stopping meanwhile: nothing assigned, the loop ends
+            return
         self.restoring = True
         try:
             seconds = self.state.assign(numbers, self.restore_config, self.on_progress)
@@ -114,6 +129,30 @@ class Rebalance:
         )
         self._resume_after_applied(committed, partitions)
         consumer.assign(partitions)
+
+    def _committed(
+        self, consumer: Consumer, partitions: list[TopicPartition]
+    ) -> list[TopicPartition] | None:
+        """The group's committed offsets of ``partitions``, waited for at most
+        ``committed_timeout_s``; None if the stage is stopping meanwhile."""
+        until = time.monotonic() + self.committed_timeout_s
+        while True:
+            left = until - time.monotonic()
+            try:
+                return consumer.committed(partitions, timeout=max(min(_OFFSETS_CALL_S, left), 0.1))
+            except KafkaException as exc:
+                if exc.args[0].code() != KafkaError._TIMED_OUT or left <= _OFFSETS_CALL_S:
+                    raise
+            if self.stopping():
+                return None
+            log.warning(
+                "stage %s: still waiting for the group's committed offsets of partitions %s "
+                "(an open transaction of their previous owner holds them back until it ends; "
+                "%.0f s more at most)",
+                self.stage,
+                sorted({tp.partition for tp in partitions}),
+                max(until - time.monotonic(), 0),
+            )
 
     def on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         self.state.revoke({tp.partition for tp in partitions})
@@ -176,3 +215,26 @@ class WithState(WritePhase):
         else:
             state.rollback()
         return written
+
+
+def write_phase(
+    stage: str,
+    kafka: KafkaSettings,
+    settings: StreamSettings,
+    producer: Producer,
+    consumer: Consumer,
+    metrics: StageMetrics,
+    state: StageState | None,
+) -> WritePhase:
+    """The write phase of the settings' guarantee; with ``state``, its changelog added."""
+    timeout, transaction = settings.operation_timeout_s, settings.transaction_timeout_s
+    if settings.processing_guarantee == "exactly_once":
+        phase: WritePhase = ExactlyOnce(producer, consumer, metrics, timeout, transaction)
+    elif state is None:
+        return AtLeastOnce(producer, consumer, metrics, timeout)
+    else:
+        state_producer = Producer(state_producer_config(stage, kafka, settings))
+        phase = AtLeastOnceWithState(
+            producer, consumer, metrics, timeout, state_producer, transaction
+        )
+    return phase if state is None else WithState(phase, state)
