@@ -162,7 +162,7 @@ lint-deploy: $(DEPLOY_TOOLS)  ## docker-compose.yml against the compose spec, de
 	  $(KUBECONFORM) -strict -summary -schema-location '$(K8S_SCHEMAS)/{{.ResourceKind}}{{.KindSuffix}}.json' - < $$rendered; \
 	done
 
-chaos: setup  ## the kill tests: stages, services, the launcher's broker and the registry killed and restarted (about 6 min; .ci/run runs it after make test)
+chaos: setup  ## the kill tests: stages, services, the launcher's broker and the registry killed and restarted, the broker kept down past a session (about 8 min; .ci/run runs it after make test)
 	$(BIN)/pytest -m chaos
 
 loop: setup  ## the services together: the fraud closed loop, again with each service and the broker killed once, a not-promoted retrain settled by a refreshed reference, the delivery example (about 8 min; .ci/run runs it after make test)
