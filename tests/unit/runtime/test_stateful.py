@@ -9,7 +9,7 @@ from confluent_kafka import KafkaError, KafkaException, TopicPartition
 from prometheus_client import CollectorRegistry
 
 from streamops.runtime import StreamSettings, stateful
-from streamops.runtime.stateful import Rebalance
+from streamops.runtime.stateful import Rebalance, StopRequested
 from streamops.settings import KafkaSettings
 from streamops.state import StageState, StoreSpec
 from tests.unit.state.fakes import FakeChangelog, commit_batch
@@ -115,7 +115,10 @@ def test_a_stage_stopping_while_it_waits_for_offsets_takes_no_partitions(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     rebalance, consumer = _waiting(monkeypatch, timeouts=1, stopping=True)
-    rebalance.on_assign(consumer, [TopicPartition("in", 0)])  # type: ignore[arg-type]
+    consumer.assigned = [TopicPartition("in", 9)]  # to see that an empty one is assigned
+    with pytest.raises(StopRequested):
+        rebalance.on_assign(consumer, [TopicPartition("in", 0)])  # type: ignore[arg-type]
+    # an empty assignment: left unassigned, the client would assign them all itself
     assert consumer.assigned == [] and not rebalance.settled
 
 

@@ -33,7 +33,7 @@ from streamops.runtime.records import (
     Transform,
 )
 from streamops.runtime.settings import StreamSettings
-from streamops.runtime.stateful import Rebalance, prepare_state, write_phase
+from streamops.runtime.stateful import Rebalance, StopRequested, prepare_state, write_phase
 from streamops.serde import (
     AvroDecoder,
     AvroEncoder,
@@ -198,6 +198,8 @@ class Stage:
                     if self.state is not None:
                         self.state.begin()
                     self._emit(self.on_tick(), phase)
+        except StopRequested:  # SIGTERM while a rebalance waited: nothing was taken
+            log.info("stage %s: stopped while waiting for the group's offsets", self.name)
         finally:
             self._started = False
             consumer.close()

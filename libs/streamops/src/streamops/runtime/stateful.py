@@ -1,4 +1,6 @@
-"""What a stage with state adds to the loop: changelog topics, restores on assignment.
+"""What a stage with state adds to the loop: changelog topics, restores on assignment,
+and the write phase that commits the state with each batch (`write_phase` picks every
+stage's write phase).
 
 The loop itself stays in `stage.py`; this module sets up the changelogs at start-up and
 reacts to rebalances. Rebalance callbacks run inside ``consume`` between two batches, so
@@ -30,6 +32,12 @@ from streamops.state.records import ChangelogRecord
 from streamops.topics import TopicError, ensure_topics
 
 log = logging.getLogger(__name__)
+
+
+class StopRequested(Exception):
+    """The stage was asked to stop inside a rebalance callback (raised out of ``consume``)."""
+
+
 #: the group's committed offsets are asked for in calls of at most this long, so that a
 #: stage waiting on them still answers SIGTERM and says that it waits
 _OFFSETS_CALL_S = 5.0
@@ -113,8 +121,6 @@ class Rebalance:
         # previous owner's open transaction is over, so the changelog read after them
         # holds everything that transaction committed.
         committed = self._committed(consumer, partitions)
-        if committed is None:  # stopping meanwhile: nothing assigned, the loop ends
-            return
         self.restoring = True
         try:
             seconds = self.state.assign(numbers, self.restore_config, self.on_progress)
@@ -132,9 +138,9 @@ class Rebalance:
 
     def _committed(
         self, consumer: Consumer, partitions: list[TopicPartition]
-    ) -> list[TopicPartition] | None:
+    ) -> list[TopicPartition]:
         """The group's committed offsets of ``partitions``, waited for at most
-        ``committed_timeout_s``; None if the stage is stopping meanwhile."""
+        ``committed_timeout_s``; `StopRequested` if the stage is stopping meanwhile."""
         until = time.monotonic() + self.committed_timeout_s
         while True:
             left = until - time.monotonic()
@@ -144,7 +150,10 @@ class Rebalance:
                 if exc.args[0].code() != KafkaError._TIMED_OUT or left <= _OFFSETS_CALL_S:
                     raise
             if self.stopping():
-                return None
+                # take none: returning without an assignment would have the client assign
+                # them all itself, their state not restored
+                consumer.assign([])
+                raise StopRequested("stopping while waiting for the group's offsets")
             log.warning(
                 "stage %s: still waiting for the group's committed offsets of partitions %s "
                 "(an open transaction of their previous owner holds them back until it ends; "
