@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from tests.support.backends import Backends, provide_backends
+from tests.support.backends import Backends, crashable, provide_backends
 from tests.support.kafka import create_topic, unique_name
 
 # Before any test imports scikit-learn: idle OpenMP threads sleep rather than spin, as in the
@@ -33,6 +33,16 @@ def kafka(backends: Backends) -> str:
 def schema_registry(backends: Backends) -> str:
     """URL of a running Confluent-compatible schema registry."""
     return backends.schema_registry_url
+
+
+@pytest.fixture
+def crashable_backends(
+    backends: Backends, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Backends]:
+    """A broker + registry whose broker the test may kill -9 (``crash_broker`` is set): the
+    session's when the suite started it, else a private pair started for the test."""
+    with crashable(backends, tmp_path_factory.mktemp("crashable")) as found:
+        yield found
 
 
 @pytest.fixture

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import socket
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 
@@ -101,8 +103,8 @@ def _containers() -> Iterator[Backends]:
 
 
 @contextlib.contextmanager
-def _local_launcher() -> Iterator[Backends]:
-    stack = LocalStack(LocalStackSettings(with_services=False))  # tests start their own
+def _local_launcher(settings: LocalStackSettings | None = None) -> Iterator[Backends]:
+    stack = LocalStack(settings or LocalStackSettings(with_services=False))  # tests start theirs
     was_running = {
         "kafka": stack.kafka.process.pid() is not None,
         "registry": stack.registry.process.pid() is not None,
@@ -126,6 +128,39 @@ def _local_launcher() -> Iterator[Backends]:
             stack.registry.stop()
         if not was_running["kafka"]:
             stack.kafka.stop()
+
+
+def _free_ports(count: int) -> list[int]:
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for s in sockets:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in sockets]
+    finally:
+        for s in sockets:
+            s.close()
+
+
+@contextlib.contextmanager
+def crashable(session: Backends, var_dir: Path) -> Iterator[Backends]:
+    """A broker + registry whose broker a chaos test may kill: the session's when the suite
+    started it (CI always does), else a private pair from the local launcher, on free ports
+    with its files under ``var_dir``, stopped afterwards. Someone else's broker (the
+    environment's, a container, a developer's `make up`) is never crashed."""
+    if session.crash_broker is not None:
+        yield session
+        return
+    kafka, controller, registry, management = _free_ports(4)
+    settings = LocalStackSettings(
+        with_services=False,
+        var_dir=var_dir,
+        kafka_port=kafka,
+        kafka_controller_port=controller,
+        registry_port=registry,
+        registry_management_port=management,
+    )
+    with _local_launcher(settings) as private:
+        yield private
 
 
 @contextlib.contextmanager
