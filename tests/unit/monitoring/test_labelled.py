@@ -17,6 +17,7 @@ from streamops.state import PartitionState
 from streamops.state.memory import MemoryStore
 from streamops_monitoring import outcomes as outcome_store
 from streamops_monitoring.labelled_judge import LabelledJudge
+from streamops_monitoring.model_performance import model_performance
 from streamops_monitoring.performance import likely_bound, rolling_metrics
 from tests.unit.monitoring.harness import T0, TOPICS, Cluster, reference
 
@@ -125,6 +126,9 @@ def test_a_changed_error_rate_opens_concept_drift_once_labels_arrive(fraud: Pipe
     assert (resolved["state"], resolved["alert_id"]) == ("RESOLVED", worse[0]["alert_id"])
 
 
+NONE: frozenset[str] = frozenset()  # no alert open
+
+
 def test_model_performance_allows_for_the_holdouts_noise_too(fraud: Pipeline) -> None:
     # a rolling window of ~150 frauds whose figure, even at its bootstrap's best, is over
     # max_drop (0.1) short of the holdout's figure, but within it of the holdout's figure
@@ -139,16 +143,18 @@ def test_model_performance_allows_for_the_holdouts_noise_too(fraud: Pipeline) ->
     value = rolling_metrics("binary", rows, 0.5)["pr_auc"]
     best = likely_bound("binary", rows, 0.5, "pr_auc", seed=1)
     assert best is not None and best > value
-    judge = LabelledJudge("fraud", fraud.spec.drift, "binary", "pr_auc", STEP)
+    spec = fraud.spec.drift.performance
     holdout = best / 0.85  # the window's best is 15% short of it: level 1
     alone = dataclasses.replace(reference(), metrics={"pr_auc": holdout})
-    measured = judge._performance(alone, {"pr_auc": value}, rows, frozenset())
+    measured = model_performance(spec, "binary", "pr_auc", alone, {"pr_auc": value}, rows, NONE)
     assert measured is not None and measured.opens and measured.details["level"] == "1"
     lower = value / 0.95  # the window's figure is 5% short of it
     with_noise = dataclasses.replace(
         alone, metrics={"pr_auc": holdout, "holdout_lower.pr_auc": lower}
     )
-    measured = judge._performance(with_noise, {"pr_auc": value}, rows, frozenset())
+    measured = model_performance(
+        spec, "binary", "pr_auc", with_noise, {"pr_auc": value}, rows, NONE
+    )
     assert measured is not None and not measured.opens
     assert measured.threshold == pytest.approx(lower * 0.9)
     assert measured.details["holdout_lower"] == f"{lower:.4g}"

@@ -5,14 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.metrics import average_precision_score, roc_auc_score
+from sklearn.metrics import average_precision_score
 
 from streamops.pipeline import Pipeline
 from streamops.pipeline.model_spec import Gates
 from streamops_training.frame import Frame
 from streamops_training.gates import beats_champion, beats_no_skill, data_checks
 from streamops_training.job import TrainedModel, champion_gate, evaluate_champion, train
-from streamops_training.model_metrics import Ranked
 from tests.unit.training.conftest import with_model
 from tests.unit.training.synthetic import fraud_like
 
@@ -39,20 +38,6 @@ def test_data_checks_name_what_is_missing() -> None:
     )
     assert not results["features_in_schema"].passed
     assert results["features_in_schema"].detail == "not in the current features schema: c"
-
-
-def test_the_fast_ranking_metrics_equal_scikit_learns() -> None:
-    rng = np.random.default_rng(3)
-    y = (rng.random(2000) < 0.05).astype(int)
-    scores = np.round(rng.random(2000) + 0.3 * y, 3)  # ties included
-    weights = np.bincount(rng.integers(0, 2000, 2000), minlength=2000).astype(float)
-    ranked = Ranked(y, scores)
-    assert ranked.value("pr_auc", weights) == pytest.approx(
-        average_precision_score(y, scores, sample_weight=weights), abs=1e-12
-    )
-    assert ranked.value("roc_auc", weights) == pytest.approx(
-        roc_auc_score(y, scores, sample_weight=weights), abs=1e-12
-    )
 
 
 def test_a_gain_just_under_the_margin_is_rejected_and_a_clear_one_passes() -> None:

@@ -5,7 +5,7 @@ From them, per model version: the rolling metrics over the latest
 ``drift.performance.window`` labels (gauges, and the gap to the estimate made before the
 labels); for the champion, the spec's `river.drift` detector on its errors
 (CONCEPT_DRIFT) and its primary metric against its holdout figure, as bad as the
-holdout's own noise allows (MODEL_PERFORMANCE).
+holdout's own noise allows (MODEL_PERFORMANCE, `model_performance.py`).
 Each version's detector (pickled) and latest labels live in the owner's state.
 """
 
@@ -21,11 +21,11 @@ from river import drift as river_drift
 
 from streamops.alerts import Measurement, Window, is_open, judge, open_extent
 from streamops.pipeline.drift_spec import DriftSpec
-from streamops.pipeline.model_spec import HOLDOUT_LOWER
 from streamops.state import PartitionState
 from streamops_monitoring.estimate import estimate, histogram
 from streamops_monitoring.judged import Judged, issuer
-from streamops_monitoring.performance import higher_is_better, likely_bound, rolling_metrics
+from streamops_monitoring.model_performance import model_performance
+from streamops_monitoring.performance import rolling_metrics
 from streamops_monitoring.reference import Reference
 
 #: the spec's ``drift.concept.detector`` names and River's classes
@@ -40,9 +40,6 @@ DETECTORS = {
 
 log = logging.getLogger(__name__)
 
-#: A MODEL_PERFORMANCE alert's extent: "level N", the figure N ``max_drop`` short of the
-#: holdout's (its lower bound, `HOLDOUT_LOWER`)
-LEVEL = "level "
 #: How long a change to more errors stays suspect, in performance windows of labels after
 #: it: the first window after a drift that creeps in still holds some of the old errors
 SUSPECTED_WINDOWS = 2
@@ -108,7 +105,10 @@ class LabelledJudge:
         if figures is not None and self.primary is not None:
             subject = f"model_performance:{ref.model_name}"
             latest = state.get(f"owner:perf:{ref.version}") or []
-            m = self._performance(ref, figures, latest, open_extent(state, subject))
+            found = open_extent(state, subject)
+            m = model_performance(
+                self.drift.performance, self.task, self.primary, ref, figures, latest, found
+            )
             if m is not None:
                 judged.alerts += judge(
                     issuer(self.pipeline, "MODEL_PERFORMANCE", ref), state, [m], window
@@ -223,76 +223,6 @@ class LabelledJudge:
             summary=f"the error rate of {ref.model_name}:{ref.version} changed "
             f"({self.drift.concept.detector}): {rate:.4g} over its latest labels",
         )
-
-    def _performance(
-        self,
-        ref: Reference,
-        figures: dict[str, float],
-        rows: list[list[Any]],
-        found: frozenset[str],
-    ) -> Measurement | None:
-        """MODEL_PERFORMANCE once the primary metric is beyond ``max_drop`` of the holdout's
-        figure, noise allowed on both sides: the holdout's figure as bad as its bootstrap
-        allows (training's, `HOLDOUT_LOWER`; a holdout of 50 frauds may flatter a model by
-        several points), the rolling window's as good as its own allows (95%); it resolves
-        once the figure itself is back within half of ``max_drop``. ``found``:
-        the open alert's extent (empty: none open). Its extent is how many ``max_drop``
-        the figure is short of the holdout's (`LEVEL`, on the bound too): a figure that
-        falls a whole ``max_drop`` further while the alert is open emits it again, so a
-        retrain the gates rejected near the holdout's figure is asked for again (training
-        takes an OPEN record after its job as a new question)."""
-        metric = self.primary
-        assert metric is not None
-        value, holdout = figures.get(metric), ref.metrics.get(metric)
-        # the holdout's figure as bad as its own sampling noise allows (training files it
-        # beside the figure); a version trained before it was filed has the figure only
-        reference = ref.metrics.get(f"{HOLDOUT_LOWER}.{metric}", holdout)
-        if value is None or reference is None or holdout is None:
-            return None
-        drop = self.drift.performance.max_drop
-        higher = higher_is_better(metric)
-        if higher:
-            limit, back = reference * (1 - drop), reference * (1 - drop / 2)
-            worse, better = value < limit, value >= back
-        else:
-            limit, back = reference * (1 + drop), reference * (1 + drop / 2)
-            worse, better = value > limit, value <= back
-        reached = max((int(e.removeprefix(LEVEL)) for e in found), default=0)
-        extent: frozenset[str] = frozenset()
-        details = {
-            "holdout": f"{holdout:.4g}",
-            "holdout_lower": f"{reference:.4g}",
-            "labels": str(self.drift.performance.window),
-        }
-        if worse and _levels(value, reference, drop, higher) > reached:
-            # beyond what the window's noise explains? (and by how many levels)
-            bound = likely_bound(self.task, rows, ref.threshold, metric, seed=ref.version)
-            level = _levels(value if bound is None else bound, reference, drop, higher)
-            worse = level >= 1 or bool(found)
-            extent = frozenset({f"{LEVEL}{level}"}) if level > reached else frozenset()
-            details["level"] = str(level)  # max_drop short of the holdout, noise allowed
-        return Measurement(
-            f"model_performance:{ref.model_name}",
-            metric,
-            value,
-            limit,
-            opens=worse,
-            resolves=better,
-            details=details,
-            summary=f"{metric} of {ref.model_name}:{ref.version} is {value:.4g}, "
-            f"{'below' if higher else 'above'} {limit:.4g} "
-            f"(holdout {holdout:.4g}, at worst {reference:.4g}) on its latest labelled "
-            "predictions",
-            extent=extent,
-        )
-
-
-def _levels(value: float, reference: float, drop: float, higher: bool) -> int:
-    """How many whole ``drop`` (shares of ``reference``) ``value`` is short of it."""
-    if reference == 0:
-        return 0
-    short = (1 - value / reference) if higher else (value / reference - 1)
-    return max(int(short / drop + 1e-9), 0)
 
 
 def _error(task: str, score: float | None, predicted: str, label: str, ref: Reference) -> int:

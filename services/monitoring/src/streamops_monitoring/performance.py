@@ -9,17 +9,16 @@ metric undefined on the rows (an AUC with one class only) is left out, not guess
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import numpy as np
 from sklearn import metrics as skm
 
-from streamops.pipeline.model_spec import METRICS
-
-
-def higher_is_better(name: str) -> bool:
-    """Whether a larger value of the metric is the better one."""
-    return METRICS[name][1]
+from streamops.bootstrap import Ranked, bootstrap, quantile
+from streamops.pipeline.model_spec import higher_is_better
 
 
 def rolling_metrics(task: str, rows: list[list[Any]], threshold: float | None) -> dict[str, float]:
@@ -63,37 +62,30 @@ def binary_metrics(y: np.ndarray, hits: np.ndarray, scores: np.ndarray) -> dict[
     """Precision, recall, F1 and the error rate of the predictions ``hits`` for the labels
     ``y``; PR-AUC and ROC-AUC of ``scores`` too when both classes are there and every row
     has a score."""
-    tp = int(np.count_nonzero(y & hits))
-    fp, fn = int(np.count_nonzero(hits)) - tp, int(np.count_nonzero(y)) - tp
-    out = {  # sklearn's figures with zero_division=0, counted here: they run every interval
-        "precision": tp / (tp + fp) if tp + fp else 0.0,
-        "recall": tp / (tp + fn) if tp + fn else 0.0,
-        "f1": 2 * tp / (2 * tp + fp + fn) if tp else 0.0,
-        "error_rate": float(np.mean(y != hits)) if len(y) else 0.0,
-    }
-    if 0 < y.sum() < len(y) and not np.isnan(scores).any():
-        out["pr_auc"], out["roc_auc"] = ranking_metrics(y, scores)
+    out = decision_metrics(y, hits)
+    if len(y) and not np.isnan(scores).any():
+        ranked = Ranked(y, scores)
+        with contextlib.suppress(ValueError):  # one class only: no ranking metric
+            out["pr_auc"], out["roc_auc"] = ranked.value("pr_auc"), ranked.value("roc_auc")
     return out
 
 
-def ranking_metrics(y: np.ndarray, scores: np.ndarray) -> tuple[float, float]:
-    """Average precision and ROC-AUC of ``scores`` for the boolean labels ``y`` (both
-    classes present), as sklearn's ``average_precision_score`` and ``roc_auc_score``
-    compute them, ties included, in one sort instead of their input validation's dozens
-    of passes."""
-    order = np.argsort(-scores, kind="mergesort")
-    ranked, hit = scores[order], y[order]
-    # the last row of each run of equal scores: one threshold each
-    last = np.r_[np.flatnonzero(np.diff(ranked)), len(ranked) - 1]
-    tps = np.cumsum(hit)[last].astype(np.float64)
-    fps = (last + 1) - tps
-    positives, negatives = tps[-1], fps[-1]
-    precision = tps / (tps + fps)
-    recall = tps / positives
-    average_precision = float(np.sum(np.diff(recall, prepend=0.0) * precision))
-    tpr, fpr = np.r_[0.0, recall], np.r_[0.0, fps / negatives]
-    roc_auc = float(np.sum(np.diff(fpr) * (tpr[1:] + tpr[:-1]) / 2))
-    return average_precision, roc_auc
+def decision_metrics(
+    y: np.ndarray, hits: np.ndarray, weights: np.ndarray | None = None
+) -> dict[str, float]:
+    """Precision, recall, F1 and the error rate of ``hits`` for ``y``, rows weighted by
+    ``weights`` (a bootstrap resample) if given; sklearn's figures with zero_division=0,
+    counted here: they run every interval."""
+    w = np.ones(len(y)) if weights is None else weights
+    tp = float(w[y & hits].sum())
+    fp, fn = float(w[hits].sum()) - tp, float(w[y].sum()) - tp
+    total = float(w.sum())
+    return {
+        "precision": tp / (tp + fp) if tp + fp else 0.0,
+        "recall": tp / (tp + fn) if tp + fn else 0.0,
+        "f1": 2 * tp / (2 * tp + fp + fn) if tp else 0.0,
+        "error_rate": float(w[y != hits].sum()) / total if total else 0.0,
+    }
 
 
 def likely_bound(
@@ -110,20 +102,29 @@ def likely_bound(
     ``confidence`` quantile of its bootstrap towards better (the upper one when higher is
     better). A rolling window of 10,000 labels holds ~150 frauds: its PR-AUC moves by
     several points from one window to the next with nothing changed. None if the metric
-    is undefined on too many resamples."""
-    rng = np.random.default_rng(seed)
-    n = len(rows)
-    columns = _binary_columns(rows) if task == "binary" else None
-    values = []
-    for _ in range(resamples):
-        picked = rng.integers(0, n, n)
-        if columns is not None:  # arrays taken once: this runs every interval, 100 times
-            value = binary_metrics(*(c[picked] for c in columns)).get(metric)
-        else:
-            value = rolling_metrics(task, [rows[i] for i in picked], threshold).get(metric)
-        if value is not None:
-            values.append(value)
-    if len(values) < resamples // 2:
-        return None
-    level = confidence if higher_is_better(metric) else 1 - confidence
-    return float(np.quantile(values, level))
+    is undefined on more than half of the resamples."""
+    values = bootstrap(
+        _statistic(task, rows, threshold, metric), len(rows), count=resamples, seed=seed
+    )
+    return quantile(values, confidence if higher_is_better(metric) else 1 - confidence)
+
+
+def _statistic(
+    task: str, rows: list[list[Any]], threshold: float | None, metric: str
+) -> Callable[[np.ndarray], float | None]:
+    """``metric`` of ``rows`` weighted by a resample; for a binary model the arrays are
+    taken and the scores sorted once (this runs every interval, 100 times)."""
+    if task == "binary":
+        y, hits, scores = _binary_columns(rows)
+        if metric in ("pr_auc", "roc_auc"):
+            if np.isnan(scores).any():  # a row without a score: no ranking metric
+                return lambda _: None
+            return partial(Ranked(y, scores).value, metric)
+        return lambda w: decision_metrics(y, hits, w).get(metric)
+    every = np.arange(len(rows))
+
+    def value(w: np.ndarray) -> float | None:
+        picked = np.repeat(every, w.astype(np.int64))
+        return rolling_metrics(task, [rows[i] for i in picked], threshold).get(metric)
+
+    return value

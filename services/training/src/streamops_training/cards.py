@@ -23,7 +23,7 @@ from streamops.dataset import build_dataset
 from streamops.dataset.join import LabelRules
 from streamops.features import event_time_ms
 from streamops.pipeline import Pipeline
-from streamops.pipeline.model_spec import ModelSpec, Task
+from streamops.pipeline.model_spec import ModelSpec, Task, higher_is_better
 from streamops.settings import KafkaSettings, SchemaRegistrySettings
 from streamops_training.card.inputs import (
     CardInputs,
@@ -36,7 +36,7 @@ from streamops_training.card.render import render_card, write_card
 from streamops_training.export import session
 from streamops_training.frame import to_frame
 from streamops_training.job import TrainedModel
-from streamops_training.model_metrics import higher_is_better, metric
+from streamops_training.model_metrics import metric
 from streamops_training.parity import onnx_predictions
 from streamops_training.policy import within_lookback
 from streamops_training.split import split_by_time

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from streamops.pipeline.model_spec import Gates, Task
+from streamops.bootstrap import Ranked, bootstrap
+from streamops.pipeline.model_spec import Gates, Task, higher_is_better
 from streamops_training.frame import Frame
-from streamops_training.model_metrics import Ranked, higher_is_better, metric
+from streamops_training.model_metrics import metric
 
 
 @dataclass(frozen=True)
@@ -134,16 +135,8 @@ def beats_champion(
             return sign * (c - h)
 
     observed = gain(None)
-    rng = np.random.default_rng(seed)
-    n = len(y)
-    gains = np.empty(gates.bootstrap)
-    for b in range(gates.bootstrap):
-        # a resample as row multiplicities: the same draw weighs both models' rows
-        weights = np.bincount(rng.integers(0, n, n), minlength=n).astype(np.float64)
-        try:
-            gains[b] = gain(weights)
-        except ValueError:  # a resample without one of the classes: no gain shown
-            gains[b] = -np.inf
+    gains = bootstrap(gain, len(y), count=gates.bootstrap, seed=seed)
+    gains[np.isnan(gains)] = -np.inf  # a resample without one of the classes: no gain shown
     share = float(np.mean(gains > gates.margin))
     low = float(np.quantile(gains, 1 - gates.confidence))
     return GateResult(

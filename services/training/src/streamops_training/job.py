@@ -24,18 +24,12 @@ from streamops.dataset import Dataset
 from streamops.dataset.join import LabelRules
 from streamops.features import feature_set
 from streamops.pipeline import Pipeline
-from streamops.pipeline.model_spec import (
-    HOLDOUT_LOWER,
-    ModelSpec,
-    Task,
-    ThresholdRule,
-    estimator_for,
-)
+from streamops.pipeline.model_spec import ModelSpec, Task, ThresholdRule, estimator_for
 from streamops_training.estimators import build_pipeline
 from streamops_training.export import session, sha256, signature, to_onnx
 from streamops_training.frame import to_frame
 from streamops_training.gates import GateResult, beats_champion, data_checks
-from streamops_training.model_metrics import choose_threshold, pessimistic, task_metrics
+from streamops_training.model_metrics import choose_threshold, version_metrics
 from streamops_training.parity import Parity, check_parity, onnx_predictions, sklearn_predictions
 from streamops_training.policy import training_rows, within_lookback
 from streamops_training.profile import categorical_profile, numeric_profile, reference_profile
@@ -188,24 +182,9 @@ def _train(
         "holdout": holdout_predictions,  # ONNX's: what serving answers, and the champion's
     }
     parts = {"train": fit_rows.data, **on}
-    metrics = {
-        part: task_metrics(task, parts[part]["label"].to_numpy(), p, threshold, classes)
-        for part, p in predictions.items()
-    }
+    labels = {part: rows["label"].to_numpy() for part, rows in parts.items()}
     primary = model.metric_for(task)
-    lower = pessimistic(  # what monitoring holds the live figure against
-        primary,
-        task,
-        on["holdout"]["label"].to_numpy(),
-        holdout_predictions,
-        threshold,
-        classes,
-        resamples=model.gates.bootstrap,
-        confidence=model.gates.confidence,
-        seed=model.seed,
-    )
-    if lower is not None:
-        metrics[HOLDOUT_LOWER] = {primary: lower}
+    metrics = version_metrics(task, labels, predictions, threshold, classes, model)
     profile = reference_profile(
         split.train,
         _prediction_profile(task, holdout_predictions, classes),

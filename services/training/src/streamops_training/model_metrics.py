@@ -1,5 +1,5 @@
-"""Model metrics per split, the binary decision threshold, fast ranking metrics for the
-bootstrap. (Prometheus metrics of the service are `streamops_training.metrics`.)
+"""Model metrics per split, a metric's pessimistic bound, the binary decision threshold.
+(Prometheus metrics of the service are `streamops_training.metrics`.)
 
 A model's predictions are one array: the positive class's probability (binary), the
 probability of each class in ``classes`` order (multiclass, ``[N, K]``), or the predicted
@@ -8,12 +8,21 @@ value (regression). Metrics at a threshold (f1) use the model's own threshold.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 
 import numpy as np
 from sklearn import metrics as skm
 
-from streamops.pipeline.model_spec import METRICS, Task, ThresholdRule
+from streamops.bootstrap import Ranked, bootstrap, quantile
+from streamops.pipeline.model_spec import (
+    HOLDOUT_LOWER,
+    METRICS,
+    ModelSpec,
+    Task,
+    ThresholdRule,
+    higher_is_better,
+)
 
 _EPS = 1e-15
 
@@ -93,6 +102,38 @@ def task_metrics(
     return out
 
 
+def version_metrics(
+    task: Task,
+    labels: Mapping[str, np.ndarray],
+    predictions: Mapping[str, np.ndarray],
+    threshold: float | None,
+    classes: Sequence[str],
+    model: ModelSpec,
+) -> dict[str, dict[str, float]]:
+    """A ModelVersion's metrics: every metric of the task on each split, and the primary
+    metric on the holdout as bad as the holdout's noise allows (`HOLDOUT_LOWER`, at the
+    gates' confidence), what monitoring holds the live figure against."""
+    metrics = {
+        part: task_metrics(task, labels[part], p, threshold, classes)
+        for part, p in predictions.items()
+    }
+    primary = model.metric_for(task)
+    lower = pessimistic(
+        primary,
+        task,
+        labels["holdout"],
+        predictions["holdout"],
+        threshold,
+        classes,
+        resamples=model.gates.bootstrap,
+        confidence=model.gates.confidence,
+        seed=model.seed,
+    )
+    if lower is not None:
+        metrics[HOLDOUT_LOWER] = {primary: lower}
+    return metrics
+
+
 def pessimistic(
     name: str,
     task: Task,
@@ -108,30 +149,13 @@ def pessimistic(
     """The metric as bad as the rows' sampling noise allows: the ``1 - confidence``
     quantile of its bootstrap towards worse (the lower one when higher is better). None
     when it is undefined on more than half of the resamples (e.g. too few positives)."""
-    ranked = Ranked(y, predictions) if name in ("pr_auc", "roc_auc") else None
-    rng = np.random.default_rng(seed)
-    n = len(y)
-    values = []
-    for _ in range(resamples):
-        weights = np.bincount(rng.integers(0, n, n), minlength=n).astype(np.float64)
-        try:
-            if ranked is not None:  # sorted once, not once per resample
-                value = ranked.value(name, weights)
-            else:
-                value = metric(name, task, y, predictions, threshold, classes, weights)
-        except ValueError:  # a resample without one of the classes
-            continue
-        if np.isfinite(value):
-            values.append(value)
-    if len(values) <= resamples // 2:
-        return None
-    level = 1 - confidence if higher_is_better(name) else confidence
-    return float(np.quantile(values, level))
-
-
-def higher_is_better(name: str) -> bool:
-    """Whether a larger value of the metric is the better one."""
-    return METRICS[name][1]
+    statistic: Callable[[np.ndarray], float]
+    if name in ("pr_auc", "roc_auc"):
+        statistic = partial(Ranked(y, predictions).value, name)  # sorted once
+    else:
+        statistic = partial(metric, name, task, y, predictions, threshold, classes)
+    values = bootstrap(statistic, len(y), count=resamples, seed=seed)
+    return quantile(values, 1 - confidence if higher_is_better(name) else confidence)
 
 
 def choose_threshold(y: np.ndarray, scores: np.ndarray, rule: ThresholdRule) -> float:
@@ -158,34 +182,3 @@ def choose_threshold(y: np.ndarray, scores: np.ndarray, rule: ThresholdRule) -> 
     upper = s[last[pick]]
     lower = s[last[pick + 1]] if pick + 1 < len(last) else upper - 1e-6
     return float((upper + lower) / 2)
-
-
-class Ranked:
-    """A binary model's scores sorted once, so that PR-AUC and ROC-AUC under many row
-    weightings (bootstrap resamples) cost a cumulative sum each rather than a sort; the
-    values equal scikit-learn's ``average_precision_score`` and ``roc_auc_score``."""
-
-    def __init__(self, y: np.ndarray, scores: np.ndarray) -> None:
-        self._order = np.argsort(-scores, kind="stable")
-        ranked = scores[self._order]
-        self._ends = np.r_[np.nonzero(np.diff(ranked))[0], len(ranked) - 1]
-        self._positive = (y[self._order] == 1).astype(np.float64)
-
-    def _counts(self, weights: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-        w = np.ones(len(self._order)) if weights is None else weights[self._order]
-        tp = np.cumsum(w * self._positive)[self._ends]
-        fp = np.cumsum(w * (1 - self._positive))[self._ends]
-        if tp[-1] <= 0 or fp[-1] <= 0:
-            raise ValueError("both classes are needed among the rows")
-        return tp, fp
-
-    def value(self, name: str, weights: np.ndarray | None = None) -> float:
-        """``pr_auc`` or ``roc_auc`` with rows weighted by ``weights``."""
-        tp, fp = self._counts(weights)
-        if name == "pr_auc":
-            predicted = tp + fp
-            precision = np.divide(tp, predicted, out=np.ones_like(tp), where=predicted > 0)
-            return float(np.sum(np.diff(np.r_[0.0, tp / tp[-1]]) * precision))
-        if name == "roc_auc":
-            return float(np.trapezoid(np.r_[0.0, tp / tp[-1]], np.r_[0.0, fp / fp[-1]]))
-        raise ValueError(f"{name} is not a ranking metric")

@@ -75,6 +75,13 @@ METRICS: dict[str, tuple[tuple[Task, ...], bool]] = {
     "rmse": (("regression",), False),
     "r2": (("regression",), True),
 }
+
+
+def higher_is_better(metric: str) -> bool:
+    """Whether a larger value of the metric (a key of `METRICS`) is the better one."""
+    return METRICS[metric][1]
+
+
 #: A ModelVersion's primary metric on its holdout as bad as the holdout's sampling noise
 #: allows (training's bootstrap at the gates' confidence) is in its metrics as
 #: ``{HOLDOUT_LOWER}.{metric}``. Monitoring holds the live figure against it rather than
