@@ -7,13 +7,18 @@ Services add to it without the library importing them: an entry point in the gro
 
 from __future__ import annotations
 
+import logging
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from confluent_kafka import KafkaError, KafkaException
 
 from streamops.cli import dataset, lineage, models, runs, schemas, spec, status, topics
+from streamops.runtime.calls import TransactionStuck
+
+log = logging.getLogger(__name__)
 
 app = typer.Typer(
     name="streamops",
@@ -47,13 +52,24 @@ def run(
         ),
     ] = None,
 ) -> None:
-    """Run one service of a pipeline until SIGTERM."""
+    """Run one service of a pipeline until SIGTERM.
+
+    Exit codes: 0 stopped by a signal; 2 cannot start (a bad setting or spec, named);
+    1 stopped by a failure its supervisor answers by starting it again (crash-only: a
+    fatal Kafka error, a transaction that cannot be ended), said in one line."""
     found = {ep.name: ep for ep in entry_points(group="streamops.services")}
     if service not in found:
         known = ", ".join(sorted(found)) or "none installed"
         typer.echo(f"unknown service {service!r}; installed: {known}", err=True)
         raise typer.Exit(2)
-    found[service].load()(pipeline)
+    try:
+        found[service].load()(pipeline)
+    except (TransactionStuck, KafkaException) as exc:
+        log.debug("%s stopped", service, exc_info=True)  # the stack, for who asks for it
+        error = exc.args[0] if exc.args else exc
+        reason = error.str() if isinstance(error, KafkaError) else str(exc)
+        typer.echo(f"{service}: stopped: {reason}; exit 1, for a fresh start", err=True)
+        raise typer.Exit(1) from None
 
 
 for _extension in entry_points(group="streamops.cli"):
