@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from pathlib import Path
 import httpx
 
 from streamops_localstack import LocalStack, LocalStackSettings
+from tests.support.kafka import free_ports
 
 APICURIO_IMAGE = "apicurio/apicurio-registry:3.3.3"
 KAFKA_IMAGE = "confluentinc/cp-kafka:7.9.0"
@@ -130,17 +130,6 @@ def _local_launcher(settings: LocalStackSettings | None = None) -> Iterator[Back
             stack.kafka.stop()
 
 
-def _free_ports(count: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for s in sockets:
-            s.bind(("127.0.0.1", 0))
-        return [s.getsockname()[1] for s in sockets]
-    finally:
-        for s in sockets:
-            s.close()
-
-
 @contextlib.contextmanager
 def crashable(session: Backends, var_dir: Path) -> Iterator[Backends]:
     """A broker + registry whose broker a chaos test may kill: the session's when the suite
@@ -150,7 +139,7 @@ def crashable(session: Backends, var_dir: Path) -> Iterator[Backends]:
     if session.crash_broker is not None:
         yield session
         return
-    kafka, controller, registry, management = _free_ports(4)
+    kafka, controller, registry, management = free_ports(4)
     settings = LocalStackSettings(
         with_services=False,
         var_dir=var_dir,

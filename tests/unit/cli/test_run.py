@@ -41,9 +41,7 @@ def test_a_stuck_transaction_stops_the_service_with_one_line_and_exit_1(
 ) -> None:
     result = _run(monkeypatch, _raise(TransactionStuck("could not commit the transaction")))
     assert result.exit_code == 1
-    assert result.stderr == (
-        "features: stopped: could not commit the transaction; exit 1, for a fresh start\n"
-    )
+    assert result.stderr == ("features: stopped: could not commit the transaction (exit 1)\n")
 
 
 def test_a_fatal_kafka_error_is_said_by_its_reason_not_its_repr(
@@ -52,7 +50,7 @@ def test_a_fatal_kafka_error_is_said_by_its_reason_not_its_repr(
     fenced = KafkaError(KafkaError._FENCED, "static member fenced", fatal=True)
     result = _run(monkeypatch, _raise(KafkaException(fenced)))
     assert result.exit_code == 1
-    assert result.stderr.startswith("features: stopped: static member fenced;")
+    assert result.stderr == "features: stopped: static member fenced (exit 1)\n"
     assert "Traceback" not in result.output + result.stderr
 
 

@@ -68,7 +68,7 @@ def run(
         log.debug("%s stopped", service, exc_info=True)  # the stack, for who asks for it
         error = exc.args[0] if exc.args else exc
         reason = error.str() if isinstance(error, KafkaError) else str(exc)
-        typer.echo(f"{service}: stopped: {reason}; exit 1, for a fresh start", err=True)
+        typer.echo(f"{service}: stopped: {reason} (exit 1)", err=True)
         raise typer.Exit(1) from None
 
 
