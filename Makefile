@@ -129,6 +129,9 @@ demo-quality: up  ## the fraud example: 30,000 transactions with a data-quality 
 	@echo "waiting 35 s for the last 30 s alert window to close ..."; sleep 35
 	@$(BIN)/streamops-local demo-summary
 
+lock: | $(UV)  ## refresh uv.lock after changing a dependency in a pyproject.toml (make setup installs the lock as it is)
+	$(UV) lock
+
 test: setup  ## unit + integration tests but the kill tests; starts (and then stops) Kafka and the registry if needed
 	$(BIN)/pytest -m "not chaos"
 

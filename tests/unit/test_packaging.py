@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
+from typing import Any
 
 import pytest
+from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
+from packaging.utils import canonicalize_name
 
 LOCK = Path(__file__).resolve().parents[2] / "uv.lock"
 HEAVY = {"scikit-learn", "pandas", "faust-streaming"}
@@ -74,3 +78,52 @@ def test_the_examples_are_not_in_the_core_library() -> None:
 )
 def test_services_that_need_heavy_packages_get_them(service: str, needs: set[str]) -> None:
     assert needs <= _closure(service)
+
+
+def _wanted(pyproject: Path) -> set[tuple[str, tuple[str, ...], str, str]]:
+    project = tomllib.loads(pyproject.read_text())["project"]
+    groups = [(None, project.get("dependencies", []))]
+    groups += list(project.get("optional-dependencies", {}).items())
+    wanted = set()
+    for group, requirements in groups:
+        for text in requirements:
+            req = Requirement(text)
+            marker = str(req.marker) if req.marker else ""
+            if group is not None:
+                extra = f"extra == '{group}'"
+                marker = f"{marker} and {extra}" if marker else extra
+            wanted.add(
+                (canonicalize_name(req.name), tuple(sorted(req.extras)), str(req.specifier), marker)
+            )
+    return wanted
+
+
+def _locked(entry: dict[str, Any]) -> set[tuple[str, tuple[str, ...], str, str]]:
+    return {
+        (
+            canonicalize_name(d["name"]),
+            tuple(sorted(d.get("extras", []))),
+            str(SpecifierSet(d.get("specifier", ""))),
+            d.get("marker", ""),
+        )
+        for d in entry.get("metadata", {}).get("requires-dist", [])
+    }
+
+
+def test_the_lock_is_what_every_project_asks_for() -> None:
+    """`make setup` installs uv.lock as it is (--frozen), so a dependency changed in a
+    pyproject.toml without `uv lock` would go unnoticed: the lock must list every project's
+    requirements exactly as written."""
+    root = LOCK.parent
+    editable = {
+        p["source"]["editable"]: p
+        for p in tomllib.loads(LOCK.read_text())["package"]
+        if "editable" in p.get("source", {})
+    }
+    projects = sorted(p.parent for p in root.glob("*/*/pyproject.toml"))
+    assert {str(p.relative_to(root)) for p in projects} == set(editable), "a project not locked"
+    for project in projects:
+        entry = editable[str(project.relative_to(root))]
+        assert _locked(entry) == _wanted(project / "pyproject.toml"), (
+            f"uv.lock is stale for {entry['name']}: run `make lock` (uv lock)"
+        )

@@ -54,9 +54,15 @@ def test_a_fatal_kafka_error_is_said_by_its_reason_not_its_repr(
     assert "Traceback" not in result.output + result.stderr
 
 
-def test_a_bug_keeps_its_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_bug_or_a_kafka_error_a_restart_does_not_answer_keeps_its_traceback(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     result = _run(monkeypatch, _raise(ZeroDivisionError("a bug")))
     assert result.exit_code == 1 and isinstance(result.exception, ZeroDivisionError)
+    config = KafkaException(KafkaError(KafkaError._INVALID_ARG, "No such configuration"))
+    result = _run(monkeypatch, _raise(config))
+    assert result.exit_code == 1 and result.exception is config
+    assert "stopped:" not in result.stderr
 
 
 def test_a_clean_stop_exits_0_and_an_unknown_service_2(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -21,6 +21,7 @@ from streamops_monitoring.model_performance import model_performance
 from streamops_monitoring.performance import likely_bound, rolling_metrics
 from tests.unit.monitoring.harness import T0, TOPICS, Cluster, reference
 
+NONE: frozenset[str] = frozenset()  # no MODEL_PERFORMANCE alert open
 FRAUD = Path(__file__).resolve().parents[3] / "deploy" / "pipelines" / "fraud.yaml"
 STEP = 30 * 60_000
 HOUR = 3_600_000
@@ -124,9 +125,6 @@ def test_a_changed_error_rate_opens_concept_drift_once_labels_arrive(fraud: Pipe
         {int(a["details"]["level"]) for a in grown}
     )
     assert (resolved["state"], resolved["alert_id"]) == ("RESOLVED", worse[0]["alert_id"])
-
-
-NONE: frozenset[str] = frozenset()  # no alert open
 
 
 def test_model_performance_allows_for_the_holdouts_noise_too(fraud: Pipeline) -> None:

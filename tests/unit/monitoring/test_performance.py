@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from sklearn import metrics as skm
 
-from streamops_monitoring.performance import likely_bound, rolling_metrics
+from streamops_monitoring.performance import _statistic, likely_bound, rolling_metrics
 
 
 def _rows(n: int, positives: float, separation: float, seed: int) -> list[list[Any]]:
@@ -67,3 +67,20 @@ def test_the_binary_metrics_are_sklearns_ties_and_empty_predictions_included(see
     assert got.keys() == want.keys()
     for name, value in want.items():
         assert got[name] == pytest.approx(float(value), rel=1e-12, abs=1e-12), name
+
+
+@pytest.mark.parametrize("task", ["binary", "regression"])
+def test_a_resample_weighted_is_the_resample_drawn(task: str) -> None:
+    # the bootstrap weighs rows by how often a resample drew them: each metric of a
+    # weighting must equal the metric of the rows it stands for
+    rows = _rows(500, 0.1, 2.0, seed=7)
+    if task == "regression":
+        rows = [[s, "", repr(s + (0.3 if t == "1" else 0.0))] for s, _, t in rows]
+    rng = np.random.default_rng(8)
+    for _ in range(5):
+        picked = rng.integers(0, len(rows), len(rows))
+        drawn = rolling_metrics(task, [rows[i] for i in picked], 0.5)
+        weights = np.bincount(picked, minlength=len(rows)).astype(np.float64)
+        for metric, value in drawn.items():
+            weighted = _statistic(task, rows, 0.5, metric)(weights)
+            assert weighted == pytest.approx(value, abs=1e-12), metric

@@ -3,8 +3,9 @@ thousands of times.
 
 Three figures come from it: training's gate (the candidate's paired gain over the
 champion), a version's holdout metric as bad as the holdout's noise allows, and
-monitoring's live metric as good as the labelled window's noise allows. One draw, one
-rule for undefined resamples, so the two services' figures are comparable.
+monitoring's live metric as good as the labelled window's noise allows. The same draws
+for a seed, and a bound only from a majority of defined resamples (`quantile`), so the
+two services' figures are comparable; the gate counts an undefined resample as no gain.
 
 A resample is drawn as row multiplicities (weights): the same draw then weighs two
 models' rows alike, and rows sorted once stay sorted, so PR-AUC and ROC-AUC of a

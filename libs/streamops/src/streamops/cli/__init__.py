@@ -56,7 +56,8 @@ def run(
 
     Exit codes: 0 stopped by a signal; 2 cannot start (a bad setting or spec, named);
     1 stopped by a failure its supervisor answers by starting it again (crash-only: a
-    fatal Kafka error, a transaction that cannot be ended), said in one line."""
+    fatal Kafka error, a transaction that cannot be ended), said in one line; 1 with a
+    traceback for anything else."""
     found = {ep.name: ep for ep in entry_points(group="streamops.services")}
     if service not in found:
         known = ", ".join(sorted(found)) or "none installed"
@@ -65,8 +66,12 @@ def run(
     try:
         found[service].load()(pipeline)
     except (TransactionStuck, KafkaException) as exc:
+        error = exc.args[0] if exc.args else None
+        if isinstance(exc, KafkaException) and not (
+            isinstance(error, KafkaError) and error.fatal()
+        ):
+            raise  # not one a restart answers: its traceback says where it came from
         log.debug("%s stopped", service, exc_info=True)  # the stack, for who asks for it
-        error = exc.args[0] if exc.args else exc
         reason = error.str() if isinstance(error, KafkaError) else str(exc)
         typer.echo(f"{service}: stopped: {reason} (exit 1)", err=True)
         raise typer.Exit(1) from None

@@ -6,7 +6,7 @@ from streamops.features.definition import feature_set
 from streamops.pipeline.checks import field_types
 from streamops.pipeline.durations import format_duration
 from streamops.pipeline.loading import Pipeline
-from streamops.pipeline.model_spec import METRICS
+from streamops.pipeline.model_spec import higher_is_better
 from streamops.pipeline.spec import PipelineSpec
 from streamops.topics import pipeline_topics
 
@@ -92,7 +92,7 @@ def model_lines(spec: PipelineSpec, feature_count: int | None = None) -> list[st
             if feature_count is not None
             else "all features"
         )
-        direction = "higher" if METRICS[metric][1] else "lower"
+        direction = "higher" if higher_is_better(metric) else "lower"
         threshold = model.threshold.rule if model.threshold else "max_f1"
         out.append(
             f"  model    {model.name or spec.name}: {task} {model.algorithm}"
