@@ -125,26 +125,19 @@ def _p99_excess(rounds: Sequence[Mapping[str, np.ndarray]], name: str) -> tuple[
     return round(excess(range(len(rounds))), 3), round(float(np.percentile(draws, 5)), 3)
 
 
-def test_a_slow_or_failing_shadow_costs_the_champions_answers_nothing(
-    served: Served, tmp_path: Path
-) -> None:
+def _shadow_costs(
+    served: Served, tmp_path: Path, shadows: Mapping[str, Deployed | None]
+) -> dict[str, Any]:
+    """One 30-second load at 500/s, the configurations in ``shadows`` taking turns in
+    slices of 0.1 s in a shuffled order each round (rounds of whole seconds differed by
+    more than the 10% asked for): answers, p50 and p99 by configuration (ms), and each
+    shadow's p99 excess over none's (`_p99_excess`)."""
     scorer = served.server.server.scorer
-    url = _predict_url(served)
-    champion = scorer.lineup.champion
-    assert champion is not None and scorer.lineup.shadow is None
-    _load(served, url, 500, 2, tmp_path)  # warm-up: the first seconds are the slowest
-    shadows = {
-        "none": None,
-        "slow": Deployed(champion.record, _Slow(champion.runtime, fail=False), 0.0),
-        "failing": Deployed(champion.record, _Slow(champion.runtime, fail=True), 0.0),
-    }
-    # One load, the three configurations taking turns in slices of 0.1 s, in a shuffled
-    # order each round: rounds of whole seconds differed by more than the 10% asked for.
     body, samples = tmp_path / "body.json", tmp_path / "samples.json"
     body.write_bytes(orjson.dumps(served.event()))
-    command = [sys.executable, "-m", "tests.support.load", url, "500", "30", str(body)]
+    command = [sys.executable, "-m", "tests.support.load", _predict_url(served), "500", "30"]
     load = subprocess.Popen(
-        [*command, "--samples", str(samples)],
+        [*command, str(body), "--samples", str(samples)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -168,17 +161,46 @@ def test_a_slow_or_failing_shadow_costs_the_champions_answers_nothing(
     assert figures["failures"] == 0 and figures["statuses"] == {"200": figures["sent"]}
     rounds = _by_round(json.loads(samples.read_text()), switches, len(shadows))
     pooled = {name: np.concatenate([r[name] for r in rounds]) for name in shadows}
-    counts = {name: len(v) for name, v in pooled.items()}
-    p50 = {name: round(float(np.percentile(v, 50)), 3) for name, v in pooled.items()}
-    p99 = {name: round(float(np.percentile(v, 99)), 3) for name, v in pooled.items()}
-    excess = {name: _p99_excess(rounds, name) for name in ("slow", "failing")}
-    print(f"by shadow (ms): answers {counts}, p50 {p50}, p99 {p99}; p99 excess {excess}")
+    costs = {
+        "answers": {name: len(v) for name, v in pooled.items()},
+        "p50": {name: round(float(np.percentile(v, 50)), 3) for name, v in pooled.items()},
+        "p99": {name: round(float(np.percentile(v, 99)), 3) for name, v in pooled.items()},
+        "excess": {name: _p99_excess(rounds, name) for name in shadows if name != "none"},
+    }
+    print(f"by shadow (ms): {costs}")
+    return costs
+
+
+def test_a_slow_or_failing_shadow_costs_the_champions_answers_nothing(
+    served: Served, tmp_path: Path
+) -> None:
+    scorer = served.server.server.scorer
+    champion = scorer.lineup.champion
+    assert champion is not None and scorer.lineup.shadow is None
+    _load(
+        served, _predict_url(served), 500, 2, tmp_path
+    )  # warm-up: the first seconds are the slowest
+    shadows = {
+        "none": None,
+        "slow": Deployed(champion.record, _Slow(champion.runtime, fail=False), 0.0),
+        "failing": Deployed(champion.record, _Slow(champion.runtime, fail=True), 0.0),
+    }
+    costs = _shadow_costs(served, tmp_path, shadows)
+    # The issue's bound, 10% of p99, with 0.5 ms for the timer's and scheduler's grain.
+    over = [name for name, (_, low) in costs["excess"].items() if low > 0.5]
+    if over:
+        # A shadow on the request path costs every run; a stall of the shared machine
+        # that falls mostly in one configuration's slices costs one run (a CI run gave
+        # none 26.6, slow 15.6 and failing 58.4 ms at p99, where this machine, quiet,
+        # gives 3.6 to 6.4 ms for all three). So an excess is measured again, and only
+        # one that both runs show fails the test.
+        again = _shadow_costs(served, tmp_path, shadows)
+        for name in over:
+            assert again["excess"][name][1] <= 0.5, (name, costs, again)
     for name in ("slow", "failing"):
-        assert counts[name] >= 3000, counts
-        # The issue's bound, 10% of p99, with 0.5 ms for the timer's and scheduler's grain.
-        assert excess[name][1] <= 0.5, (name, p99, excess[name])
+        assert costs["answers"][name] >= 3000, costs
         # A 20 ms shadow on the request path would put every answer above 20 ms.
-        assert p50[name] <= 1.1 * p50["none"] + 0.5, p50
+        assert costs["p50"][name] <= 1.1 * costs["p50"]["none"] + 0.5, costs
     metrics = httpx.get(f"{served.server.url}/metrics").text
     errors = re.search(r"^streamops_serving_shadow_errors_total\{[^}]*\} (\S+)$", metrics, re.M)
     assert errors is not None and float(errors.group(1)) > 0, "the failing shadow failed unseen"
