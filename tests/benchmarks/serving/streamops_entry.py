@@ -10,6 +10,7 @@ every answer is still written to ``{p}.predictions``, which the peers do not do.
 from __future__ import annotations
 
 import datetime
+import sys
 from pathlib import Path
 
 from confluent_kafka.admin import AdminClient
@@ -23,7 +24,7 @@ from streamops_training.export import signature
 from tests.benchmarks.serving.models import ServedModel
 from tests.benchmarks.serving.server import ServerUnderTest
 from tests.support.kafka import free_port
-from tests.support.pipelines import STREAMOPS, create_topics
+from tests.support.pipelines import REPO, STREAMOPS, create_topics
 from tests.unit.registry.records import version as version_record
 
 
@@ -36,7 +37,8 @@ def prepare(pipeline: Pipeline, kafka: str) -> None:
 
 
 def publish(pipeline: Pipeline, kafka: str, registry: str, model: ServedModel) -> None:
-    """``model`` as version 1 of a model named ``model.key``, promoted."""
+    """``model`` as version 1 of a model named ``model.key``, promoted (once: a second
+    contender serving the same model finds it so)."""
     k, r = KafkaSettings(bootstrap_servers=kafka), SchemaRegistrySettings(url=registry)
     onnx = model.onnx_path.read_bytes()
     record = {
@@ -53,6 +55,9 @@ def publish(pipeline: Pipeline, kafka: str, registry: str, model: ServedModel) -
         RegistryPublisher(pipeline.name, k, r) as publisher,
         ModelRegistry(pipeline.name, k, r) as reader,
     ):
+        reader.refresh()
+        if model.key in reader.model_names and reader.model(model.key).champion == 1:
+            return
         publisher.publish_version(record, onnx)  # type: ignore[arg-type]
         state = reader.wait_for_version(model.key, 1, 30)
         promote = decide(
@@ -67,18 +72,32 @@ def publish(pipeline: Pipeline, kafka: str, registry: str, model: ServedModel) -
 
 
 def streamops_server(
-    pipeline: Pipeline, kafka: str, registry: str, model: ServedModel, directory: Path
+    pipeline: Pipeline,
+    kafka: str,
+    registry: str,
+    model: ServedModel,
+    directory: Path,
+    http_server: str = "uvicorn",
 ) -> ServerUnderTest:
-    """`streamops run serving` of ``pipeline`` serving ``model`` on a free port."""
+    """`streamops run serving` of ``pipeline`` serving ``model`` on a free port; with
+    ``http_server="granian"`` the same server under granian (`granian_entry`), named
+    ``streamops-granian``."""
     publish(pipeline, kafka, registry, model)
     port = free_port()
+    command = [str(STREAMOPS), "run", "serving", "--pipeline", str(pipeline.file)]
+    if http_server == "granian":
+        command = [sys.executable, "-m", "tests.benchmarks.serving.granian_entry"]
+        command.append(str(pipeline.file))
+    elif http_server != "uvicorn":
+        raise ValueError(f"http_server: uvicorn or granian, not {http_server!r}")
     return ServerUnderTest(
-        name="streamops",
-        command=[str(STREAMOPS), "run", "serving", "--pipeline", str(pipeline.file)],
+        name="streamops" if http_server == "uvicorn" else f"streamops-{http_server}",
+        command=command,
         url=f"http://127.0.0.1:{port}/v2/models/{model.key}/infer",
         ready_url=f"http://127.0.0.1:{port}/v2/health/ready",
         cwd=directory,
         env={
+            "PYTHONPATH": str(REPO),
             "STREAMOPS_KAFKA_BOOTSTRAP_SERVERS": kafka,
             "STREAMOPS_SCHEMA_REGISTRY_URL": registry,
             "STREAMOPS_SERVING_HEALTH_HOST": "127.0.0.1",

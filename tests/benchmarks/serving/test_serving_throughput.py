@@ -7,7 +7,9 @@ server's CPU per request and the latency at an open-loop 1,000 req/s (`measure`)
 server gets the same one-row V2 request at ``/v2/models/{rf|lr}/infer`` and must answer
 that row's score first. Peers: MLServer with its scikit-learn runtime on the joblib
 pipeline (what users pick), and MLServer with a minimal runtime on the same ONNX graph
-(the server's own overhead); both in their own venv (`mlserver_peers`).
+(the server's own overhead); both in their own venv (`mlserver_peers`). And streamops
+serving's own app under granian instead of uvicorn (`granian_entry`, ``streamops-granian``):
+the HTTP server serving runs is the one that measured faster.
 
 A contender is a function ``(model, directory) -> ServerUnderTest`` (`server`): a command
 that serves the model under ``/v2/models/{model.key}/infer``, its readiness URL, its
@@ -58,6 +60,8 @@ def contenders(pipeline: Pipeline, kafka: str, registry: str) -> list[Contender]
     python = ensure_venv()
     return [
         functools.partial(streamops_server, pipeline, kafka, registry),
+        # the same server under granian: the HTTP server serving keeps, measured
+        functools.partial(streamops_server, pipeline, kafka, registry, http_server="granian"),
         functools.partial(sklearn_peer, python),
         functools.partial(onnx_peer, python),
     ]

@@ -191,6 +191,28 @@ class ServingServer:
 
 def run(pipeline_file: Path) -> None:
     """Serve until SIGTERM; bad config exits 2, naming it."""
+    started = start(pipeline_file)
+    if started is None:
+        return
+    server, settings = started
+    # uvicorn with httptools and uvloop, measured against granian 2.8 on this app (more
+    # answers a second, a lower p99): docs/benchmarks.md, "The HTTP server".
+    config = uvicorn.Config(
+        server.app,
+        host=settings.health_host,
+        port=settings.health_port,
+        loop="uvloop",
+        http="httptools",
+        lifespan="on",
+        access_log=False,
+        log_config=None,
+    )
+    uvicorn.Server(config).run()
+
+
+def start(pipeline_file: Path) -> tuple[ServingServer, ServingSettings] | None:
+    """The serving server of ``pipeline_file``, started, with its settings, for an HTTP
+    server to serve ``server.app``; None when stopped before the topics were there."""
     entry = start_service("serving")
     settings = entry.settings(ServingSettings)
     stream = entry.stream_settings(settings)
@@ -204,20 +226,10 @@ def run(pipeline_file: Path) -> None:
         entry.cannot_start(str(exc))
     entry.handle_stop_signals()
     if settings.ensure_topics and entry.ensure_topics(kafka, pipeline.name) is None:
-        return
+        return None
     server = ServingServer(pipeline, settings, stream, kafka, registry, pii)
     server.start()
-    config = uvicorn.Config(
-        server.app,
-        host=settings.health_host,
-        port=settings.health_port,
-        loop="uvloop",
-        http="httptools",
-        lifespan="on",
-        access_log=False,
-        log_config=None,
-    )
-    uvicorn.Server(config).run()
+    return server, settings
 
 
 def _secret(value: SecretStr | None) -> str | None:
