@@ -171,36 +171,42 @@ def _shadow_costs(
     return costs
 
 
+def _over(costs: Mapping[str, Any]) -> list[str]:
+    """The shadows whose run breaks a bound: too few answers to judge, a p99 excess
+    (`_p99_excess`) beyond the issue's 10% with 0.5 ms for the timer's and scheduler's
+    grain, or a p50 beyond no shadow's by as much (a 20 ms shadow on the request path
+    would put every answer above 20 ms)."""
+    return [
+        name
+        for name, (_, low) in costs["excess"].items()
+        if costs["answers"][name] < 3000
+        or low > 0.5
+        or costs["p50"][name] > 1.1 * costs["p50"]["none"] + 0.5
+    ]
+
+
 def test_a_slow_or_failing_shadow_costs_the_champions_answers_nothing(
     served: Served, tmp_path: Path
 ) -> None:
     scorer = served.server.server.scorer
     champion = scorer.lineup.champion
     assert champion is not None and scorer.lineup.shadow is None
-    _load(
-        served, _predict_url(served), 500, 2, tmp_path
-    )  # warm-up: the first seconds are the slowest
+    # warm-up: the first seconds are the slowest
+    _load(served, _predict_url(served), 500, 2, tmp_path)
     shadows = {
         "none": None,
         "slow": Deployed(champion.record, _Slow(champion.runtime, fail=False), 0.0),
         "failing": Deployed(champion.record, _Slow(champion.runtime, fail=True), 0.0),
     }
     costs = _shadow_costs(served, tmp_path, shadows)
-    # The issue's bound, 10% of p99, with 0.5 ms for the timer's and scheduler's grain.
-    over = [name for name, (_, low) in costs["excess"].items() if low > 0.5]
-    if over:
+    if _over(costs):
         # A shadow on the request path costs every run; a stall of the shared machine
         # that falls mostly in one configuration's slices costs one run (a CI run gave
         # none 26.6, slow 15.6 and failing 58.4 ms at p99, where this machine, quiet,
-        # gives 3.6 to 6.4 ms for all three). So an excess is measured again, and only
-        # one that both runs show fails the test.
-        again = _shadow_costs(served, tmp_path, shadows)
-        for name in over:
-            assert again["excess"][name][1] <= 0.5, (name, costs, again)
-    for name in ("slow", "failing"):
-        assert costs["answers"][name] >= 3000, costs
-        # A 20 ms shadow on the request path would put every answer above 20 ms.
-        assert costs["p50"][name] <= 1.1 * costs["p50"]["none"] + 0.5, costs
+        # gives 3.6 to 8.3 ms for all three). So a run over the bounds is measured
+        # again, and the second run's verdict stands.
+        costs = _shadow_costs(served, tmp_path, shadows)
+    assert not _over(costs), costs
     metrics = httpx.get(f"{served.server.url}/metrics").text
     errors = re.search(r"^streamops_serving_shadow_errors_total\{[^}]*\} (\S+)$", metrics, re.M)
     assert errors is not None and float(errors.group(1)) > 0, "the failing shadow failed unseen"
