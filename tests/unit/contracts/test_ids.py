@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import uuid
 
-from streamops.contracts.ids import PREDICTION_NAMESPACE, derived_id, prediction_id
+from streamops.contracts.ids import (
+    PREDICTION_NAMESPACE,
+    derived_id,
+    derived_ids,
+    prediction_id,
+    prediction_ids,
+)
 from streamops.registry.keys import deployment_id
 
 
@@ -32,6 +38,18 @@ def test_a_prediction_id_differs_by_event_version_role_model_and_pipeline() -> N
 def test_derived_ids_are_namespaced() -> None:
     assert derived_id(PREDICTION_NAMESPACE, "a", 1) == str(uuid.uuid5(PREDICTION_NAMESPACE, "a:1"))
     assert derived_id(PREDICTION_NAMESPACE, "a", 1) != derived_id(uuid.uuid4(), "a", 1)
+
+
+def test_ids_of_a_batch_are_the_ids_one_by_one() -> None:
+    events = ["tx-1", "tx-2", "a:b", ""]
+    assert prediction_ids("fraud", events, "fraud-gbm", 3, "SHADOW") == [
+        prediction_id("fraud", e, "fraud-gbm", 3, "SHADOW") for e in events
+    ]
+    assert derived_ids(PREDICTION_NAMESPACE, [], ["x", "y:1"]) == [
+        str(uuid.uuid5(PREDICTION_NAMESPACE, "x")),
+        str(uuid.uuid5(PREDICTION_NAMESPACE, "y:1")),
+    ]
+    assert derived_ids(PREDICTION_NAMESPACE, ["a", 1], []) == []
 
 
 def test_deployment_ids_kept_their_values_when_they_moved_to_derived_id() -> None:

@@ -66,6 +66,13 @@ def test_a_binary_classifier_gives_the_positive_class_probability() -> None:
     # nulls: NaN for numbers (imputed in the graph), the empty string for categories
     row = runtime.predict({"amount": [None], "count_1h": [1.0], "channel": [None]})
     assert row.values is not None and 0 <= row.values[0] <= 1
+    # the same in a batch, where the columns are converted whole
+    batch = runtime.predict(
+        {"amount": [None, 50.0], "count_1h": [1.0, None], "channel": [None, "web"]}
+    )
+    other = runtime.predict({"amount": [50.0], "count_1h": [None], "channel": ["web"]})
+    assert batch.values is not None and other.values is not None
+    assert np.allclose(batch.values, [row.values[0], other.values[0]], rtol=1e-6)
 
 
 def test_a_multiclass_classifier_names_its_classes() -> None:
@@ -101,3 +108,5 @@ def test_bad_artifacts_and_inputs_are_named() -> None:
         runtime.predict({"amount": [1.0], "channel": ["web"]})
     with pytest.raises(PredictError, match="amount"):
         runtime.predict({"amount": ["lots"], "count_1h": [1.0], "channel": ["web"]})
+    with pytest.raises(PredictError, match="amount"):
+        runtime.predict({"amount": [2.0, "lots"], "count_1h": [1.0, 1.0], "channel": ["a", "b"]})

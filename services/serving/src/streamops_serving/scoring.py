@@ -15,7 +15,7 @@ from typing import Any, Literal, cast
 
 import numpy as np
 
-from streamops.contracts.ids import prediction_id
+from streamops.contracts.ids import prediction_ids
 from streamops.contracts.types import Prediction
 from streamops_serving.lineup import Deployed, Lineup, Role
 from streamops_serving.metrics import ServingMetrics
@@ -115,16 +115,15 @@ class Scorer:
         latency = (time.perf_counter() - started) / len(rows)
         record = deployed.record
         name, version = record["model_name"], record["version"]
+        ids = prediction_ids(self.pipeline, [ref.event_id for ref in refs], name, version, role)
         answers = []
-        for ref, (score, probabilities, label) in zip(
-            refs, _read(output, deployed.threshold), strict=True
+        for ref, prediction_id, (score, probabilities, label) in zip(
+            refs, ids, _read(output, deployed.threshold), strict=True
         ):
             prediction = cast(
                 Prediction,
                 {
-                    "prediction_id": prediction_id(
-                        self.pipeline, ref.event_id, name, version, role
-                    ),
+                    "prediction_id": prediction_id,
                     "pipeline": self.pipeline,
                     "event_id": ref.event_id,
                     "entity_key": ref.entity_key,

@@ -11,6 +11,8 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
+import numpy as np
+
 from streamops.features import event_time_ms
 from streamops.runtime import BatchResult, InRecord, OutRecord, Reason, Rejection
 from streamops_serving.lineup import Lineup
@@ -42,11 +44,9 @@ class StreamScorer:
                 except PredictError as exc:
                     reason = Reason("features", str(exc))
                     result.rejected.append(Rejection(record, "TRANSFORM", [reason]))
-        now = time.time()
-        latency = self.metrics.event_to_prediction.labels(self.metrics.pipeline)
-        for record in records:
-            if record.timestamp_ms:
-                latency.observe(max(0.0, now - record.timestamp_ms / 1000))
+        stamps = np.fromiter((r.timestamp_ms or 0 for r in records), np.float64, len(records))
+        seconds = time.time() - stamps[stamps > 0] / 1000
+        self.metrics.event_to_prediction.observe_many(np.maximum(seconds, 0.0))
         return result
 
     def _score(self, records: Sequence[InRecord], result: BatchResult, lineup: Lineup) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Iterable, Sequence
 from typing import Final
 
 #: The namespace of `prediction_id`; fixed forever, or every id changes.
@@ -22,11 +23,22 @@ def derived_id(namespace: uuid.UUID, *parts: str | int) -> str:
     one per record, and the UUID object costs more than the hash.
     """
     name = ":".join(map(str, parts)).encode()
-    digest = bytearray(hashlib.sha1(namespace.bytes + name).digest()[:16])
-    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
-    digest[8] = (digest[8] & 0x3F) | 0x80  # the RFC 4122 variant
-    h = digest.hex()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    return _uuid5_text(hashlib.sha1(namespace.bytes + name).digest())
+
+
+def derived_ids(
+    namespace: uuid.UUID, shared: Sequence[str | int], lasts: Iterable[str]
+) -> list[str]:
+    """``derived_id(namespace, *shared, last)`` for each of ``lasts``, the shared parts
+    hashed once (a batch of stream scoring shares all but the event id)."""
+    prefix = hashlib.sha1(namespace.bytes + "".join(f"{p}:" for p in shared).encode())
+    copy = prefix.copy
+    ids = []
+    for last in lasts:
+        h = copy()
+        h.update(last.encode())
+        ids.append(_uuid5_text(h.digest()))
+    return ids
 
 
 def prediction_id(
@@ -37,3 +49,20 @@ def prediction_id(
     # The event id goes last: it is the one free-form part (pipeline and model names
     # cannot hold a ':'), so two subjects never join to the same name.
     return derived_id(PREDICTION_NAMESPACE, pipeline, model_name, model_version, role, event_id)
+
+
+def prediction_ids(
+    pipeline: str, event_ids: Iterable[str], model_name: str, model_version: int, role: str
+) -> list[str]:
+    """`prediction_id` of each of ``event_ids``, for one model version in one role."""
+    shared = (pipeline, model_name, model_version, role)
+    return derived_ids(PREDICTION_NAMESPACE, shared, event_ids)
+
+
+def _uuid5_text(digest: bytes) -> str:
+    """A version 5 UUID's text from the SHA-1 digest of its namespace and name."""
+    uuid_bytes = bytearray(digest[:16])
+    uuid_bytes[6] = (uuid_bytes[6] & 0x0F) | 0x50  # version 5
+    uuid_bytes[8] = (uuid_bytes[8] & 0x3F) | 0x80  # the RFC 4122 variant
+    h = uuid_bytes.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"

@@ -136,7 +136,8 @@ def _tensor(name: str, column: Sequence[Any], dtype: Any) -> np.ndarray:
         values = [MISSING_CATEGORY if v is None else str(v) for v in column]
         return np.array(values, dtype=object).reshape(-1, 1)
     try:
-        return np.array([np.nan if v is None else v for v in column], dtype=dtype).reshape(-1, 1)
+        # numpy reads None as NaN into a float array, in C
+        return np.array(column, dtype=dtype).reshape(-1, 1)
     except (TypeError, ValueError) as exc:
         raise PredictError(f"{name}: expected numbers, got {list(column)[:3]!r}") from exc
 
