@@ -24,6 +24,8 @@ _EXPOSED = {
     "Info": lambda name: {f"{name}_info"},
     "Enum": lambda name: {name},
 }
+#: the series of the project's own collectors (serving's batch-observed histogram)
+_OWN = {"BatchHistogram": lambda name: {f"{name}{s}" for s in ("_bucket", "_sum", "_count")}}
 _STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'|`[^`]*`')
 _MATCHERS = re.compile(r"\{[^}]*\}")
 _RANGES = re.compile(r"\[[^\]]*\]")
@@ -47,16 +49,17 @@ def defined_series() -> set[str]:
             for alias in node.names
             if alias.name in _EXPOSED
         }
+        exposed = {name: _EXPOSED[name] for name in imported} | _OWN
         for node in ast.walk(tree):
             if (
                 isinstance(node, ast.Call)
                 and isinstance(node.func, ast.Name)
-                and node.func.id in imported
+                and node.func.id in exposed
                 and node.args
                 and isinstance(node.args[0], ast.Constant)
                 and isinstance(node.args[0].value, str)
             ):
-                names |= _EXPOSED[node.func.id](node.args[0].value)
+                names |= exposed[node.func.id](node.args[0].value)
     return names
 
 
@@ -114,6 +117,7 @@ def test_the_code_defines_the_library_and_service_metrics() -> None:
         "streamops_state_keys",
         "streamops_features_view_records_total",
         "streamops_monitoring_feature_drift",
+        "streamops_serving_event_to_prediction_seconds_bucket",
     } <= defined
     assert "streamops_stream_records_in" not in defined
 

@@ -203,7 +203,7 @@ def test_a_slow_or_failing_shadow_costs_the_champions_answers_nothing(
         # A shadow on the request path costs every run; a stall of the shared machine
         # that falls mostly in one configuration's slices costs one run (a CI run gave
         # none 26.6, slow 15.6 and failing 58.4 ms at p99, where this machine, quiet,
-        # gives 3.6 to 8.3 ms for all three). So a run over the bounds is measured
+        # gives 3.6 to 9.8 ms for all three). So a run over the bounds is measured
         # again, and the second run's verdict stands.
         costs = _shadow_costs(served, tmp_path, shadows)
     assert not _over(costs), costs
