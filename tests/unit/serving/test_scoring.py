@@ -9,7 +9,7 @@ from streamops.contracts.ids import prediction_id
 from streamops_serving.lineup import Lineup, canary_bucket
 from streamops_serving.metrics import ServingMetrics
 from streamops_serving.runtime.base import PredictError
-from streamops_serving.scoring import EventRef, NoModelError, Scorer
+from streamops_serving.scoring import EventRef, NoModelError, Scorer, _columns
 from tests.unit.serving.fakes import deployed
 
 
@@ -36,6 +36,20 @@ def test_no_champion_is_an_error_and_a_missing_feature_names_it() -> None:
     scorer.lineup = Lineup("m", deployed(1))
     with pytest.raises(PredictError, match="x"):
         scorer.answer([{"y": 1.0}], _refs(1), "HTTP")
+
+
+def test_columns_take_every_row_in_order_and_name_what_a_row_lacks() -> None:
+    rows = [{"a": i, "b": f"v{i}", "c": None, "unused": 0} for i in range(4)]
+    columns = _columns(rows, ["b", "a", "c"])
+    assert {k: list(v) for k, v in columns.items()} == {
+        "b": ["v0", "v1", "v2", "v3"],
+        "a": [0, 1, 2, 3],
+        "c": [None] * 4,
+    }
+    assert {k: list(v) for k, v in _columns(rows, ["a"]).items()} == {"a": [0, 1, 2, 3]}
+    assert _columns([], ["a", "b"]) == {"a": [], "b": []}
+    with pytest.raises(PredictError, match=r"^b: the model needs this feature"):
+        _columns([*rows, {"a": 9}], ["a", "b"])
 
 
 def test_the_canary_answers_its_entities_and_the_champion_the_rest_in_order() -> None:

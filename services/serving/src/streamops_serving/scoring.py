@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any, Literal, cast
 
 import numpy as np
@@ -28,7 +29,9 @@ class NoModelError(Exception):
     """No champion is loaded yet: nothing can answer (503)."""
 
 
-@dataclass(frozen=True, slots=True)
+# EventRef and Answer are made once per scored row: not frozen, since a frozen dataclass
+# costs three times as much to make (0.66 against 0.20 us here).
+@dataclass(slots=True)
 class EventRef:
     """What one row is about: the event, its entity, its time, where its features live."""
 
@@ -38,7 +41,7 @@ class EventRef:
     feature_ref: Mapping[str, Any] | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Answer:
     """One model's answer for one event."""
 
@@ -149,13 +152,14 @@ class Scorer:
         return answers
 
 
-def _columns(rows: Sequence[Mapping[str, Any]], names: list[str]) -> dict[str, list[Any]]:
+def _columns(rows: Sequence[Mapping[str, Any]], names: list[str]) -> dict[str, Sequence[Any]]:
     """The rows' values by input name (`PredictError` naming a feature a row lacks)."""
     try:
-        if len(rows) == 1:
-            row = rows[0]
-            return {name: [row[name]] for name in names}
-        return {name: [r[name] for r in rows] for name in names}
+        if len(rows) < 2 or len(names) < 2:  # (itemgetter of one name gives no tuple)
+            return {name: [r[name] for r in rows] for name in names}
+        # each row's values in one C call, then transposed by zip: 5.2 ms for 34 columns of
+        # 5,000 rows, against 6.0 for a Python loop per column
+        return dict(zip(names, zip(*map(itemgetter(*names), rows), strict=True), strict=True))
     except KeyError as missing:
         raise PredictError(f"{missing.args[0]}: the model needs this feature") from None
 

@@ -60,16 +60,16 @@ class StreamScorer:
             )
             for r in records
         ]
-        answers: list[Answer] = self.scorer.answer(rows, refs, "STREAM", lineup=lineup)
+        # each scoring gives one answer per record, in the records' order
+        scored: list[list[Answer]] = [self.scorer.answer(rows, refs, "STREAM", lineup=lineup)]
         if lineup.shadow is not None:
             try:
-                answers += self.scorer.score(lineup.shadow, "SHADOW", rows, refs, "STREAM")
+                scored.append(self.scorer.score(lineup.shadow, "SHADOW", rows, refs, "STREAM"))
             except Exception:  # a shadow's failure never costs the champion's answers
                 m = self.metrics
                 m.shadow_errors.labels(m.pipeline).inc()
-        by_event = {r.value["event_id"]: r for r in records}
         topic, outputs = self.output_topic, result.outputs
-        for answer in answers:
-            p = answer.prediction
-            source = by_event[p["event_id"]]
-            outputs.append(OutRecord(topic, p, key=p["entity_key"], source=source))
+        for answers in scored:
+            for source, answer in zip(records, answers, strict=True):
+                p = answer.prediction
+                outputs.append(OutRecord(topic, p, key=p["entity_key"], source=source))

@@ -51,9 +51,11 @@ class DeliveryFailed(RuntimeError):
     """Outputs could not be written; nothing of the batch was committed, so it will be redone."""
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True)
 class Pending:
-    """One encoded record waiting to be produced."""
+    """One encoded record waiting to be produced (one per output: not frozen, as the
+    per-record types of `streamops.runtime.records` are not, since a frozen dataclass
+    costs three times as much to make)."""
 
     topic: str
     key: bytes | None
