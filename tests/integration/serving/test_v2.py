@@ -67,6 +67,16 @@ def test_the_features_as_inputs_of_a_named_version(served: Served, binary: bool)
     metadata = client.get_model_metadata(MODEL)
     assert {i["name"] for i in metadata["inputs"]} == {*numeric, *categorical}
     assert str(version) in metadata["versions"]
+    # one row (the server's shorter path) answers as the first row of the two did
+    one = []
+    for tensor in inputs:
+        text = tensor.datatype() == "BYTES"
+        single = triton.InferInput(tensor.name(), [1, 1], tensor.datatype())
+        first = np.array([["web"]], object) if text else np.array([[1.0]], np.float32)
+        single.set_data_from_numpy(first, binary_data=binary)
+        one.append(single)
+    alone = client.infer(MODEL, one, model_version=str(version)).as_numpy("probabilities")
+    assert alone.tolist() == probabilities[:1].tolist()
 
 
 def test_protocol_errors(served: Served) -> None:
@@ -75,6 +85,15 @@ def test_protocol_errors(served: Served) -> None:
     tensor.set_data_from_numpy(np.array([1.0], np.float32))
     with pytest.raises(InferenceServerException, match="no_such_input"):
         client.infer(MODEL, [tensor])
+    numeric, categorical = feature_kinds(served.pipeline)
+    inputs = []
+    for name in [*numeric, *categorical]:
+        wide = name == numeric[0]  # two values in one row's feature
+        tensor = triton.InferInput(name, [1, 2 if wide else 1], "BYTES")
+        tensor.set_data_from_numpy(np.array([["1", "2"] if wide else ["1"]], object))
+        inputs.append(tensor)
+    with pytest.raises(InferenceServerException, match=f"{numeric[0]}.*one value per row"):
+        client.infer(MODEL, inputs)
     with pytest.raises(InferenceServerException, match="unknown model"):
         client.infer("another-model", [tensor])
     with pytest.raises(InferenceServerException, match="not loaded"):

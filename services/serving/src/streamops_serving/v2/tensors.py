@@ -45,7 +45,10 @@ def array_from_json(data: Any, name: str, datatype: str, shape: tuple[int, ...])
         return _shaped(array, name, shape)
     if datatype in _FLOATS and len(data) <= _SMALL and all(type(v) in _NUMBERS for v in data):
         # a few flat numbers (a feature of one row): checked by hand, converted once
-        return _shaped(np.array(data, NUMPY_DTYPES[datatype]), name, shape)
+        array = np.array(data, NUMPY_DTYPES[datatype])
+        return (
+            array.reshape(shape) if len(data) == math.prod(shape) else _shaped(array, name, shape)
+        )
     try:
         # Let numpy infer first: the kind it finds tells a string or a bool from a number
         # without a Python loop over the elements.

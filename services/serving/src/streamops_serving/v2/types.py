@@ -45,9 +45,12 @@ class V2Error(Exception):
         self.status = status
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class InferInput:
-    """One input tensor, its data already in `shape` (BYTES: an object array of str or bytes)."""
+    """One input tensor, its data already in `shape` (BYTES: an object array of str or bytes).
+
+    Not frozen: a request of one row has one per feature, and a frozen dataclass costs
+    three times as much to make."""
 
     name: str
     datatype: str
