@@ -99,6 +99,27 @@ def test_integers_are_fine_float_values() -> None:
     assert request.inputs[0].data.tolist() == [1.0, 2.5]
 
 
+@pytest.mark.parametrize("datatype", ["FP16", "FP32", "FP64"])
+def test_a_few_numbers_wait_for_their_array_and_read_as_it_would(datatype: str) -> None:
+    third = 1 / 3  # not a float32 (nor float16): it rounds to the datatype
+    one, two = decode(
+        Tensor("one", datatype, [third], [1, 1]), Tensor("two", datatype, [2, third], [1, 2])
+    ).inputs
+    assert one.array is None and one.values == [third]  # no array made yet
+    wanted = expected(datatype, [[third]])
+    assert one.first() == wanted.item(0) and type(one.first()) is float
+    assert one.first() != third or datatype == "FP64"
+    assert_tensor_equal(one.data, wanted)
+    assert one.first() == wanted.item(0)  # the same once the array is made
+    assert (one.size, two.size) == (1, 2)
+    assert_tensor_equal(two.data, expected(datatype, [[2, third]]))
+    # anything else is an array at once
+    nested, text = decode(
+        Tensor("nested", datatype, [[1.0]], [1, 1]), Tensor("text", "BYTES", ["a"], [1])
+    ).inputs
+    assert nested.array is not None and text.array is not None and text.first() == "a"
+
+
 def test_empty_and_scalar_shapes() -> None:
     request = decode(
         Tensor("none", "FP32", [], [0, 3]),

@@ -111,14 +111,14 @@ class V2Routes:
         if set(features) <= names:
             wanted = set(features)
             for i in infer.inputs:
-                if i.name in wanted and i.data.size != rows:
+                if i.name in wanted and i.size != rows:
                     raise HttpError(
                         400,
                         f"input '{i.name}': a feature takes one value per row, shape "
                         f"[{rows}, 1] or [{rows}]; it has shape {list(i.shape)}",
                     )
             if rows == 1:  # the usual request: its values without making columns first
-                one = {i.name: i.data.item(0) for i in infer.inputs if i.name in wanted}
+                one = {i.name: i.first() for i in infer.inputs if i.name in wanted}
                 return self.requests.features([one], infer.id, version)
             # numpy scalars as they are: the runtime converts them, and nothing else reads them
             columns = {i.name: i.data.reshape(rows, -1)[:, 0] for i in infer.inputs}

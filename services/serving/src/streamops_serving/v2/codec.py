@@ -17,6 +17,7 @@ from streamops_serving.v2.tensors import (
     array_from_binary,
     array_from_json,
     binary_from_array,
+    few_numbers,
     json_from_array,
     output_array,
 )
@@ -167,8 +168,12 @@ def _decode_input(
     if size is None:
         if "data" not in raw:
             raise V2Error(f"input '{name}' has neither 'data' nor a binary_data_size")
-        array = array_from_json(raw["data"], name, datatype, shape)
-        return InferInput(name, datatype, shape, array), offset
+        data = raw["data"]
+        if type(data) is list and few_numbers(data, datatype, shape):
+            return InferInput(name, datatype, shape, values=data), offset  # array when read
+        return InferInput(
+            name, datatype, shape, array_from_json(data, name, datatype, shape)
+        ), offset
     if "data" in raw:
         raise V2Error(f"input '{name}' has both 'data' and a binary_data_size")
     if type(size) is not int or size < 0:

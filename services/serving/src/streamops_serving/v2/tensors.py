@@ -33,6 +33,17 @@ _NUMBERS = (float, int)  # bool is not int here: type(True) is bool
 _SMALL = 64
 
 
+def few_numbers(data: list[Any], datatype: str, shape: tuple[int, ...]) -> bool:
+    """Whether JSON ``data`` (a list) is a few flat numbers of a float datatype, as many as
+    ``shape`` holds (a feature of one row): checked by hand, no array needed to tell."""
+    return (
+        datatype in _FLOATS
+        and len(data) <= _SMALL
+        and len(data) == math.prod(shape)
+        and all(type(v) in _NUMBERS for v in data)
+    )
+
+
 def array_from_json(data: Any, name: str, datatype: str, shape: tuple[int, ...]) -> NDArray[Any]:
     """An input's JSON `data` as an array of `shape`; raises V2Error naming the input."""
     if type(data) is not list:
@@ -43,12 +54,8 @@ def array_from_json(data: Any, name: str, datatype: str, shape: tuple[int, ...])
         if any(type(element) is not str for element in array.flat):
             raise V2Error(f"input '{name}': BYTES data must be strings (nested lists of them)")
         return _shaped(array, name, shape)
-    if datatype in _FLOATS and len(data) <= _SMALL and all(type(v) in _NUMBERS for v in data):
-        # a few flat numbers (a feature of one row): checked by hand, converted once
-        array = np.array(data, NUMPY_DTYPES[datatype])
-        return (
-            array.reshape(shape) if len(data) == math.prod(shape) else _shaped(array, name, shape)
-        )
+    if few_numbers(data, datatype, shape):
+        return np.array(data, NUMPY_DTYPES[datatype]).reshape(shape)
     try:
         # Let numpy infer first: the kind it finds tells a string or a bool from a number
         # without a Python loop over the elements.

@@ -7,6 +7,7 @@ tensor data extension: little-endian, row-major, no padding; BOOL one byte; BYTE
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,15 +48,42 @@ class V2Error(Exception):
 
 @dataclass(slots=True)
 class InferInput:
-    """One input tensor, its data already in `shape` (BYTES: an object array of str or bytes).
+    """One input tensor: name, datatype, shape, and its data in that shape (`data`; BYTES:
+    an object array of str or bytes).
 
-    Not frozen: a request of one row has one per feature, and a frozen dataclass costs
-    three times as much to make."""
+    A few JSON numbers of a float datatype (a feature of one row) stay the checked list they
+    came as (`values`) until `data` is first read: a one-row request of 34 features reads
+    each one with `first` and makes no array. Not frozen either: a frozen dataclass costs
+    three times as much to make.
+    """
 
     name: str
     datatype: str
     shape: tuple[int, ...]
-    data: NDArray[Any]
+    array: NDArray[Any] | None = None
+    #: flat numbers, as many as `shape` holds, while `array` is not made
+    values: list[float | int] | None = None
+
+    @property
+    def data(self) -> NDArray[Any]:
+        if self.array is None:
+            self.array = np.array(self.values, NUMPY_DTYPES[self.datatype]).reshape(self.shape)
+        return self.array
+
+    @property
+    def size(self) -> int:
+        """How many elements the shape holds."""
+        return math.prod(self.shape)
+
+    def first(self) -> Any:
+        """The first element as a Python value, as `data` holds it (an FP32 number rounded
+        to float32): the one value of a one-row feature."""
+        if self.array is None and self.values:
+            return float(_FLOAT_SCALARS[self.datatype](self.values[0]))  # type: ignore[arg-type]
+        return self.data.item(0)
+
+
+_FLOAT_SCALARS = {"FP16": np.float16, "FP32": np.float32, "FP64": np.float64}
 
 
 @dataclass(frozen=True, slots=True)
