@@ -6,10 +6,11 @@ replica writes the id again instead of a new one, and consumers deduplicate on i
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import uuid
 from collections.abc import Iterable, Sequence
-from typing import Final
+from typing import Any, Final
 
 #: The namespace of `prediction_id`; fixed forever, or every id changes.
 PREDICTION_NAMESPACE: Final = uuid.UUID("aee6484f-c04e-480c-b8f2-66b0c6cbc4f3")
@@ -31,14 +32,20 @@ def derived_ids(
 ) -> list[str]:
     """``derived_id(namespace, *shared, last)`` for each of ``lasts``, the shared parts
     hashed once (a batch of stream scoring shares all but the event id)."""
-    prefix = hashlib.sha1(namespace.bytes + "".join(f"{p}:" for p in shared).encode())
-    copy = prefix.copy
+    copy = _prefix(namespace, tuple(shared)).copy
     ids = []
     for last in lasts:
         h = copy()
         h.update(last.encode())
         ids.append(_uuid5_text(h.digest()))
     return ids
+
+
+@functools.lru_cache(maxsize=1024)
+def _prefix(namespace: uuid.UUID, shared: tuple[str | int, ...]) -> Any:
+    """The hash of the namespace and the shared parts, to copy (never updated itself): a
+    request of one row would otherwise hash them again."""
+    return hashlib.sha1(namespace.bytes + "".join(f"{p}:" for p in shared).encode())
 
 
 def prediction_id(

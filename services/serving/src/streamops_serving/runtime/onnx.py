@@ -146,23 +146,25 @@ class OnnxRuntime(ModelRuntime):
             if self._packed:
                 feeds[PACKED] = np.empty((1, len(self._packed)), np.float32)
             self._local.feeds = feeds
-        if self._packed:
-            row = feeds[PACKED][0]
-            for j, name in enumerate(self._packed):
-                value = _column(columns, name)[0]
+        try:
+            if self._packed:
+                values = [columns[name][0] for name in self._packed]
+                try:  # the whole row in one assignment, converted in C
+                    feeds[PACKED][0] = [np.nan if v is None else v for v in values]
+                except (TypeError, ValueError):
+                    _name_the_bad_number(self._packed, values)
+                    raise
+            for name, dtype in self._dtypes.items():
+                value = columns[name][0]
+                if dtype is object:
+                    feeds[name][0, 0] = MISSING_CATEGORY if value is None else str(value)
+                    continue
                 try:
-                    row[j] = np.nan if value is None else value
+                    feeds[name][0, 0] = np.nan if value is None else value
                 except (TypeError, ValueError) as exc:
                     raise PredictError(f"{name}: expected a number, got {value!r}") from exc
-        for name, dtype in self._dtypes.items():
-            value = _column(columns, name)[0]
-            if dtype is object:
-                feeds[name][0, 0] = MISSING_CATEGORY if value is None else str(value)
-                continue
-            try:
-                feeds[name][0, 0] = np.nan if value is None else value
-            except (TypeError, ValueError) as exc:
-                raise PredictError(f"{name}: expected a number, got {value!r}") from exc
+        except KeyError as missing:
+            raise PredictError(f"{missing.args[0]}: the model needs this input") from None
         return feeds
 
     def _warm_up(self) -> None:
@@ -196,6 +198,16 @@ def _not_finite(feeds: Mapping[str, np.ndarray], packed: Sequence[str]) -> str:
     if beyond:
         return "beyond the range the model takes (float32): " + ", ".join(beyond)
     return "the model gave no finite answer for these inputs"
+
+
+def _name_the_bad_number(names: Sequence[str], values: Sequence[Any]) -> None:
+    """Raise `PredictError` naming the first of ``values`` a float array refuses."""
+    probe = np.empty(1, np.float32)
+    for name, value in zip(names, values, strict=True):
+        try:
+            probe[0] = np.nan if value is None else value
+        except (TypeError, ValueError) as exc:
+            raise PredictError(f"{name}: expected a number, got {value!r}") from exc
 
 
 def _column(columns: Mapping[str, Sequence[Any]], name: str) -> Sequence[Any]:
