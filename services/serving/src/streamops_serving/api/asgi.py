@@ -73,7 +73,8 @@ def json_response(data: Any, status: int = 200) -> Response:
     return Response(status, orjson.dumps(data, option=orjson.OPT_SERIALIZE_NUMPY))
 
 
-Handler = Callable[[Request], Response]
+#: A route's handler: the response, or (routes that score) a coroutine that gives it.
+Handler = Callable[[Request], Response | Awaitable[Response]]
 #: (route name, handler, path parameters) for a method and path; None when nothing matches.
 Router = Callable[[str, str], tuple[str, Handler, dict[str, str]] | None]
 Observe = Callable[[str, int, float], None]
@@ -113,7 +114,8 @@ class App:
             route, handler, request.params = found
             try:
                 request.body = await self._body(headers, receive)
-                response = handler(request)
+                answered = handler(request)
+                response = answered if isinstance(answered, Response) else await answered
             except HttpError as exc:
                 response = exc.response()
             except Exception:

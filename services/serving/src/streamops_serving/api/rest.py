@@ -18,7 +18,7 @@ class RestRoutes:
     def __init__(self, requests: RequestScorer, pipeline: str, max_batch: int) -> None:
         self.requests, self.pipeline, self.max_batch = requests, pipeline, max_batch
 
-    def predict(self, request: Request) -> Response:
+    async def predict(self, request: Request) -> Response:
         if request.params["pipeline"] != self.pipeline:
             raise HttpError(
                 404,
@@ -28,7 +28,7 @@ class RestRoutes:
         data = parse_json(request.body)
         request_id = _request_id(request)
         if isinstance(data, dict) and set(data) != {"events"}:
-            (answer,) = self.requests.events([data], request_id)
+            (answer,) = await self.requests.events([data], request_id)
             return json_response(answer_json(answer))
         items = data.get("events") if isinstance(data, dict) else data
         if not isinstance(items, list):
@@ -44,7 +44,7 @@ class RestRoutes:
                 f"the batch has {len(items)} events; at most {self.max_batch} "
                 "(STREAMOPS_SERVING_MAX_BATCH)",
             )
-        answers = self.requests.events(items, request_id)
+        answers = await self.requests.events(items, request_id)
         return json_response({"predictions": [answer_json(a) for a in answers]})
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
@@ -109,7 +109,7 @@ class Routes:
 
     def _guard(self, scope: Scope) -> Callable[[Handler], Handler]:
         def wrap(handler: Handler) -> Handler:
-            def guarded(request: Request) -> Response:
+            def guarded(request: Request) -> Response | Awaitable[Response]:
                 self.tokens.check(request, scope)
                 return handler(request)
 

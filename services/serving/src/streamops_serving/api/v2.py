@@ -74,7 +74,7 @@ class V2Routes:
         self._deployed(request)  # 404 when not loaded
         return json_response({"name": self.model_name, "ready": True})
 
-    def infer(self, request: Request) -> Response:
+    async def infer(self, request: Request) -> Response:
         deployed = self._deployed(request)
         version = int(request.params["version"]) if "version" in request.params else None
         length = request.header(b"inference-header-content-length")
@@ -84,7 +84,7 @@ class V2Routes:
             raise HttpError(exc.status, str(exc)) from exc
         except ValueError as exc:
             raise HttpError(400, f"Inference-Header-Content-Length: {exc}") from exc
-        answers = self._answers(infer, deployed, version)
+        answers = await self._answers(infer, deployed, version)
         body, headers = encode_response(
             self.model_name,
             _versions(answers),
@@ -97,7 +97,7 @@ class V2Routes:
             200, body, content_type, {k.lower().encode(): v.encode() for k, v in headers.items()}
         )
 
-    def _answers(
+    async def _answers(
         self, infer: InferRequest, deployed: Deployed, version: int | None
     ) -> list[Answer]:
         if not infer.inputs:
@@ -107,7 +107,7 @@ class V2Routes:
         features = [i.name for i in deployed.runtime.inputs]
         if self.key_field in names and names <= self.event_fields:
             events = [{i.name: _python(i.data[r]) for i in infer.inputs} for r in range(rows)]
-            return self.requests.events(events, infer.id, version)
+            return await self.requests.events(events, infer.id, version)
         if set(features) <= names:
             wanted = set(features)
             for i in infer.inputs:
@@ -119,17 +119,17 @@ class V2Routes:
                     )
             if rows == 1:  # the usual request: its values without making columns first
                 one = {i.name: i.first() for i in infer.inputs if i.name in wanted}
-                return self.requests.features([one], infer.id, version)
+                return await self.requests.features([one], infer.id, version)
             # numpy scalars as they are: the runtime converts them, and nothing else reads them
             columns = {i.name: i.data.reshape(rows, -1)[:, 0] for i in infer.inputs}
             table = [{f: columns[f][r] for f in features} for r in range(rows)]
-            return self.requests.features(table, infer.id, version)
+            return await self.requests.features(table, infer.id, version)
         if len(infer.inputs) == 1 and infer.inputs[0].data.reshape(rows, -1).shape[1] == len(
             features
         ):
             matrix = infer.inputs[0].data.reshape(rows, -1)
             table = [dict(zip(features, map(_python, row), strict=True)) for row in matrix]
-            return self.requests.features(table, infer.id, version)
+            return await self.requests.features(table, infer.id, version)
         unknown = sorted(names - self.event_fields - set(features))
         missing = sorted(set(features) - names)
         found = (
