@@ -9,7 +9,7 @@ that row's score first. Peers: MLServer with its scikit-learn runtime on the job
 pipeline (what users pick), and MLServer with a minimal runtime on the same ONNX graph
 (the server's own overhead); both in their own venv (`mlserver_peers`). And streamops
 serving's own app under granian instead of uvicorn (`granian_entry`, ``streamops-granian``):
-the HTTP server serving runs is the one that measured faster.
+the HTTP server serving runs is chosen by this measurement (docs/benchmarks.md).
 
 A contender is a function ``(model, directory) -> ServerUnderTest`` (`server`): a command
 that serves the model under ``/v2/models/{model.key}/infer``, its readiness URL, its

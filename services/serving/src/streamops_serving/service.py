@@ -195,8 +195,9 @@ def run(pipeline_file: Path) -> None:
     if started is None:
         return
     server, settings = started
-    # uvicorn with httptools and uvloop, measured against granian 2.8 on this app (more
-    # answers a second, a lower p99): docs/benchmarks.md, "The HTTP server".
+    # uvicorn with httptools and uvloop, measured against granian 2.8 on this app (as many
+    # answers a second, a lower p99): docs/benchmarks.md, "The HTTP server", "Past the
+    # targets".
     config = uvicorn.Config(
         server.app,
         host=settings.health_host,
