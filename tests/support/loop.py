@@ -3,6 +3,7 @@ the loop they make together (the delivery example, the fraud example's closed lo
 
 from __future__ import annotations
 
+import re
 import signal
 import subprocess
 import threading
@@ -10,7 +11,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,8 @@ LIVENESS_S = 60.0
 #: what `Loop.diagnosis` shows of monitoring's /metrics: whether it judges, and what
 DIAGNOSED_METRICS = (
     "streamops_monitoring_records_total",
+    "streamops_monitoring_late_records_total",
+    "streamops_monitoring_late_partials_total",
     "streamops_monitoring_windows_judged_total",
     "streamops_monitoring_labelled_predictions_total",
     "streamops_monitoring_drifted_features",
@@ -184,14 +187,14 @@ class Loop:
             alerts = [f"(unreadable: {exc})"]
         parts = [f"restarted by the supervisor: {dict(self.restarts)}", "alerts:", *alerts]
         parts.append(f"records: {self._counts()}")
+        # monitoring first: CI shows the head and the tail of a long output
+        services = sorted(self.services, key=lambda s: s != "monitoring")
         if "monitoring" in self.services:
-            shown = [
-                line
-                for line in self.metrics("monitoring").splitlines()
-                if line.startswith(DIAGNOSED_METRICS)
-            ]
+            text = self.metrics("monitoring")
+            parts.append(f"monitoring's event time: {_event_times(text) or '(none yet)'}")
+            shown = [line for line in text.splitlines() if line.startswith(DIAGNOSED_METRICS)]
             parts.append("monitoring's metrics:\n" + "\n".join(shown or ["(no answer)"]))
-        for service in self.services:
+        for service in services:
             log = self.log(service)
             tail = log.read_text().splitlines()[-lines:] if log.exists() else ["(no log)"]
             parts.append(f"--- {log.name}:\n" + "\n".join(tail))
@@ -275,3 +278,19 @@ def running(
             watching.join()
         loop.stop_all()
         delete_topics(kafka, pipeline.name)
+
+
+def _event_times(metrics: str) -> str:
+    """Monitoring's `streamops_monitoring_event_time_seconds` as readable UTC times: how
+    far the owner's clock, its judged windows and labelled intervals, and each partition
+    are (a partition far behind the clock holds the verdicts back)."""
+    found = re.findall(
+        r"^streamops_monitoring_event_time_seconds\{([^}]*)\} (\S+)$", metrics, re.MULTILINE
+    )
+    shown = []
+    for labels, value in found:
+        named = dict(re.findall(r'(\w+)="([^"]*)"', labels))
+        what = f"{named['what']} {named['partition']}".strip()
+        at = datetime.fromtimestamp(float(value), UTC)
+        shown.append(f"{what} {at:%m-%d %H:%M:%S}")
+    return ", ".join(shown)

@@ -120,11 +120,28 @@ def test_a_partition_behind_the_others_is_waited_for(fraud: Pipeline) -> None:
     assert drift_alerts(cluster) == []
     windows = cluster.owner().metrics.windows.labels("fraud", "data")
     before = windows._value.get()
+    # the gauges show the verdicts held back, and by whom: partition 0 stopped 10 h behind
+    held = progress(cluster)
+    assert held["partition 1"] - held["partition 0"] > 9 * 3600
+    assert held["clock"] == held["partition 1"] and held["data"] < held["partition 0"]
     play(cluster, range(4, 24), shift=("country",), partitions=2, only={0})
     assert windows._value.get() > before + 15
+    caught_up = progress(cluster)
+    assert caught_up["data"] - held["data"] > 9 * 3600
+    assert caught_up["clock"] - caught_up["partition 0"] < 60  # its own last event
     [*_, latest] = drift_alerts(cluster)
     assert latest["state"] == "OPEN" and latest["details"]["features"] == "country"
     assert late_partials(cluster) == 0
+
+
+def progress(cluster: Cluster) -> dict[str, float]:
+    """The owner's event-time gauges (epoch s): clock, data, labels, "partition N"."""
+    out = {}
+    for metric in cluster.owner().metrics.progress.collect():
+        for sample in metric.samples:
+            what, partition = sample.labels["what"], sample.labels["partition"]
+            out[f"{what} {partition}" if partition else what] = sample.value
+    return out
 
 
 def test_a_partition_silent_for_longer_than_idle_is_not_waited_for(fraud: Pipeline) -> None:

@@ -66,6 +66,14 @@ class MonitoringMetrics:
             ["pipeline", "what"],
             registry=registry,
         )
+        self.progress = Gauge(
+            "streamops_monitoring_event_time_seconds",
+            "How far the owner is in event time (epoch s): what=clock (the newest watermark "
+            "of the partials), data (the end of the last window judged), labels (of the "
+            "last labelled interval fed), partition (each partition's newest watermark).",
+            ["pipeline", "what", "partition"],
+            registry=registry,
+        )
         self.late_partials = Counter(
             "streamops_monitoring_late_partials_total",
             "Partials that reached the owner after their windows were judged.",

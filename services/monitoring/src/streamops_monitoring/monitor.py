@@ -153,6 +153,9 @@ class Monitor:
                 m.estimate_gap.labels(pipeline, str(version), metric).set(value)
         for what, n in judged.windows.items():
             m.windows.labels(pipeline, what).inc(n)
+        for what, at_ms in self.owner.progress(owner_state).items():
+            what, _, partition = what.partition(":")
+            m.progress.labels(pipeline, what, partition).set(at_ms / 1000)
         if ref is not None:
             m.champion.labels(pipeline).set(ref.version)
             for kind, n in self.owner.open_alerts(owner_state, ref.model_name).items():

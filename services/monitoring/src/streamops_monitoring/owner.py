@@ -172,6 +172,24 @@ class Owner:
             state.set(_INTERVALS, [s for s in starts if s >= done])
         return judged
 
+    def progress(self, state: PartitionState) -> dict[str, int]:
+        """How far the verdicts are, in event time (epoch ms): ``clock``, the newest
+        watermark a partial reported; ``data``, the end of the last window judged;
+        ``labels``, the end of the last labelled interval fed; and ``partition:N``, the
+        newest watermark partition N reported. A verdict lag (``clock`` minus ``data``)
+        that grows while records come means a partition's partials are not coming."""
+        clock = state.get(_CLOCK)
+        if clock is None:
+            return {}
+        out = {
+            "clock": clock,
+            "data": state.get(_NEXT) + self.size_ms - self.step_ms,
+            "labels": state.get(_FED),
+        }
+        for name, (watermark, _) in (state.get(_HEARD) or {}).items():
+            out[f"partition:{name}"] = watermark
+        return out
+
     def open_alerts(self, state: PartitionState, model_name: str) -> dict[str, int]:
         """How many alerts of each kind are open."""
         return {k: int(is_open(state, f"{k.lower()}:{model_name}")) for k in KINDS}
