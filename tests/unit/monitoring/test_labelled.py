@@ -367,3 +367,76 @@ def test_an_owner_batch_dropped_and_redone_judges_as_if_it_ran_once(fraud: Pipel
         )
     assert found[0] == found[1]
     assert {kind for kind, _, _ in found[0][0]} >= {"CONCEPT_DRIFT", "MODEL_PERFORMANCE"}
+
+
+def play_scored(
+    cluster: Cluster,
+    steps: range,
+    shuffled: float = 0.0,
+    promised: float = 1.0,
+    version: int = 1,
+    per_step: int = 400,
+) -> None:
+    """Predictions whose scores are calibrated (each event is fraud with the probability
+    its score says, ~3% of them), but for a share ``shuffled`` of the events, whose fraud
+    follows another event's score: the scores no longer mean what they meant there, while
+    the fraud rate stays. ``promised``: the scores promise this many times the fraud the
+    labels give (a miscalibrated model). Labelled an hour later, batches in event time."""
+    rng = np.random.default_rng(1000 + steps.start)
+    for step in steps:
+        times = T0 + step * STEP + np.sort(rng.integers(0, STEP, per_step))
+        scores = 1 / (1 + np.exp(-rng.normal(-8.0, 4.0, per_step)))
+        meant = scores.copy()
+        moved = rng.random(per_step) < shuffled
+        meant[moved] = rng.permutation(scores[moved])
+        truth = rng.random(per_step) < meant / promised
+        ids = [f"s{step}-{i}" for i in range(per_step)]
+        rows = [
+            prediction(i, int(t), float(s), version)
+            for i, t, s in zip(ids, times, scores, strict=True)
+        ]
+        cluster.send(TOPICS.predictions, rows, 0)
+        labels = [label(i, int(t), float(y)) for i, t, y in zip(ids, times, truth, strict=True)]
+        cluster.send(TOPICS.labels, labels, 0)
+
+
+def test_labels_that_break_the_scores_promise_open_concept_drift(fraud: Pipeline) -> None:
+    # a quarter of the events' fraud no longer follows their scores: the error rate at the
+    # threshold rises a tenth, too little for ADWIN over these labels, as a fraud model's
+    # rises too little when it still catches some of a new tactic; the PR-AUC the labels
+    # give falls far below the one the scores promise on the same predictions
+    cluster = Cluster(fraud)
+    play_scored(cluster, range(0, 60))
+    assert kinds(cluster, "CONCEPT_DRIFT") == []
+    gauge = cluster.owner().metrics.performance
+    before = gauge.labels("fraud", "1", "error_rate", "realised")._value.get()
+    play_scored(cluster, range(60, 120), shuffled=0.25)
+    after = gauge.labels("fraud", "1", "error_rate", "realised")._value.get()
+    assert before < after < 1.2 * before
+    [opened] = kinds(cluster, "CONCEPT_DRIFT")
+    assert opened["state"] == "OPEN" and opened["statistic"] == "pr_auc_promised"
+    details = opened["details"]
+    assert details["opened_by"] == "promise"
+    labelled, promised = float(details["pr_auc_labelled"]), float(details["pr_auc_promised"])
+    assert labelled == pytest.approx(opened["value"], rel=1e-3)
+    assert labelled < opened["threshold"] < promised
+    # judged from the first whole window's error rate; detected within two windows of labels
+    # (25 intervals each) after the first labels of the drift (an hour after step 60)
+    assert 0 < float(details["baseline_error_rate"]) < after
+    assert opened["window"]["start"].timestamp() * 1000 <= T0 + 112 * STEP
+    # a new champion whose scores mean what they say again resolves it, after a whole
+    # window of its own labels
+    cluster.ref[0] = reference(version=2)
+    play_scored(cluster, range(120, 190), version=2)
+    *_, resolved = kinds(cluster, "CONCEPT_DRIFT")
+    assert (resolved["state"], resolved["alert_id"]) == ("RESOLVED", opened["alert_id"])
+
+
+def test_scores_that_promised_too_much_from_the_start_open_nothing(fraud: Pipeline) -> None:
+    # a miscalibrated model (its scores promise twice the fraud there is), and no drift:
+    # its first whole window's excess of promise is its own, not a change
+    cluster = Cluster(fraud)
+    play_scored(cluster, range(0, 120), promised=2.0)
+    gap = cluster.owner().metrics.estimate_gap.labels("fraud", "1", "pr_auc")._value.get()
+    assert gap > 0.05  # the promise exceeds what the labels give, all along
+    assert kinds(cluster, "CONCEPT_DRIFT") == []

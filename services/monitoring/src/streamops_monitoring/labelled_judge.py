@@ -3,9 +3,11 @@ became known, one interval at a time.
 
 From them, per model version: the rolling metrics over the latest
 ``drift.performance.window`` labels (gauges, and the gap to the estimate made before the
-labels); for the champion, the spec's `river.drift` detector on its errors
-(CONCEPT_DRIFT) and its primary metric against its holdout figure, as bad as the
-holdout's own noise allows (MODEL_PERFORMANCE, `model_performance.py`).
+labels); for the champion, CONCEPT_DRIFT from the spec's `river.drift` detector on its
+errors or from labels that break its scores' promise (binary models: the primary metric
+the labels give, against the one its scores promise on the same predictions, NannyML's
+CBPE), and its primary metric against its holdout figure, as bad as the holdout's own
+noise allows (MODEL_PERFORMANCE, `model_performance.py`).
 Each version's detector (pickled) and latest labels live in the owner's state.
 """
 
@@ -14,6 +16,7 @@ from __future__ import annotations
 import logging
 import math
 import pickle
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -21,11 +24,12 @@ from river import drift as river_drift
 
 from streamops.alerts import Measurement, Window, is_open, judge, open_extent
 from streamops.pipeline.drift_spec import DriftSpec
+from streamops.pipeline.model_spec import higher_is_better
 from streamops.state import PartitionState
 from streamops_monitoring.estimate import estimate, histogram
 from streamops_monitoring.judged import Judged, issuer
 from streamops_monitoring.model_performance import model_performance
-from streamops_monitoring.performance import rolling_metrics
+from streamops_monitoring.performance import likely_bound, rolling_metrics
 from streamops_monitoring.reference import Reference
 
 #: the spec's ``drift.concept.detector`` names and River's classes
@@ -43,6 +47,34 @@ log = logging.getLogger(__name__)
 #: How long a change to more errors stays suspect, in performance windows of labels after
 #: it: the first window after a drift that creeps in still holds some of the old errors
 SUSPECTED_WINDOWS = 2
+
+
+@dataclass(slots=True)
+class Promise:
+    """The champion's primary metric over its latest window of labels (``value``) against
+    the one its scores promise there (``promised``, `estimate.estimate`), less the excess
+    of promise of its first whole window (``excess``: a model whose scores promised more
+    than its labels gave from the start is miscalibrated, not drifting; a new champion's
+    first window sets its own) and ``errors``, that window's error rate (the baseline of
+    an episode the promise opens). ``broken``: even the best the labels' bootstrap allows
+    is below ``limit``, ``max_drop`` short of what is expected; ``kept``: the value is
+    back within half of ``max_drop``."""
+
+    metric: str
+    value: float
+    promised: float
+    excess: float
+    errors: float
+    limit: float
+    broken: bool
+    kept: bool
+
+    def details(self) -> dict[str, str]:
+        return {
+            f"{self.metric}_labelled": f"{self.value:.4g}",
+            f"{self.metric}_promised": f"{self.promised:.4g}",
+            f"{self.metric}_promised_excess": f"{self.excess:.4g}",
+        }
 
 
 class LabelledJudge:
@@ -81,6 +113,7 @@ class LabelledJudge:
                 by_version.setdefault(o[1], []).append(o)
         window = Window(start, start + self.step_ms, len(outcomes), clock="event")
         perf = self.drift.performance
+        promise: Promise | None = None
         for version, rows in by_version.items():
             key = f"owner:perf:{version}"
             recent = (state.get(key) or []) + [[o[3], o[4], o[5]] for o in rows]
@@ -94,9 +127,10 @@ class LabelledJudge:
                     judged.gap[version] = {
                         k: guess[k] - v for k, v in realised.items() if k in guess
                     }
+                    promise = self._promise(state, ref, recent, realised, guess)
         champion = by_version.get(ref.version, [])
         if champion:
-            m = self.concept(state, ref, champion)
+            m = self.concept(state, ref, champion, promise)
             if m is not None:
                 judged.alerts += judge(
                     issuer(self.pipeline, "CONCEPT_DRIFT", ref), state, [m], window
@@ -114,8 +148,47 @@ class LabelledJudge:
                     issuer(self.pipeline, "MODEL_PERFORMANCE", ref), state, [m], window
                 )
 
+    def _promise(
+        self,
+        state: PartitionState,
+        ref: Reference,
+        recent: list[list[Any]],
+        realised: dict[str, float],
+        guess: dict[str, float],
+    ) -> Promise | None:
+        """The champion's primary metric over its latest whole window of labels against
+        what its scores promise there (`Promise`); None if either is undefined, the metric
+        is not one to be promised (lower is better), or the window is not whole yet. The
+        first whole window's excess of promise is kept as the champion's own (state
+        ``owner:promise:{version}``)."""
+        metric, window = self.primary, self.drift.performance.window
+        if metric is None or not higher_is_better(metric) or len(recent) < window:
+            return None
+        value, promised = realised.get(metric), guess.get(metric)
+        if value is None or promised is None:
+            return None
+        key = f"owner:promise:{ref.version}"
+        first = state.get(key)
+        if first is None:
+            first = [max(promised - value, 0.0), realised.get("error_rate", 0.0)]
+            state.set(key, first)
+        excess, errors = first
+        drop = self.drift.performance.max_drop
+        expected = promised - excess
+        limit = expected * (1 - drop)
+        broken = False
+        if value < limit:  # beyond what the labels' noise explains?
+            bound = likely_bound(self.task, recent, ref.threshold, metric, seed=ref.version)
+            broken = bound is not None and bound < limit
+        kept = value >= expected * (1 - drop / 2)
+        return Promise(metric, value, promised, excess, errors, limit, broken, kept)
+
     def concept(
-        self, state: PartitionState, ref: Reference, rows: list[list[Any]]
+        self,
+        state: PartitionState,
+        ref: Reference,
+        rows: list[list[Any]],
+        promise: Promise | None = None,
     ) -> Measurement | None:
         """ADWIN (or the spec's detector) on the champion's errors. A change to more errors
         is a suspicion; it opens once the latest performance window's error rate is beyond
@@ -126,7 +199,18 @@ class LabelledJudge:
         that creeps would otherwise raise its own baseline step by step). An open alert
         resolves once a whole performance window of the champion's labels, all since it
         opened or since a new champion took over, errs no more than before the change
-        (baseline)."""
+        (baseline) and keeps the scores' promise.
+
+        ``promise`` (binary models, `_promise`): labels that give a primary metric beyond
+        ``max_drop`` short of what the champion's scores promise on the same predictions,
+        even at the best their bootstrap allows, open it too: the scores no longer mean
+        what they meant, which is what a concept drift is (a covariate shift moves the
+        promise and the labels together). A fraud model that still catches a third of new
+        fraud errs on 0.93-1.06% of its latest 10,000 labels against 0.69% before, at the
+        edge of that rate's noise, while its PR-AUC falls to 0.43-0.51 where its scores
+        promise 0.63-0.67 (docs/benchmarks.md, "Concept drift the error rate barely
+        shows"). Such an episode's baseline is the error rate of the champion's first
+        whole window of labels."""
         subject = f"concept_drift:{ref.model_name}"
         key = f"owner:concept:{ref.version}"
         held = state.get(key) or {"d": None, "seen": 0, "errors": 0}
@@ -170,7 +254,7 @@ class LabelledJudge:
         errors = [_error(self.task, r[0], r[1], r[2], ref) for r in recent]
         rate = float(np.mean(errors)) if errors else 0.0
         drop, window = self.drift.performance.max_drop, self.drift.performance.window
-        fired = None
+        fired, by = None, str(self.drift.concept.detector)
         if suspect is not None:
             tolerated = _tolerated(suspect["before"], drop, window)
             if rate > tolerated:
@@ -186,12 +270,26 @@ class LabelledJudge:
                     tolerated,
                 )
                 suspect = None
+        opened = is_open(state, subject)
+        if fired is None and not opened and promise is not None and promise.broken:
+            fired, by = promise.errors, "promise"
+            log.info(
+                "%s: the labels break its scores' promise: %s %.4g over the latest %s labels, "
+                "where the scores promise %.4g (%.4g of it its own from the start): below "
+                "%.4g even at the labels' best",
+                f"{ref.model_name}:{ref.version}",
+                promise.metric,
+                promise.value,
+                len(recent),
+                promise.promised,
+                promise.excess,
+                promise.limit,
+            )
         held["suspect"] = suspect
         state.set(key, held)
         # the open episode: the error rate before the change, and the labels since
         episode_key = f"owner:concept_episode:{ref.model_name}"
         episode = state.get(episode_key)
-        opened = is_open(state, subject)
         if fired is not None and not opened:
             episode = {"baseline": fired, "version": ref.version, "since": 0}
         elif opened and episode is not None:
@@ -205,6 +303,27 @@ class LabelledJudge:
             episode = None
         baseline = episode["baseline"] if episode is not None else None
         limit = _tolerated(baseline, drop, window) if baseline is not None else 0.0
+        details = {
+            "detector": self.drift.concept.detector,
+            "labelled": str(held["seen"]),
+            "baseline_error_rate": f"{baseline:.4g}" if baseline is not None else "",
+        }
+        if promise is not None:
+            details.update(promise.details())
+        if by == "promise" and promise is not None:
+            details["opened_by"] = "promise"
+            return Measurement(
+                subject,
+                f"{promise.metric}_promised",
+                promise.value,
+                promise.limit,
+                opens=True,
+                resolves=False,
+                details=details,
+                summary=f"the labels break the promise of {ref.model_name}:{ref.version}'s "
+                f"scores: {promise.metric} {promise.value:.4g} over its latest labels, where "
+                f"its scores promise {promise.promised:.4g}",
+            )
         return Measurement(
             subject,
             f"error_rate_{self.drift.concept.detector}",
@@ -214,12 +333,9 @@ class LabelledJudge:
             resolves=opened
             and episode is not None
             and episode["since"] >= window
-            and rate <= limit,
-            details={
-                "detector": self.drift.concept.detector,
-                "labelled": str(held["seen"]),
-                "baseline_error_rate": f"{baseline:.4g}" if baseline is not None else "",
-            },
+            and rate <= limit
+            and (promise is None or promise.kept),
+            details=details,
             summary=f"the error rate of {ref.model_name}:{ref.version} changed "
             f"({self.drift.concept.detector}): {rate:.4g} over its latest labels",
         )

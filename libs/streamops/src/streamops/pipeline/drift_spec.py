@@ -104,7 +104,8 @@ class Performance(_Strict):
         gt=0,
         lt=1,
         description="MODEL_PERFORMANCE opens once the primary metric falls this share below "
-        "the version's holdout figure (and resolves back within half of it).",
+        "the version's holdout figure (and resolves back within half of it); for a binary "
+        "model CONCEPT_DRIFT too, once it falls this share below what the scores promise.",
     )
 
 
