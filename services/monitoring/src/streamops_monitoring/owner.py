@@ -174,18 +174,20 @@ class Owner:
 
     def progress(self, state: PartitionState) -> dict[str, int]:
         """How far the verdicts are, in event time (epoch ms): ``clock``, the newest
-        watermark a partial reported; ``data``, the end of the last window judged;
-        ``labels``, the end of the last labelled interval fed; and ``partition:N``, the
-        newest watermark partition N reported. A verdict lag (``clock`` minus ``data``)
-        that grows while records come means a partition's partials are not coming."""
+        watermark a partial reported; ``data``, the end of the last window judged and
+        ``labels``, of the last labelled interval fed (each once there is one); and
+        ``partition:N``, the newest watermark partition N reported. A verdict lag
+        (``clock`` minus ``data``) that grows while records come means a partition's
+        partials are not coming."""
         clock = state.get(_CLOCK)
         if clock is None:
             return {}
-        out = {
-            "clock": clock,
-            "data": state.get(_NEXT) + self.size_ms - self.step_ms,
-            "labels": state.get(_FED),
-        }
+        out = {"clock": clock}
+        origin, start, fed = state.get(_ORIGIN), state.get(_NEXT), state.get(_FED)
+        if start > origin:
+            out["data"] = start + self.size_ms - self.step_ms
+        if fed > origin:
+            out["labels"] = fed
         for name, (watermark, _) in (state.get(_HEARD) or {}).items():
             out[f"partition:{name}"] = watermark
         return out
