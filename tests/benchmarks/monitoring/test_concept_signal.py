@@ -47,11 +47,13 @@ SEED = int(os.environ.get("BENCH_CONCEPT_SEED", "21"))
 WAVES = [float(w) for w in os.environ.get("BENCH_CONCEPT_WAVES", "1.0").split(",")]
 #: the retraining policy of the loop, and the same without jobs started by alerts
 ON_ALERT = "on_alert: [DATA_DRIFT, CONCEPT_DRIFT, MODEL_PERFORMANCE]"
-#: the table's figures of version 1: (metric, source)
+#: the table's figures of version 1 over its latest labels: (metric, source); "promised":
+#: what its scores promise on those same predictions (the realised figure plus the gap of
+#: `streamops_monitoring_estimate_gap`, which is what the CONCEPT_DRIFT check compares)
 COLUMNS = (
     ("error_rate", "realised"),
     ("pr_auc", "realised"),
-    ("pr_auc", "estimated"),
+    ("pr_auc", "promised"),
     ("recall", "realised"),
     ("precision", "realised"),
 )
@@ -101,13 +103,23 @@ def _settled(loop: Loop, quiet_s: float = 15.0) -> None:
 
 
 def _figures(loop: Loop) -> dict[tuple[str, str], float]:
-    """Version 1's rolling figures: (metric, realised|estimated) -> value."""
+    """Version 1's rolling figures: (metric, realised|estimated|promised) -> value."""
+    text = loop.metrics("monitoring")
     found = re.findall(
         r'streamops_monitoring_model_metric\{metric="(\w+)",model_version="1",'
         r'pipeline="[^"]*",source="(\w+)"\} (\S+)',
-        loop.metrics("monitoring"),
+        text,
     )
-    return {(metric, source): float(value) for metric, source, value in found}
+    figures = {(metric, source): float(value) for metric, source, value in found}
+    gaps = re.findall(
+        r'streamops_monitoring_estimate_gap\{metric="(\w+)",model_version="1",'
+        r'pipeline="[^"]*"\} (\S+)',
+        text,
+    )
+    for metric, gap in gaps:
+        if (metric, "realised") in figures:
+            figures[(metric, "promised")] = figures[(metric, "realised")] + float(gap)
+    return figures
 
 
 def test_what_the_concept_drift_does_to_the_first_model(loops: Start) -> None:

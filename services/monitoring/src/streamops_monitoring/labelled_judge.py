@@ -208,7 +208,7 @@ class LabelledJudge:
         promise and the labels together). A fraud model that still catches a third of new
         fraud errs on 0.93-1.06% of its latest 10,000 labels against 0.69% before, at the
         edge of that rate's noise, while its PR-AUC falls to 0.43-0.51 where its scores
-        promise 0.63-0.67 (docs/benchmarks.md, "Concept drift the error rate barely
+        promise 0.64-0.67 (docs/benchmarks.md, "Concept drift the error rate barely
         shows"). Such an episode's baseline is the error rate of the champion's first
         whole window of labels."""
         subject = f"concept_drift:{ref.model_name}"
