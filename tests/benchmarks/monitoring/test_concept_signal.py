@@ -12,7 +12,7 @@ rolling figures over its latest 10,000 labels, and the alerts opened so far (a
 CONCEPT_DRIFT opened by the scores' broken promise says so in the service's log). The
 scenario as it is; ``BENCH_CONCEPT_WAVES`` ("1.0") lists fraud-rate factors to play
 during the drift, a loop each (e.g. "1.0,1.5": a fraud wave on top of the new tactics).
-About 4 minutes a wave.
+About 2.5 minutes a wave (02:56 UTC).
 """
 
 from __future__ import annotations
