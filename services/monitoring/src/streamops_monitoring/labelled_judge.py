@@ -16,7 +16,6 @@ from __future__ import annotations
 import logging
 import math
 import pickle
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -24,12 +23,12 @@ from river import drift as river_drift
 
 from streamops.alerts import Measurement, Window, is_open, judge, open_extent
 from streamops.pipeline.drift_spec import DriftSpec
-from streamops.pipeline.model_spec import higher_is_better
 from streamops.state import PartitionState
 from streamops_monitoring.estimate import estimate, histogram
 from streamops_monitoring.judged import Judged, issuer
 from streamops_monitoring.model_performance import model_performance
-from streamops_monitoring.performance import likely_bound, rolling_metrics
+from streamops_monitoring.performance import rolling_metrics
+from streamops_monitoring.promise import Promise, promise_of
 from streamops_monitoring.reference import Reference
 
 #: the spec's ``drift.concept.detector`` names and River's classes
@@ -47,34 +46,6 @@ log = logging.getLogger(__name__)
 #: How long a change to more errors stays suspect, in performance windows of labels after
 #: it: the first window after a drift that creeps in still holds some of the old errors
 SUSPECTED_WINDOWS = 2
-
-
-@dataclass(slots=True)
-class Promise:
-    """The champion's primary metric over its latest window of labels (``value``) against
-    the one its scores promise there (``promised``, `estimate.estimate`), less the excess
-    of promise of its first whole window (``excess``: a model whose scores promised more
-    than its labels gave from the start is miscalibrated, not drifting; a new champion's
-    first window sets its own) and ``errors``, that window's error rate (the baseline of
-    an episode the promise opens). ``broken``: even the best the labels' bootstrap allows
-    is below ``limit``, ``max_drop`` short of what is expected; ``kept``: the value is
-    back within half of ``max_drop``."""
-
-    metric: str
-    value: float
-    promised: float
-    excess: float
-    errors: float
-    limit: float
-    broken: bool
-    kept: bool
-
-    def details(self) -> dict[str, str]:
-        return {
-            f"{self.metric}_labelled": f"{self.value:.4g}",
-            f"{self.metric}_promised": f"{self.promised:.4g}",
-            f"{self.metric}_promised_excess": f"{self.excess:.4g}",
-        }
 
 
 class LabelledJudge:
@@ -127,7 +98,9 @@ class LabelledJudge:
                     judged.gap[version] = {
                         k: guess[k] - v for k, v in realised.items() if k in guess
                     }
-                    promise = self._promise(state, ref, recent, realised, guess)
+                    promise = promise_of(
+                        state, ref, recent, realised, guess, self.primary, self.task, perf
+                    )
         champion = by_version.get(ref.version, [])
         if champion:
             m = self.concept(state, ref, champion, promise)
@@ -148,41 +121,6 @@ class LabelledJudge:
                     issuer(self.pipeline, "MODEL_PERFORMANCE", ref), state, [m], window
                 )
 
-    def _promise(
-        self,
-        state: PartitionState,
-        ref: Reference,
-        recent: list[list[Any]],
-        realised: dict[str, float],
-        guess: dict[str, float],
-    ) -> Promise | None:
-        """The champion's primary metric over its latest whole window of labels against
-        what its scores promise there (`Promise`); None if either is undefined, the metric
-        is not one to be promised (lower is better), or the window is not whole yet. The
-        first whole window's excess of promise is kept as the champion's own (state
-        ``owner:promise:{version}``)."""
-        metric, window = self.primary, self.drift.performance.window
-        if metric is None or not higher_is_better(metric) or len(recent) < window:
-            return None
-        value, promised = realised.get(metric), guess.get(metric)
-        if value is None or promised is None:
-            return None
-        key = f"owner:promise:{ref.version}"
-        first = state.get(key)
-        if first is None:
-            first = [max(promised - value, 0.0), realised.get("error_rate", 0.0)]
-            state.set(key, first)
-        excess, errors = first
-        drop = self.drift.performance.max_drop
-        expected = promised - excess
-        limit = expected * (1 - drop)
-        broken = False
-        if value < limit:  # beyond what the labels' noise explains?
-            bound = likely_bound(self.task, recent, ref.threshold, metric, seed=ref.version)
-            broken = bound is not None and bound < limit
-        kept = value >= expected * (1 - drop / 2)
-        return Promise(metric, value, promised, excess, errors, limit, broken, kept)
-
     def concept(
         self,
         state: PartitionState,
@@ -201,7 +139,7 @@ class LabelledJudge:
         opened or since a new champion took over, errs no more than before the change
         (baseline) and keeps the scores' promise.
 
-        ``promise`` (binary models, `_promise`): labels that give a primary metric beyond
+        ``promise`` (binary models, `promise.promise_of`): labels that give a primary metric beyond
         ``max_drop`` short of what the champion's scores promise on the same predictions,
         even at the best their bootstrap allows, open it too: the scores no longer mean
         what they meant, which is what a concept drift is (a covariate shift moves the
