@@ -129,3 +129,74 @@ def test_offsets_still_held_back_after_the_transaction_timeout_stop_the_stage(
     with pytest.raises(KafkaException):
         rebalance.on_assign(consumer, [TopicPartition("in", 0)])  # type: ignore[arg-type]
     assert consumer.waits == [5.0, 5.0, 5.0] and consumer.assigned == []
+
+
+class LateMarkers(FakeChangelog):
+    """A changelog whose last committed transaction becomes readable only after ``reads``
+    restores have read it (its commit markers had not reached the partition yet)."""
+
+    def __init__(self, reads: int) -> None:
+        super().__init__()
+        self.reads = reads
+        self.late: list[Any] = []
+
+    def consumer(self, config: dict[str, Any]) -> Any:
+        if self.consumers_made >= self.reads:
+            self.append(self.late)
+            self.late = []
+        return super().consumer(config)
+
+
+def _committed_late(
+    monkeypatch: pytest.MonkeyPatch, reads: int
+) -> tuple[Rebalance, StageState, list[float]]:
+    """Partition 0's state committed up to 100, then a batch to 120 whose changelog
+    records stay unreadable for ``reads`` restores; the group's offset says 120."""
+    changelog = LateMarkers(reads)
+    before = StageState([StoreSpec("s")], consumer_factory=changelog.consumer)  # type: ignore[arg-type]
+    before.bind("p.stage", CollectorRegistry(), "old")
+    before.assign({0}, {})
+    changelog.reads += changelog.consumers_made  # the new state's reads count
+    before.partition("s", 0).set("k", 1)
+    commit_batch(before, changelog, {("in", 0): 100})
+    before.partition("s", 0).set("k", 2)
+    changelog.late = before.prepare_commit({("in", 0): 120})
+    before.commit()
+
+    clock = [0.0]
+    monkeypatch.setattr(stateful.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(stateful.time, "sleep", lambda s: clock.__setitem__(0, clock[0] + s))
+    state = StageState([StoreSpec("s")], consumer_factory=changelog.consumer)  # type: ignore[arg-type]
+    state.bind("p.stage", CollectorRegistry(), "new")
+    rebalance = Rebalance(
+        "p.stage",
+        state,
+        KafkaSettings(),
+        StreamSettings(transaction_timeout_s=5),  # caught up for 15 s at most
+        on_progress=lambda: None,
+    )
+    return rebalance, state, clock
+
+
+def test_a_state_behind_the_group_is_read_again_until_it_has_the_committed_batch(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    rebalance, state, clock = _committed_late(monkeypatch, reads=3)
+    consumer = FakeGroupConsumer({("in", 0): 120})
+    rebalance.on_assign(consumer, [TopicPartition("in", 0)])  # type: ignore[arg-type]
+    # resuming at 100 would redo records 100..119, their outputs already committed
+    assert [tp.offset for tp in consumer.assigned] == [120]
+    assert state.partition("s", 0).get("k") == 2, "the late batch's state is in"
+    assert clock[0] == 1.5, "three reads without the batch, each followed by a pause"
+    assert rebalance.settled
+
+
+def test_a_group_moved_past_the_state_by_hand_leaves_the_state_in_charge(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    rebalance, state, clock = _committed_late(monkeypatch, reads=10**6)
+    consumer = FakeGroupConsumer({("in", 0): 120})
+    rebalance.on_assign(consumer, [TopicPartition("in", 0)])  # type: ignore[arg-type]
+    assert [tp.offset for tp in consumer.assigned] == [100]
+    assert state.partition("s", 0).get("k") == 1
+    assert clock[0] >= 15, "given up only after the transaction timeout and more"

@@ -41,6 +41,8 @@ class StopRequested(Exception):
 #: the group's committed offsets are asked for in calls of at most this long, so that a
 #: stage waiting on them still answers SIGTERM and says that it waits
 _OFFSETS_CALL_S = 5.0
+#: between two reads of a changelog whose state is behind the group's offsets
+_CATCH_UP_PAUSE_S = 0.5
 
 
 def prepare_state(
@@ -121,11 +123,8 @@ class Rebalance:
         # previous owner's open transaction is over, so the changelog read after them
         # holds everything that transaction committed.
         committed = self._committed(consumer, partitions)
-        self.restoring = True
-        try:
-            seconds = self.state.assign(numbers, self.restore_config, self.on_progress)
-        finally:
-            self.restoring = False
+        seconds = self._restore(numbers)
+        seconds += self._catch_up(consumer, committed)
         self._assigned = True
         log.info(
             "stage %s: assigned partitions %s, state restored in %.2f s",
@@ -135,6 +134,61 @@ class Rebalance:
         )
         self._resume_after_applied(committed, partitions)
         consumer.assign(partitions)
+
+    def _restore(self, numbers: set[int]) -> float:
+        self.restoring = True
+        try:
+            return self.state.assign(numbers, self.restore_config, self.on_progress)
+        finally:
+            self.restoring = False
+
+    def _catch_up(self, consumer: Consumer, group: list[TopicPartition]) -> float:
+        """Read again the changelog of partitions whose state is behind the group's
+        offsets, until it is not; returns the seconds the reads took.
+
+        A transaction commits once its coordinator has logged the decision; the markers
+        that make its records readable reach each partition after that, one by one. So
+        the group's offsets (read stable) can already count a batch whose changelog
+        records a ``read_committed`` restore does not see yet: seen after a broker restart,
+        where resuming at the state's offsets redid that batch and wrote its outputs twice.
+        Past ``committed_timeout_s`` the group's offsets were moved by hand, not by a
+        transaction: the state decides (`_resume_after_applied`).
+        """
+        until = time.monotonic() + self.committed_timeout_s
+        seconds = 0.0
+        while behind := self._behind(group):
+            if time.monotonic() >= until:
+                log.error(
+                    "stage %s: the state of partitions %s still lacks records the group's "
+                    "offsets count, %.0f s on: were the group's offsets moved by hand?",
+                    self.stage,
+                    sorted(behind),
+                    self.committed_timeout_s,
+                )
+                return seconds
+            if self.stopping():
+                consumer.assign([])  # as in `_committed`: take none
+                raise StopRequested("stopping while the state caught up with the group")
+            log.warning(
+                "stage %s: the state of partitions %s is behind the group's offsets (a "
+                "transaction's commit markers have not reached the changelog yet): reading "
+                "it again",
+                self.stage,
+                sorted(behind),
+            )
+            time.sleep(_CATCH_UP_PAUSE_S)
+            self.state.revoke(behind)
+            seconds += self._restore(behind)
+        return seconds
+
+    def _behind(self, group: list[TopicPartition]) -> set[int]:
+        """State partitions whose applied offset of some input is below the group's."""
+        behind = set()
+        for tp in group:
+            applied = self.state.applied_offsets(tp.partition).get(tp.topic)
+            if applied is not None and applied < tp.offset:
+                behind.add(tp.partition)
+        return behind
 
     def _committed(
         self, consumer: Consumer, partitions: list[TopicPartition]
