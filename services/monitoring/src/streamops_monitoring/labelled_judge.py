@@ -130,10 +130,14 @@ class LabelledJudge:
     ) -> Measurement | None:
         """ADWIN (or the spec's detector) on the champion's errors. A change to more errors
         is a suspicion; it opens once the latest performance window's error rate is beyond
-        ``max_drop`` of the rate before the change (and the window's sampling noise),
-        within `SUSPECTED_WINDOWS` windows of labels after it. A change to fewer errors
-        ends it (a burst of errors, over); another change to more keeps the rate before
-        the first (the detector's mean has taken in the first rise by then, and a drift
+        ``max_drop`` of the rate before the change (and the sampling noise of both),
+        within `SUSPECTED_WINDOWS` windows of labels after it. The rate before the change
+        is the detector's mean then, and its noise counts: ADWIN's window can be a few
+        hundred labels just after a change it saw, and on stable traffic such means were
+        as low as 0.0031 where the latest 10,000 labels erred 0.0062 (make demo,
+        2026-12-05). A change to fewer errors ends the suspicion (a burst of errors,
+        over); another change to more keeps the surer of the two rates before (the one of
+        more labels: the detector's mean has taken in the first rise by then, and a drift
         that creeps would otherwise raise its own baseline step by step). An open alert
         resolves once a whole performance window of the champion's labels, all since it
         opened or since a new champion took over, errs no more than before the change
@@ -158,12 +162,16 @@ class LabelledJudge:
             if held["d"] is not None
             else DETECTORS[concept.detector](**concept.params)
         )
-        suspect = held.get("suspect")  # {"before": error rate, "seen": labels since}
+        # {"before": error rate, "n": the mean of so many labels, "seen": labels since}
+        suspect = held.get("suspect")
+        if suspect is not None and "n" not in suspect:  # kept by an earlier release
+            suspect["n"] = self.drift.performance.window
         for o in rows:
             error = _error(self.task, o[3], o[4], o[5], ref)
             held["seen"] += 1
             held["errors"] += error
             before = getattr(detector, "estimation", None)
+            width = getattr(detector, "width", None)  # the labels ``before`` is the mean of
             detector.update(error)
             if suspect is not None:
                 suspect["seen"] += 1
@@ -172,31 +180,34 @@ class LabelledJudge:
             # ADWIN says which way, and its mean before the change; DDM and HDDM only
             # look for more errors
             after = getattr(detector, "estimation", None)
-            if before is None or after is None:
-                before = held["errors"] / held["seen"]
+            if before is None or after is None or width is None:
+                before, width = held["errors"] / held["seen"], held["seen"]
             elif after <= before:
                 suspect = None  # fewer errors: what rose has fallen again
                 continue
-            if suspect is not None:
-                before = min(before, suspect["before"])
-            suspect = {"before": before, "seen": 0}
+            width = int(width)
+            if suspect is not None and suspect.get("n", 0) >= width:
+                before, width = suspect["before"], suspect["n"]  # the surer of the two
+            suspect = {"before": before, "n": width, "seen": 0}
             log.info(
-                "%s: %s saw a change to more errors after %s labels; judged from %.4g",
+                "%s: %s saw a change to more errors after %s labels; judged from %.4g (the "
+                "mean of %s labels)",
                 f"{ref.model_name}:{ref.version}",
                 concept.detector,
                 held["seen"],
                 before,
+                width,
             )
         held["d"] = pickle.dumps(detector)
         recent = state.get(f"owner:perf:{ref.version}") or []
         errors = [_error(self.task, r[0], r[1], r[2], ref) for r in recent]
         rate = float(np.mean(errors)) if errors else 0.0
         drop, window = self.drift.performance.max_drop, self.drift.performance.window
-        fired, by = None, str(self.drift.concept.detector)
+        fired, fired_n, by = None, window, str(self.drift.concept.detector)
         if suspect is not None:
-            tolerated = _tolerated(suspect["before"], drop, window)
+            tolerated = _tolerated(suspect["before"], drop, len(recent), suspect["n"])
             if rate > tolerated:
-                fired, suspect = suspect["before"], None
+                fired, fired_n, suspect = suspect["before"], suspect["n"], None
             elif suspect["seen"] > SUSPECTED_WINDOWS * window:
                 log.info(
                     "%s: the change %s saw did not come to more errors: the latest %s labels "
@@ -229,7 +240,7 @@ class LabelledJudge:
         episode_key = f"owner:concept_episode:{ref.model_name}"
         episode = state.get(episode_key)
         if fired is not None and not opened:
-            episode = {"baseline": fired, "version": ref.version, "since": 0}
+            episode = {"baseline": fired, "n": fired_n, "version": ref.version, "since": 0}
         elif opened and episode is not None:
             if episode["version"] != ref.version:  # a new champion: its own labels count
                 episode = {**episode, "version": ref.version, "since": 0}
@@ -240,7 +251,11 @@ class LabelledJudge:
             state.delete(episode_key)  # resolved last time
             episode = None
         baseline = episode["baseline"] if episode is not None else None
-        limit = _tolerated(baseline, drop, window) if baseline is not None else 0.0
+        limit = (
+            _tolerated(baseline, drop, window, episode.get("n", window))
+            if episode is not None and baseline is not None
+            else 0.0
+        )
         details = {
             "detector": self.drift.concept.detector,
             "labelled": str(held["seen"]),
@@ -288,7 +303,9 @@ def _error(task: str, score: float | None, predicted: str, label: str, ref: Refe
     return int(predicted != label)
 
 
-def _tolerated(rate: float, drop: float, window: int) -> float:
-    """The highest error rate over ``window`` labels still taken for ``rate``: ``max_drop``
-    more, and two standard errors of a window's rate for its sampling noise."""
-    return rate * (1 + drop) + 2 * math.sqrt(rate * (1 - rate) / window)
+def _tolerated(rate: float, drop: float, window: int, measured_on: int) -> float:
+    """The highest error rate over ``window`` labels still taken for ``rate``, itself the
+    mean of ``measured_on`` labels: ``max_drop`` more, and two standard errors of the
+    difference of the two means for their sampling noise."""
+    variance = rate * (1 - rate) * (1 / max(window, 1) + 1 / max(measured_on, 1))
+    return rate * (1 + drop) + 2 * math.sqrt(variance)
