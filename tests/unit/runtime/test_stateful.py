@@ -91,17 +91,24 @@ def _waiting(
     clock that only those waits move."""
     consumer = FakeGroupConsumer({("in", 0): 7}, timeouts)
     monkeypatch.setattr(stateful.time, "monotonic", lambda: consumer.clock[0])
-    state = StageState([StoreSpec("s")], consumer_factory=FakeChangelog().consumer)  # type: ignore[arg-type]
+    rebalance, _ = _short_waits(FakeChangelog(), stopping)
+    return rebalance, consumer
+
+
+def _short_waits(changelog: FakeChangelog, stopping: bool = False) -> tuple[Rebalance, StageState]:
+    """A new replica's rebalance over ``changelog``, waiting 15 s at most (a transaction
+    timeout of 5 s, and 10 s more)."""
+    state = StageState([StoreSpec("s")], consumer_factory=changelog.consumer)  # type: ignore[arg-type]
     state.bind("p.stage", CollectorRegistry(), "new")
     rebalance = Rebalance(
         "p.stage",
         state,
         KafkaSettings(),
-        StreamSettings(transaction_timeout_s=5),  # offsets waited for 15 s at most
+        StreamSettings(transaction_timeout_s=5),
         on_progress=lambda: None,
         stopping=lambda: stopping,
     )
-    return rebalance, consumer
+    return rebalance, state
 
 
 def test_offsets_held_back_are_waited_for_in_short_calls(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -166,15 +173,7 @@ def _committed_late(
     clock = [0.0]
     monkeypatch.setattr(stateful.time, "monotonic", lambda: clock[0])
     monkeypatch.setattr(stateful.time, "sleep", lambda s: clock.__setitem__(0, clock[0] + s))
-    state = StageState([StoreSpec("s")], consumer_factory=changelog.consumer)  # type: ignore[arg-type]
-    state.bind("p.stage", CollectorRegistry(), "new")
-    rebalance = Rebalance(
-        "p.stage",
-        state,
-        KafkaSettings(),
-        StreamSettings(transaction_timeout_s=5),  # caught up for 15 s at most
-        on_progress=lambda: None,
-    )
+    rebalance, state = _short_waits(changelog)
     return rebalance, state, clock
 
 
