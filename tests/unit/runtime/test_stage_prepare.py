@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import pytest
-from confluent_kafka import KafkaError
+from confluent_kafka import KafkaError, KafkaException, TopicPartition
 from confluent_kafka.schema_registry._sync.mock_schema_registry_client import (
     MockSchemaRegistryClient,
 )
@@ -139,6 +139,36 @@ def test_an_aborted_batch_is_rewound_to_its_first_offsets_and_not_counted() -> N
         "streamops_stream_records_in_total", {"stage": "unit"}
     )
     assert counted == 0
+
+
+class Unseekable:
+    """A consumer whose seeks fail, holding ``assigned`` partitions of topic "in"."""
+
+    def __init__(self, assigned: list[int]) -> None:
+        self.assigned = assigned
+
+    def seek(self, tp: Any) -> None:
+        raise KafkaException(KafkaError(KafkaError._STATE, "Erroneous state"))
+
+    def assignment(self) -> list[TopicPartition]:
+        return [TopicPartition("in", p) for p in self.assigned]
+
+
+def test_an_aborted_batch_that_cannot_be_rewound_stops_the_stage_unless_it_moved() -> None:
+    stage, registry = _stage(
+        lambda rs: BatchResult([OutRecord("out", r.value, r.key, source=r) for r in rs])
+    )
+
+    class Aborting:
+        def write(self, records: object, offsets: object) -> bool:
+            return False
+
+    messages = _messages(registry, 3)
+    # still ours: going on would start after the batch and skip it
+    with pytest.raises(RuntimeError, match=r"go back to offset 0 of in\[0\]"):
+        stage._process(messages, Unseekable([0]), Aborting())  # type: ignore[arg-type]
+    # no longer ours: its new owner starts from the commit
+    stage._process(messages, Unseekable([]), Aborting())  # type: ignore[arg-type]
 
 
 def test_a_fatal_consumer_error_is_kept_for_the_loop_to_stop_on_and_others_are_not() -> None:
