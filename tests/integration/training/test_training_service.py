@@ -318,8 +318,10 @@ def test_a_new_champion_worse_than_the_one_it_replaced_is_rolled_back_on_its_fir
         state = service.registry.wait_for_version(service.model_name, 2, 30)
         promote = decide(state, "PROMOTE", 2, actor="operator", reason="a hunch", decided_at=now)
         service.publisher.record_deployment(promote)
-        assert not service.step(0.5)  # too few labels after its training window yet
-        assert service.registry.model(service.model_name).champion == 2
+        deadline = time.monotonic() + 30  # the service's registry reads it in its own time
+        while service.registry.model(service.model_name).champion != 2:
+            assert not service.step(0.2)  # too few labels after its training window yet
+            assert time.monotonic() < deadline, "the promotion never reached the service"
         # four more hours of events and their labels: v1 would have done better
         _fill(Writer(kafka, schema_registry, pipeline), range(EVENTS, EVENTS + 2_000))
         deadline = time.monotonic() + 60
