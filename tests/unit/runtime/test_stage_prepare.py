@@ -115,14 +115,20 @@ def test_producing_to_an_undeclared_topic_is_a_programming_error() -> None:
         stage._batches.prepare(_messages(registry, 1))  # type: ignore[arg-type]
 
 
-def test_an_aborted_batch_is_rewound_to_its_first_offsets_and_not_counted() -> None:
-    stage, registry = _stage(
-        lambda rs: BatchResult([OutRecord("out", r.value, r.key, source=r) for r in rs])
-    )
+class Aborting:
+    """A write phase whose transactions all abort."""
 
-    class Aborting:
-        def write(self, records: object, offsets: object) -> bool:
-            return False
+    def write(self, records: object, offsets: object) -> bool:
+        return False
+
+
+def _passing() -> tuple[Stage, MockSchemaRegistryClient]:
+    """A stage whose transform passes every record through to "out"."""
+    return _stage(lambda rs: BatchResult([OutRecord("out", r.value, r.key, source=r) for r in rs]))
+
+
+def test_an_aborted_batch_is_rewound_to_its_first_offsets_and_not_counted() -> None:
+    stage, registry = _passing()
 
     class Seeking:
         def __init__(self) -> None:
@@ -155,14 +161,7 @@ class Unseekable:
 
 
 def test_an_aborted_batch_that_cannot_be_rewound_stops_the_stage_unless_it_moved() -> None:
-    stage, registry = _stage(
-        lambda rs: BatchResult([OutRecord("out", r.value, r.key, source=r) for r in rs])
-    )
-
-    class Aborting:
-        def write(self, records: object, offsets: object) -> bool:
-            return False
-
+    stage, registry = _passing()
     messages = _messages(registry, 3)
     # still ours: going on would start after the batch and skip it
     with pytest.raises(RuntimeError, match=r"go back to offset 0 of in\[0\]"):
