@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Any, cast
 
-from confluent_kafka import Message, TopicPartition
+from confluent_kafka import Consumer, KafkaException, Message, TopicPartition
 
 from streamops.runtime.dlq import dead_letter, encode_rejection, unencodable_output
 from streamops.runtime.guarantees import Pending
@@ -159,6 +159,30 @@ def batch_offsets(messages: list[Message]) -> tuple[list[TopicPartition], list[T
     commit = [TopicPartition(t, p, o + 1) for (t, p), o in last.items()]
     rewind = [TopicPartition(t, p, o) for (t, p), o in first.items()]
     return commit, rewind
+
+
+def rewind(stage: str, consumer: Consumer, firsts: list[TopicPartition]) -> None:
+    """Seek back to the first offsets of an aborted batch. A partition no longer ours
+    cannot be, nor needs to be: its new owner starts from the commit. One still ours
+    that cannot be would go on after the batch and skip it: the stage stops instead,
+    and a fresh start resumes at the committed offsets."""
+    for tp in firsts:
+        try:
+            consumer.seek(tp)
+        except KafkaException as exc:
+            ours = {(a.topic, a.partition) for a in consumer.assignment()}
+            if (tp.topic, tp.partition) in ours:
+                raise RuntimeError(
+                    f"stage {stage}: could not go back to offset {tp.offset} of "
+                    f"{tp.topic}[{tp.partition}] to redo an aborted batch "
+                    f"({exc.args[0].str()}); stopping, a fresh start redoes it"
+                ) from exc
+            log.info(
+                "stage %s: %s[%d] is no longer ours; its new owner redoes the batch",
+                stage,
+                tp.topic,
+                tp.partition,
+            )
 
 
 def tune_garbage_collector() -> None:

@@ -16,23 +16,24 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
-from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer
 from confluent_kafka.schema_registry import SchemaRegistryClient
 from prometheus_client import CollectorRegistry
 
 from streamops.contracts import load_schema
-from streamops.runtime.batch import BatchPreparer, batch_offsets, tune_garbage_collector
+from streamops.runtime.batch import BatchPreparer, batch_offsets, rewind, tune_garbage_collector
 from streamops.runtime.clients import consumer_config, fatal_error, producer_config
 from streamops.runtime.guarantees import WritePhase
 from streamops.runtime.health import HealthServer
 from streamops.runtime.metrics import StageMetrics
+from streamops.runtime.phases import write_phase
 from streamops.runtime.records import (
     BatchResult,
     OutRecord,
     Transform,
 )
 from streamops.runtime.settings import StreamSettings
-from streamops.runtime.stateful import Rebalance, StopRequested, prepare_state, write_phase
+from streamops.runtime.stateful import Rebalance, StopRequested, prepare_state
 from streamops.serde import (
     AvroDecoder,
     AvroEncoder,
@@ -226,7 +227,7 @@ class Stage:
         pending, out_counts, dlq_counts = prepared
         offsets, firsts = batch_offsets(messages)
         if not phase.write(pending, offsets):
-            self._rewind(consumer, firsts)  # aborted: go back and redo the whole batch
+            rewind(self.name, consumer, firsts)  # aborted: go back and redo the whole batch
             return
         self.metrics.records_in.inc(len(messages))
         for topic, count in out_counts.items():
@@ -234,29 +235,6 @@ class Stage:
         for kind, count in dlq_counts.items():
             self.metrics.dead_lettered(kind, count)
         self.metrics.batch_duration.observe(time.perf_counter() - started)
-
-    def _rewind(self, consumer: Consumer, firsts: list[TopicPartition]) -> None:
-        """Seek back to the first offsets of an aborted batch. A partition no longer ours
-        cannot be, nor needs to be: its new owner starts from the commit. One still ours
-        that cannot be would go on after the batch and skip it: the stage stops instead,
-        and a fresh start resumes at the committed offsets."""
-        for tp in firsts:
-            try:
-                consumer.seek(tp)
-            except KafkaException as exc:
-                ours = {(a.topic, a.partition) for a in consumer.assignment()}
-                if (tp.topic, tp.partition) in ours:
-                    raise RuntimeError(
-                        f"stage {self.name}: could not go back to offset {tp.offset} of "
-                        f"{tp.topic}[{tp.partition}] to redo an aborted batch "
-                        f"({exc.args[0].str()}); stopping, a fresh start redoes it"
-                    ) from exc
-                log.info(
-                    "stage %s: %s[%d] is no longer ours; its new owner redoes the batch",
-                    self.name,
-                    tp.topic,
-                    tp.partition,
-                )
 
     def _emit(self, outputs: list[OutRecord], phase: WritePhase) -> None:
         """Produce records that come from no input (e.g. an alert when a window closes)."""
