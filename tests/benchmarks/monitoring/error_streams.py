@@ -4,7 +4,7 @@ A stream is one champion's life of labelled predictions (`LIFE`, the fraud spec'
 ``retraining.every_labels``): 0/1 errors drawn at a known rate that moves at a known
 label (`Scenario`). A frozen model scoring independent events makes exactly such
 independent errors, so these stand for any generator's with the same rates. Detectors are
-the monitoring owner's (`streamops_monitoring.labelled_judge.DETECTORS`, River's), built from a
+the monitoring owner's (`streamops_monitoring.concept.DETECTORS`, River's), built from a
 name and params as the spec's ``drift.concept`` builds them, and fed one error at a time
 from the first label; as in the owner, a detection counts from the ``min_labels``-th
 label on (`WARM_UP`).
@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from streamops.pipeline.drift_spec import DriftSpec
-from streamops_monitoring.labelled_judge import DETECTORS
+from streamops_monitoring.concept import DETECTORS
 
 LIFE = 20_000
 WARM_UP = DriftSpec().concept.min_labels

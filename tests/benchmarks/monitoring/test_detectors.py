@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from streamops.pipeline.drift_spec import ConceptDrift, DriftSpec
-from streamops_monitoring.labelled_judge import DETECTORS as OFFERED
+from streamops_monitoring.concept import DETECTORS as OFFERED
 from tests.benchmarks.monitoring.error_streams import (
     BASE_RATE,
     HEADLINE,

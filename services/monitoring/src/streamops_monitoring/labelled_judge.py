@@ -8,22 +8,21 @@ errors or from labels that break its scores' promise (binary models: the primary
 the labels give, against the one its scores promise on the same predictions, NannyML's
 CBPE), and its primary metric against its holdout figure, as bad as the holdout's own
 noise allows (MODEL_PERFORMANCE, `model_performance.py`).
-Each version's detector (pickled) and latest labels live in the owner's state.
+Each version's detector (pickled) and latest labels live in the owner's state; the
+detector, its suspicion and the gate are in `concept.py`.
 """
 
 from __future__ import annotations
 
 import logging
-import math
-import pickle
 from typing import Any
 
 import numpy as np
-from river import drift as river_drift
 
 from streamops.alerts import Measurement, Window, is_open, judge, open_extent
 from streamops.pipeline.drift_spec import DriftSpec
 from streamops.state import PartitionState
+from streamops_monitoring.concept import episode_of, error_of, gate, tolerated, watch
 from streamops_monitoring.estimate import estimate, histogram
 from streamops_monitoring.judged import Judged, issuer
 from streamops_monitoring.model_performance import model_performance
@@ -31,21 +30,7 @@ from streamops_monitoring.performance import rolling_metrics
 from streamops_monitoring.promise import Promise, promise_of
 from streamops_monitoring.reference import Reference
 
-#: the spec's ``drift.concept.detector`` names and River's classes
-DETECTORS = {
-    "adwin": river_drift.ADWIN,
-    "kswin": river_drift.KSWIN,
-    "page_hinkley": river_drift.PageHinkley,
-    "ddm": river_drift.binary.DDM,
-    "hddm_a": river_drift.binary.HDDMA,
-    "hddm_w": river_drift.binary.HDDMW,
-}
-
 log = logging.getLogger(__name__)
-
-#: How long a change to more errors stays suspect, in performance windows of labels after
-#: it: the first window after a drift that creeps in still holds some of the old errors
-SUSPECTED_WINDOWS = 2
 
 
 class LabelledJudge:
@@ -128,20 +113,17 @@ class LabelledJudge:
         rows: list[list[Any]],
         promise: Promise | None = None,
     ) -> Measurement | None:
-        """ADWIN (or the spec's detector) on the champion's errors. A change to more errors
-        is a suspicion; it opens once the latest performance window's error rate is beyond
-        ``max_drop`` of the rate before the change (and the sampling noise of both),
-        within `SUSPECTED_WINDOWS` windows of labels after it. The rate before the change
-        is the detector's mean then, and its noise counts: ADWIN's window can be a few
-        hundred labels just after a change it saw, and on stable traffic such means were
-        as low as 0.0031 where the latest 10,000 labels erred 0.0062 (make demo,
-        2026-12-05). A change to fewer errors ends the suspicion (a burst of errors,
-        over); another change to more keeps the surer of the two rates before (the one of
-        more labels: the detector's mean has taken in the first rise by then, and a drift
-        that creeps would otherwise raise its own baseline step by step). An open alert
-        resolves once a whole performance window of the champion's labels, all since it
-        opened or since a new champion took over, errs no more than before the change
-        (baseline) and keeps the scores' promise.
+        """ADWIN (or the spec's detector) on the champion's errors (`concept.watch`). A
+        change to more errors is a suspicion; it opens once the latest performance
+        window's error rate is beyond ``max_drop`` of the rate before the change (and the
+        sampling noise of both), within `concept.SUSPECTED_WINDOWS` windows of labels
+        after it (`concept.gate`). The rate before the change is the detector's mean then,
+        and its noise counts: ADWIN's window can be a few hundred labels just after a
+        change it saw, and on stable traffic such means were as low as 0.0031 where the
+        latest 10,000 labels erred 0.0062 (make demo, 2026-12-05). An open alert resolves
+        once a whole performance window of the champion's labels, all since it opened or
+        since a new champion took over, errs no more than before the change (baseline) and
+        keeps the scores' promise.
 
         ``promise`` (binary models, `promise.promise_of`): labels that give a primary metric beyond
         ``max_drop`` short of what the champion's scores promise on the same predictions,
@@ -155,70 +137,15 @@ class LabelledJudge:
         whole window of labels."""
         subject = f"concept_drift:{ref.model_name}"
         key = f"owner:concept:{ref.version}"
+        name, detector = f"{ref.model_name}:{ref.version}", self.drift.concept.detector
         held = state.get(key) or {"d": None, "seen": 0, "errors": 0}
-        concept = self.drift.concept
-        detector = (
-            pickle.loads(held["d"])
-            if held["d"] is not None
-            else DETECTORS[concept.detector](**concept.params)
-        )
-        # {"before": error rate, "n": the mean of so many labels, "seen": labels since}
-        suspect = held.get("suspect")
-        if suspect is not None and "n" not in suspect:  # kept by an earlier release
-            suspect["n"] = self.drift.performance.window
-        for o in rows:
-            error = _error(self.task, o[3], o[4], o[5], ref)
-            held["seen"] += 1
-            held["errors"] += error
-            before = getattr(detector, "estimation", None)
-            width = getattr(detector, "width", None)  # the labels ``before`` is the mean of
-            detector.update(error)
-            if suspect is not None:
-                suspect["seen"] += 1
-            if not detector.drift_detected or held["seen"] < concept.min_labels:
-                continue
-            # ADWIN says which way, and its mean before the change; DDM and HDDM only
-            # look for more errors
-            after = getattr(detector, "estimation", None)
-            if before is None or after is None or width is None:
-                before, width = held["errors"] / held["seen"], held["seen"]
-            elif after <= before:
-                suspect = None  # fewer errors: what rose has fallen again
-                continue
-            width = int(width)
-            if suspect is not None and suspect.get("n", 0) >= width:
-                before, width = suspect["before"], suspect["n"]  # the surer of the two
-            suspect = {"before": before, "n": width, "seen": 0}
-            log.info(
-                "%s: %s saw a change to more errors after %s labels; judged from %.4g (the "
-                "mean of %s labels)",
-                f"{ref.model_name}:{ref.version}",
-                concept.detector,
-                held["seen"],
-                before,
-                width,
-            )
-        held["d"] = pickle.dumps(detector)
-        recent = state.get(f"owner:perf:{ref.version}") or []
-        errors = [_error(self.task, r[0], r[1], r[2], ref) for r in recent]
-        rate = float(np.mean(errors)) if errors else 0.0
         drop, window = self.drift.performance.max_drop, self.drift.performance.window
-        fired, fired_n, by = None, window, str(self.drift.concept.detector)
-        if suspect is not None:
-            tolerated = _tolerated(suspect["before"], drop, len(recent), suspect["n"])
-            if rate > tolerated:
-                fired, fired_n, suspect = suspect["before"], suspect["n"], None
-            elif suspect["seen"] > SUSPECTED_WINDOWS * window:
-                log.info(
-                    "%s: the change %s saw did not come to more errors: the latest %s labels "
-                    "err %.4g, at most %.4g tolerated",
-                    f"{ref.model_name}:{ref.version}",
-                    concept.detector,
-                    len(recent),
-                    rate,
-                    tolerated,
-                )
-                suspect = None
+        suspect = watch(held, rows, self.task, ref, self.drift.concept, window)
+        recent = state.get(f"owner:perf:{ref.version}") or []
+        errors = [error_of(self.task, r[0], r[1], r[2], ref) for r in recent]
+        rate = float(np.mean(errors)) if errors else 0.0
+        fired, fired_n, suspect = gate(suspect, rate, len(recent), drop, window, name, detector)
+        by = str(detector)
         opened = is_open(state, subject)
         if fired is None and not opened and promise is not None and promise.broken:
             fired, by = promise.errors, "promise"
@@ -226,7 +153,7 @@ class LabelledJudge:
                 "%s: the labels break its scores' promise: %s %.4g over the latest %s labels, "
                 "where the scores promise %.4g (%.4g of it its own from the start): below "
                 "%.4g even at the labels' best",
-                f"{ref.model_name}:{ref.version}",
+                name,
                 promise.metric,
                 promise.value,
                 len(recent),
@@ -236,23 +163,10 @@ class LabelledJudge:
             )
         held["suspect"] = suspect
         state.set(key, held)
-        # the open episode: the error rate before the change, and the labels since
-        episode_key = f"owner:concept_episode:{ref.model_name}"
-        episode = state.get(episode_key)
-        if fired is not None and not opened:
-            episode = {"baseline": fired, "n": fired_n, "version": ref.version, "since": 0}
-        elif opened and episode is not None:
-            if episode["version"] != ref.version:  # a new champion: its own labels count
-                episode = {**episode, "version": ref.version, "since": 0}
-            episode["since"] += len(rows)
-        if episode is not None and (opened or fired is not None):
-            state.set(episode_key, episode)
-        elif episode is not None:
-            state.delete(episode_key)  # resolved last time
-            episode = None
+        episode = episode_of(state, ref, fired, fired_n, opened, len(rows))
         baseline = episode["baseline"] if episode is not None else None
         limit = (
-            _tolerated(baseline, drop, window, episode.get("n", window))
+            tolerated(baseline, drop, window, episode.get("n", window))
             if episode is not None and baseline is not None
             else 0.0
         )
@@ -292,20 +206,3 @@ class LabelledJudge:
             summary=f"the error rate of {ref.model_name}:{ref.version} changed "
             f"({self.drift.concept.detector}): {rate:.4g} over its latest labels",
         )
-
-
-def _error(task: str, score: float | None, predicted: str, label: str, ref: Reference) -> int:
-    """1 if the labelled prediction was wrong (regression: off by more than twice the
-    holdout's mean absolute error)."""
-    if task == "regression":
-        limit = 2 * ref.metrics.get("mae", 0.0)
-        return int(score is None or abs(float(label) - float(score)) > limit)
-    return int(predicted != label)
-
-
-def _tolerated(rate: float, drop: float, window: int, measured_on: int) -> float:
-    """The highest error rate over ``window`` labels still taken for ``rate``, itself the
-    mean of ``measured_on`` labels: ``max_drop`` more, and two standard errors of the
-    difference of the two means for their sampling noise."""
-    variance = rate * (1 - rate) * (1 / max(window, 1) + 1 / max(measured_on, 1))
-    return rate * (1 + drop) + 2 * math.sqrt(variance)
