@@ -21,16 +21,11 @@ from streamops.pipeline import Pipeline
 from streamops.registry import ModelRegistry, RegistryError
 from streamops.settings import KafkaSettings, SchemaRegistrySettings
 from streamops.topics import TopicNames
+from streamops_localstack.liveness import Liveness, health_status
 from tests.support.delivery import count_records, delete_topics
 from tests.support.features_service import read_records, start_service
 from tests.support.kafka import free_ports
 from tests.support.pipelines import create_topics
-
-#: deploy/k8s's startup probe: /healthz answers within 5 min of a start (60 x 5 s) ...
-STARTUP_S = 300.0
-#: ... and its liveness probe: then it does not go 60 s without an answer (6 x 10 s)
-LIVENESS_S = 60.0
-
 
 #: what `Loop.diagnosis` shows of monitoring's /metrics: whether it judges, and what
 DIAGNOSED_METRICS = (
@@ -94,9 +89,8 @@ class Loop:
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
         #: services started again by `supervise` (their process exited, or /healthz failed)
         self.restarts: Counter[str] = Counter()
-        #: per service: when its /healthz last answered (or it was started), and whether it
-        #: has answered since it was started
-        self._answered: dict[str, tuple[float, bool]] = {}
+        #: per service: deploy/k8s's probes on its /healthz since it was last started
+        self._liveness: dict[str, Liveness] = {}
         self._lock = threading.Lock()
 
     def start(self, service: str) -> None:
@@ -106,7 +100,7 @@ class Loop:
         )
         with self._lock:
             self.processes[service] = process
-            self._answered[service] = (time.monotonic(), False)
+            self._liveness[service] = Liveness(time.monotonic())
 
     def supervise(self) -> None:
         """What an orchestrator does (deploy/k8s: restartPolicy Always, a startup and a
@@ -131,18 +125,11 @@ class Loop:
             self.start(service)
 
     def _unhealthy(self, service: str) -> bool:
-        """/healthz answers, and not 200; or it has not answered for `LIVENESS_S` since it
-        last did, or for `STARTUP_S` since the service was started (deploy/k8s's probes:
-        a process hung where it cannot answer is restarted too, not waited for)."""
-        now = time.monotonic()
-        try:
-            url = f"http://127.0.0.1:{self.ports[service]}/healthz"
-            status = httpx.get(url, timeout=3).status_code
-        except httpx.HTTPError:
-            last, answered = self._answered.get(service, (now, False))
-            return now - last > (LIVENESS_S if answered else STARTUP_S)
-        self._answered[service] = (now, True)
-        return status != 200
+        """deploy/k8s's probes (`streamops_localstack.liveness`): /healthz answers, and not
+        200; or it goes too long without an answer (a process hung where it cannot answer
+        is restarted too, not waited for)."""
+        liveness = self._liveness.setdefault(service, Liveness(time.monotonic()))
+        return liveness.failed(health_status(self.ports[service]), time.monotonic())
 
     def start_all(self) -> None:
         for service in self.services:

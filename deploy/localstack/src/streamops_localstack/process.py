@@ -157,5 +157,11 @@ class ManagedProcess:
 
     @staticmethod
     def _signal(pid: int, sig: signal.Signals) -> None:
+        """Signal ``pid``; SIGKILL goes to its whole process group when it leads one (it
+        was started in a session of its own), so that a supervisor killed takes its
+        service with it instead of leaving it orphaned."""
         with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, sig)
+            if sig == signal.SIGKILL and os.getpgid(pid) == pid:
+                os.killpg(pid, sig)
+            else:
+                os.kill(pid, sig)

@@ -38,7 +38,9 @@ SERVICES = (
 
 
 class ServiceNode:
-    """One service process of the local stack, started with the stack's pipeline spec."""
+    """One service of the local stack, started with the stack's pipeline spec under its
+    supervisor (`supervise`: started again when it stops itself or fails its liveness
+    probe); the pid file and `stop` are the supervisor's."""
 
     def __init__(
         self, settings: LocalStackSettings, spec: ServiceSpec, bootstrap: str, registry_url: str
@@ -78,12 +80,19 @@ class ServiceNode:
             self.home.mkdir(parents=True, exist_ok=True)
             self.process.start(
                 [
+                    sys.executable,
+                    "-m",
+                    "streamops_localstack.supervise",
+                    f"--name={self.spec.name}",
+                    f"--health-port={self.spec.port}",
+                    f"--tag={self.home}",
+                    "--",
                     str(streamops),
                     "run",
                     self.spec.name,
                     "--pipeline",
                     str(self.settings.pipeline),
-                    f"--tag={self.home}",
+                    f"--tag={self.home}/service",
                 ],
                 env={**self.env, "STREAMOPS_PII_SALT": local_salt(self.settings.var_dir)},
                 cwd=DEPLOY_DIR.parent,
