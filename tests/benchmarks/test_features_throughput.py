@@ -19,7 +19,9 @@ service, to 1e-9 for faust). Then
 5. `OnlineView.vector` per event, the view rebuilt from the last service run's changelog;
 6. state bytes per entity from the service's /metrics, and the busy entities' own.
 
-``BENCH_FEATURES_PROFILE=1`` adds a service run under cProfile and prints its top costs.
+``BENCH_FEATURES_BATCH`` (5,000) is the service's batch (`STREAMOPS_STREAM_BATCH_MAX_RECORDS`)
+and the compute's. ``BENCH_FEATURES_PROFILE=1`` adds a service run under cProfile and
+prints its top costs.
 Figures go to docs/benchmarks.md ("Features (issue 9)").
 """
 
@@ -69,7 +71,8 @@ from tests.support.stage_process import REPO, committed_rate, stop
 EVENTS = int(os.environ.get("BENCH_FEATURES_EVENTS", "200000"))
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))
 PROFILE = os.environ.get("BENCH_FEATURES_PROFILE") == "1"
-PARTITIONS, BATCH, BUSY_CARDS, VIEW_QUERIES = 3, 5000, 3, 12_000
+BATCH = int(os.environ.get("BENCH_FEATURES_BATCH", "5000"))
+PARTITIONS, BUSY_CARDS, VIEW_QUERIES = 3, 3, 12_000
 RESULTS = REPO / "var" / "bench" / "features.json"
 RAW, SERVICE, FAUST = (
     "raw confluent-kafka consume+produce (ceiling)",
