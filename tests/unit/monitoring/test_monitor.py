@@ -31,11 +31,12 @@ def play(
     seed: int = 0,
     partitions: int = 1,
     only: set[int] | None = None,
+    scores: tuple[float, float] = (0.5, 20),
 ) -> None:
     """Features records for ``steps`` intervals, in order of event time, spread over
     ``partitions`` partitions (sent to those in ``only``, default all), in batches of 250,
-    each followed by the champion's predictions of the same events (scores as the
-    reference's)."""
+    each followed by the champion's predictions of the same events (scores drawn from
+    Beta(``scores``): by default the reference's, in the harness)."""
     rng = np.random.default_rng(seed + steps.start)
     for step in steps:
         rows = draw(rng, PER_STEP, shift)
@@ -45,13 +46,13 @@ def play(
                 _features(r, int(t), i + j)
                 for j, (r, t) in enumerate(zip(rows[i : i + 250], times[i : i + 250], strict=True))
             ]
-            scores = rng.beta(0.5, 20, len(batch))  # the reference's, in the harness
+            drawn = rng.beta(*scores, len(batch))
             for p in range(partitions):
                 part = [b for k, b in enumerate(batch) if k % partitions == p]
                 if part and (only is None or p in only):
                     cluster.send(TOPICS.features, part, p)
                     scored = [
-                        prediction(b["event_id"], b["event_time"], float(scores[k]))
+                        prediction(b["event_id"], b["event_time"], float(drawn[k]))
                         for k, b in enumerate(batch)
                         if k % partitions == p
                     ]
@@ -96,6 +97,30 @@ def test_two_of_nine_drifted_features_open_one_alert_naming_them_and_it_resolves
     *_, resolved = drift_alerts(cluster)
     assert resolved["state"] == "RESOLVED" and resolved["alert_id"] == latest["alert_id"]
     assert len(drift_alerts(cluster)) == len(opened) + 1
+
+
+def prediction_drift_alerts(cluster: Cluster) -> list[dict[str, Any]]:
+    return [a for a in cluster.alerts if a["kind"] == "PREDICTION_DRIFT"]
+
+
+def test_scores_that_drift_open_prediction_drift_and_it_resolves(fraud: Pipeline) -> None:
+    """The features as the reference's, the champion's scores not: PREDICTION_DRIFT alone
+    (the mean score from 0.024 to 0.059), with its budget, until the scores come back."""
+    cluster = Cluster(fraud)
+    play(cluster, range(0, 6))
+    play(cluster, range(6, 12), scores=(1.0, 16))
+    opened = prediction_drift_alerts(cluster)
+    assert [a["state"] for a in opened] == ["OPEN"]
+    [alert] = opened
+    assert alert["window"]["start"].timestamp() * 1000 <= T0 + 6 * STEP  # its first window
+    assert alert["value"] > alert["threshold"]
+    assert float(alert["details"]["false_alarm_windows"]) >= 1000
+    assert alert["model_version"] == 1 and alert["model_name"] == "fraud-detector"
+    assert drift_alerts(cluster) == []  # the features did not move
+    play(cluster, range(12, 18))
+    *_, resolved = prediction_drift_alerts(cluster)
+    assert resolved["state"] == "RESOLVED" and resolved["alert_id"] == alert["alert_id"]
+    assert len(prediction_drift_alerts(cluster)) == 2
 
 
 def test_the_verdicts_do_not_depend_on_the_number_of_replicas(fraud: Pipeline) -> None:
