@@ -108,6 +108,8 @@ def test_a_changed_error_rate_opens_concept_drift_once_labels_arrive(fraud: Pipe
     [opened] = kinds(cluster, "CONCEPT_DRIFT")
     assert opened["state"] == "OPEN" and opened["severity"] == "CRITICAL"
     assert opened["details"]["detector"] == "adwin"
+    # its budget, had the champion gone on erring at the rate before the change
+    assert float(opened["details"]["false_alarm_windows"]) > 40  # 2 standard errors: 44
     # detected within a few intervals of the first wrong labels (known an hour after step 20)
     assert opened["window"]["start"].timestamp() * 1000 <= T0 + 26 * STEP
     # MODEL_PERFORMANCE opens, and is emitted OPEN again each time the metric falls a
@@ -117,6 +119,7 @@ def test_a_changed_error_rate_opens_concept_drift_once_labels_arrive(fraud: Pipe
     levels = [int(a["details"]["level"]) for a in worse]
     assert len(levels) > 1 and levels == sorted(set(levels)) and levels[0] >= 1
     assert worse[-1]["statistic"] == "pr_auc" and worse[-1]["value"] < 0.7 * (1 - 0.1 * levels[-1])
+    assert all(float(a["details"]["false_alarm_windows"]) > 20 for a in worse)
     play(cluster, range(40, 80), wrong=0.03)
     assert [a["state"] for a in kinds(cluster, "CONCEPT_DRIFT")] == ["OPEN", "RESOLVED"]
     *grown, resolved = kinds(cluster, "MODEL_PERFORMANCE")  # the labels of (20, 40) came late
@@ -438,6 +441,7 @@ def test_labels_that_break_the_scores_promise_open_concept_drift(fraud: Pipeline
     assert opened["state"] == "OPEN" and opened["statistic"] == "pr_auc_promised"
     details = opened["details"]
     assert details["opened_by"] == "promise"
+    assert float(details["false_alarm_windows"]) > 20  # had the labels kept the promise
     labelled, promised = float(details["pr_auc_labelled"]), float(details["pr_auc_promised"])
     assert labelled == pytest.approx(opened["value"], rel=1e-3)
     assert labelled < opened["threshold"] < promised

@@ -20,6 +20,7 @@ from streamops.alerts import Measurement, Window, judge
 from streamops.drift import STATISTICS, Binning, NullModel, corrected, drifted, null_model
 from streamops.pipeline.drift_spec import CLOCK_FEATURES, P_VALUE_TESTS, DriftSpec
 from streamops.state import PartitionState
+from streamops_monitoring.budget import windows_between
 from streamops_monitoring.estimate import estimate
 from streamops_monitoring.judged import Judged, issuer
 from streamops_monitoring.reference import Reference
@@ -136,7 +137,7 @@ class DriftJudge:
         details = {
             "features": ",".join(f[0] for f in beyond),
             "tested": str(len(found)),
-            "false_alarm_windows": _windows(chance),
+            "false_alarm_windows": windows_between(chance),
             **_reference(ref),
         }
         for name, used, value, threshold in (
@@ -178,7 +179,7 @@ class DriftJudge:
             opens=bool(drifted(test, value, threshold)),
             resolves=_within(test, value, threshold, self.drift.resolve_ratio),
             details={
-                "false_alarm_windows": _windows(null.exceedance(threshold)),
+                "false_alarm_windows": windows_between(null.exceedance(threshold)),
                 **_reference(ref),
             },
         )
@@ -210,8 +211,3 @@ def _ratio(test: str, value: float, threshold: float) -> float:
     if test in P_VALUE_TESTS:
         return threshold / max(value, 1e-300)
     return value / threshold
-
-
-def _windows(chance: float) -> str:
-    """Expected windows between false alarms, from a window's chance of one."""
-    return "inf" if chance <= 0 else f"{1 / chance:.3g}"

@@ -22,6 +22,7 @@ import numpy as np
 from streamops.alerts import Measurement, Window, is_open, judge, open_extent
 from streamops.pipeline.drift_spec import DriftSpec
 from streamops.state import PartitionState
+from streamops_monitoring.budget import error_rate_budget
 from streamops_monitoring.concept import episode_of, error_of, gate, tolerated, watch
 from streamops_monitoring.estimate import estimate, histogram
 from streamops_monitoring.judged import Judged, issuer
@@ -175,10 +176,15 @@ class LabelledJudge:
             "labelled": str(held["seen"]),
             "baseline_error_rate": f"{baseline:.4g}" if baseline is not None else "",
         }
+        if episode is not None and baseline is not None:  # were it to err as before
+            n = episode.get("n", window)
+            details["false_alarm_windows"] = error_rate_budget(baseline, drop, window, n)
         if promise is not None:
             details.update(promise.details())
         if by == "promise" and promise is not None:
             details["opened_by"] = "promise"
+            if promise.false_alarm_windows is not None:
+                details["false_alarm_windows"] = promise.false_alarm_windows
             return Measurement(
                 subject,
                 f"{promise.metric}_promised",

@@ -9,7 +9,8 @@ from typing import Any
 from streamops.alerts import Measurement
 from streamops.pipeline.drift_spec import Performance
 from streamops.pipeline.model_spec import HOLDOUT_LOWER, higher_is_better
-from streamops_monitoring.performance import likely_bound
+from streamops_monitoring.budget import bound_budget
+from streamops_monitoring.performance import likely_noise
 from streamops_monitoring.reference import Reference
 
 #: A MODEL_PERFORMANCE alert's extent: "level N", the figure N ``max_drop`` short of the
@@ -30,7 +31,8 @@ def model_performance(
     figure, noise allowed on both sides: the holdout's figure as bad as its bootstrap
     allows (training's, `HOLDOUT_LOWER`; a holdout of 50 frauds may flatter a model by
     several points), the rolling window's as good as its own allows (95%); it resolves
-    once the figure itself is back within half of ``max_drop``. ``found``:
+    once the figure itself is back within half of ``max_drop``. Its false-alarm budget
+    (`budget.bound_budget`) is for a model as good as its holdout's figure. ``found``:
     the open alert's extent (empty: none open). Its extent is how many ``max_drop``
     the figure is short of the holdout's (`LEVEL`, on the bound too): a figure that
     falls a whole ``max_drop`` further while the alert is open emits it again, so a
@@ -59,8 +61,11 @@ def model_performance(
     }
     if worse and _levels(value, reference, drop, higher) > reached:
         # beyond what the window's noise explains? (and by how many levels)
-        bound = likely_bound(task, rows, ref.threshold, metric, seed=ref.version)
+        noise = likely_noise(task, rows, ref.threshold, metric, seed=ref.version)
+        bound = None if noise is None else noise[0]
         level = _levels(value if bound is None else bound, reference, drop, higher)
+        if noise is not None:  # were the model as good as its holdout says
+            details["false_alarm_windows"] = bound_budget(holdout, value, *noise, limit, higher)
         worse = level >= 1 or bool(found)
         extent = frozenset({f"{LEVEL}{level}"}) if level > reached else frozenset()
         details["level"] = str(level)  # max_drop short of the holdout, noise allowed

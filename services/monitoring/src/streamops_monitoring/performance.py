@@ -103,10 +103,31 @@ def likely_bound(
     better). A rolling window of 10,000 labels holds ~150 frauds: its PR-AUC moves by
     several points from one window to the next with nothing changed. None if the metric
     is undefined on more than half of the resamples."""
+    noise = likely_noise(
+        task, rows, threshold, metric, resamples=resamples, confidence=confidence, seed=seed
+    )
+    return None if noise is None else noise[0]
+
+
+def likely_noise(
+    task: str,
+    rows: list[list[Any]],
+    threshold: float | None,
+    metric: str,
+    *,
+    resamples: int = 100,
+    confidence: float = 0.95,
+    seed: int = 0,
+) -> tuple[float, float] | None:
+    """`likely_bound` and the standard deviation of the bootstrap it comes from (the
+    window's sampling noise, for its false-alarm budget, `budget.bound_budget`)."""
     values = bootstrap(
         _statistic(task, rows, threshold, metric), len(rows), count=resamples, seed=seed
     )
-    return quantile(values, confidence if higher_is_better(metric) else 1 - confidence)
+    bound = quantile(values, confidence if higher_is_better(metric) else 1 - confidence)
+    if bound is None:
+        return None
+    return bound, float(np.std(values[~np.isnan(values)]))
 
 
 def _statistic(

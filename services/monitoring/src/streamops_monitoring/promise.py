@@ -13,7 +13,8 @@ from typing import Any
 from streamops.pipeline.drift_spec import Performance
 from streamops.pipeline.model_spec import higher_is_better
 from streamops.state import PartitionState
-from streamops_monitoring.performance import likely_bound
+from streamops_monitoring.budget import bound_budget
+from streamops_monitoring.performance import likely_noise
 from streamops_monitoring.reference import Reference
 
 
@@ -26,7 +27,9 @@ class Promise:
     first window sets its own) and ``errors``, that window's error rate (the baseline of
     an episode the promise opens). ``broken``: even the best the labels' bootstrap allows
     is below ``limit``, ``max_drop`` short of what is expected; ``kept``: the value is
-    back within half of ``max_drop``."""
+    back within half of ``max_drop``; ``false_alarm_windows``: the gate's budget for
+    labels that keep the promise (`budget.bound_budget`), once the value is below
+    ``limit`` (None before)."""
 
     metric: str
     value: float
@@ -36,6 +39,7 @@ class Promise:
     limit: float
     broken: bool
     kept: bool
+    false_alarm_windows: str | None = None
 
     def details(self) -> dict[str, str]:
         return {
@@ -73,9 +77,11 @@ def promise_of(
     excess, errors = first
     expected = promised - excess
     limit = expected * (1 - spec.max_drop)
-    broken = False
+    broken, budget = False, None
     if value < limit:  # beyond what the labels' noise explains?
-        bound = likely_bound(task, recent, ref.threshold, metric, seed=ref.version)
-        broken = bound is not None and bound < limit
+        noise = likely_noise(task, recent, ref.threshold, metric, seed=ref.version)
+        broken = noise is not None and noise[0] < limit
+        if noise is not None:  # were the labels to keep the promise
+            budget = bound_budget(expected, value, *noise, limit, True)
     kept = value >= expected * (1 - spec.max_drop / 2)
-    return Promise(metric, value, promised, excess, errors, limit, broken, kept)
+    return Promise(metric, value, promised, excess, errors, limit, broken, kept, budget)
