@@ -90,10 +90,13 @@ class Replica:
         changelog: FakeChangelog,
         name: str = "0",
         wall: list[int] | None = None,
+        settings: StateSettings | None = None,
     ) -> None:
         times = timing(pipeline)
         self.state = StageState(
-            monitoring_stores(times), StateSettings(), consumer_factory=changelog.consumer
+            monitoring_stores(times),
+            settings or StateSettings(),
+            consumer_factory=changelog.consumer,
         )
         self.state.bind(STAGE, CollectorRegistry(), name)
         self.state.assign(set(owns), {})
@@ -120,8 +123,15 @@ class Replica:
 class Cluster:
     """Replicas sharing a changelog; partials go to the owner's next batch."""
 
-    def __init__(self, pipeline: Pipeline, partitions: int = 1, replicas: int = 1) -> None:
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        partitions: int = 1,
+        replicas: int = 1,
+        settings: StateSettings | None = None,
+    ) -> None:
         self.changelog = FakeChangelog()
+        self.settings = settings  #: the replicas' state backend (default: memory)
         self.ref: list[Reference | None] = [reference()]
         #: the replicas' wall clock (ms), moved by tests that let a partition fall silent
         self.wall = [T0]
@@ -136,6 +146,7 @@ class Cluster:
                 self.changelog,
                 str(r),
                 self.wall,
+                settings,
             )
             for r in range(replicas)
         ]
@@ -151,18 +162,23 @@ class Cluster:
         self._deliver(replica.run([self._record(topic, partition, v) for v in rows]))
 
     def restart(self) -> None:
-        """Every replica starts again from the changelog (a crash, a deploy)."""
+        """Every replica starts again from the changelog (a crash, a deploy); the old ones'
+        stores are closed first (a disk store's lock is the process's)."""
+        owned = [set(r.state.assigned) for r in self.replicas]
+        for r in self.replicas:
+            r.state.close()
         self.replicas = [
             Replica(
                 self.pipeline,
                 self.partitions,
-                r.state.assigned,
+                owned[i],
                 self.ref,
                 self.changelog,
                 str(i),
                 self.wall,
+                self.settings,
             )
-            for i, r in enumerate(self.replicas)
+            for i in range(len(owned))
         ]
 
     def _deliver(self, result: BatchResult) -> None:

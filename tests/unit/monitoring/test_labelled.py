@@ -13,11 +13,12 @@ import pytest
 
 from streamops.pipeline import Pipeline, load_pipeline
 from streamops.runtime import InRecord
-from streamops.state import PartitionState
+from streamops.state import PartitionState, StateSettings
 from streamops.state.memory import MemoryStore
 from streamops_monitoring import outcomes as outcome_store
 from streamops_monitoring.labelled_judge import LabelledJudge
 from streamops_monitoring.model_performance import model_performance
+from streamops_monitoring.partition import PENDING
 from streamops_monitoring.performance import likely_bound, rolling_metrics
 from tests.unit.monitoring.harness import T0, TOPICS, Cluster, reference
 
@@ -314,6 +315,24 @@ def test_an_unlabelled_prediction_is_negative_once_the_delay_has_passed(fraud: P
         ("0", "0", T0 + 3 * 24 * HOUR),
         ("1", "1", T0 + HOUR),
     ]
+
+
+def test_predictions_wait_for_their_labels_in_the_disk_store_across_a_restart(
+    fraud: Pipeline, tmp_path: Path
+) -> None:
+    """The join on the disk backend (RocksDB, for days of predictions), the replica
+    started again in between: its store wiped and rebuilt from the changelog."""
+    cluster = Cluster(fraud, settings=StateSettings(backend="disk", dir=tmp_path))
+    cluster.send(TOPICS.predictions, [prediction("a", T0, 0.9), prediction("b", T0, 0.1)], 0)
+    pending = cluster.owner().state.partition(PENDING, 0)
+    assert pending.get("p:a") is not None and pending.get("p:b") is not None
+    cluster.restart()
+    cluster.send(TOPICS.labels, [label("a", T0, 1.0)], 0)
+    later = T0 + 3 * 24 * HOUR + 6 * HOUR
+    cluster.send(TOPICS.features, [{"event_id": "z", "event_time": later, "x0": 1.0}], 0)
+    outcomes = [o for p in cluster.partials for o in p["outcomes"]]
+    assert sorted((o["label"], o["predicted"]) for o in outcomes) == [("0", "0"), ("1", "1")]
+    assert cluster.owner().state.partition(PENDING, 0).get("p:b") is None  # joined, gone
 
 
 def test_a_label_read_late_is_not_taken_for_a_silence(fraud: Pipeline) -> None:
