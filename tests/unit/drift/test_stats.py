@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +12,7 @@ from scipy.spatial.distance import jensenshannon as scipy_js
 from scipy.stats import chisquare, wasserstein_distance
 
 from streamops.drift import STATISTICS, binning, corrected, drifted, null_model
-from streamops.pipeline import SpecError, load_pipeline
+from streamops.pipeline import SpecError, drift_spec, load_pipeline
 from streamops_training.profile import categorical_profile, numeric_profile
 
 FRAUD = Path(__file__).resolve().parents[3] / "deploy" / "pipelines" / "fraud.yaml"
@@ -105,3 +106,19 @@ def test_a_reference_as_small_as_a_window_widens_the_null_and_raises_the_thresho
     ]
     assert np.mean([v > exact.quantile(0.05) for v in values]) > 0.3  # the exact null cries wolf
     assert np.mean([v > small.quantile(0.05) for v in values]) < 0.12
+
+
+def test_the_documented_defaults_are_the_defaults() -> None:
+    """`drift: {}` monitors with the defaults the module's documentation lists per test
+    (what `streamops spec check` and the monitoring README point to)."""
+    documented = {
+        test: float(value)
+        for test, value in re.findall(
+            r"``(\w+)``[^`]*?(?:above|below)\s+(\d+\.\d+)", drift_spec.__doc__ or ""
+        )
+    }
+    assert set(documented) == {"psi", "ks", "wasserstein", "jensenshannon", "chi2"}
+    spec = drift_spec.DriftSpec()
+    assert {test: spec.threshold(test) for test in documented} == documented
+    assert (spec.tests.numeric, spec.tests.categorical) == ("psi", "jensenshannon")
+    assert {"chi2"} == drift_spec.P_VALUE_TESTS  # documented as "below"
