@@ -55,10 +55,15 @@ def draw(rng: np.random.Generator, n: int, shift: Iterable[str] = ()) -> list[di
     return rows
 
 
-def reference(seed: int = 1, n: int = 20_000, version: int = 1) -> Reference:
-    """A champion ``version`` whose reference profile is ``n`` rows of `draw`."""
+def reference(seed: int = 1, n: int = 20_000, version: int = 1, hours: bool = False) -> Reference:
+    """A champion ``version`` whose reference profile is ``n`` rows of `draw` (with
+    ``hours``, also an ``hour_of_day`` feature spread over the whole day)."""
     rows = draw(np.random.default_rng(seed), n)
-    profiles = [numeric_profile(f, np.asarray([r[f] for r in rows])) for f in NUMERIC]
+    numeric = [*NUMERIC, "hour_of_day"] if hours else NUMERIC
+    if hours:
+        for row, hour in zip(rows, np.random.default_rng(seed + 2).integers(0, 24, n), strict=True):
+            row["hour_of_day"] = int(hour)
+    profiles = [numeric_profile(f, np.asarray([r[f] for r in rows])) for f in numeric]
     profiles += [categorical_profile(f, np.asarray([r[f] for r in rows])) for f in CATEGORICAL]
     scores = np.random.default_rng(seed + 1).beta(0.5, 20, n)
     return reference_of(
@@ -68,7 +73,7 @@ def reference(seed: int = 1, n: int = 20_000, version: int = 1) -> Reference:
             "task": "BINARY_CLASSIFICATION",
             "decision_threshold": 0.5,
             "metrics": {"pr_auc": 0.7},
-            "feature_names": NUMERIC + CATEGORICAL,
+            "feature_names": numeric + CATEGORICAL,
             "reference_profile": {
                 "record_count": n,
                 "features": profiles,
