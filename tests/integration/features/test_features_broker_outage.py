@@ -61,7 +61,7 @@ def test_a_broker_down_longer_than_the_session_leaves_no_stage_hanging(
 
     def supervised_done() -> bool:
         nonlocal service
-        if service.poll() is not None:  # stopped by itself: start it again, as compose and k8s do
+        if service.poll() is not None:  # stopped by itself: started again (make up, compose, k8s)
             restarts.append((round(time.monotonic() - back, 1), service.returncode))
             service = start()
         try:
