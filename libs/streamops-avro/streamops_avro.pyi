@@ -22,3 +22,7 @@ class Codec:
 
     def encode(self, value: Any, prefix: bytes | None = None) -> bytes | None:
         """``prefix`` + what ``fastavro.schemaless_writer`` writes, or None: ask fastavro."""
+
+    def encode_fields(self, values: Any, prefix: bytes | None = None) -> bytes | None:
+        """``encode`` of a record given as its fields' values in order (a tuple or a list),
+        or None: ask fastavro with the dict of them."""

@@ -10,7 +10,7 @@
 use pyo3::create_exception;
 use pyo3::exceptions::{PyNotImplementedError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyTzInfo};
+use pyo3::types::{PyBytes, PyList, PyTuple, PyTzInfo};
 
 mod calendar;
 mod decode;
@@ -118,6 +118,44 @@ impl Codec {
         self.write(&self.schema, self.schema.root, value, &mut buf, false, 0)
             .ok()?;
         Some(PyBytes::new(value.py(), &buf))
+    }
+
+    /// `prefix` followed by the encoding of a record schema's value given as its fields'
+    /// values in the schema's order (a tuple or a list): what `encode` writes for the dict
+    /// of those fields, without building it. None where `encode` would decline, or where
+    /// the schema is not a record or the count of values is not its count of fields.
+    #[pyo3(signature = (values, prefix = None))]
+    fn encode_fields<'py>(
+        &self,
+        values: &Bound<'py, PyAny>,
+        prefix: Option<&Bound<'py, PyBytes>>,
+    ) -> Option<Bound<'py, PyBytes>> {
+        let schema::Node::Record(fields) = &self.schema.nodes[self.schema.root] else {
+            return None;
+        };
+        let mut buf = Vec::with_capacity(256);
+        if let Some(prefix) = prefix {
+            buf.extend_from_slice(prefix.as_bytes());
+        }
+        if let Ok(tuple) = values.cast_exact::<PyTuple>() {
+            if tuple.len() != fields.len() {
+                return None;
+            }
+            for (field, item) in fields.iter().zip(tuple.iter_borrowed()) {
+                self.write(&self.schema, field.node, &item, &mut buf, false, 1)
+                    .ok()?;
+            }
+        } else {
+            let list = values.cast_exact::<PyList>().ok()?;
+            if list.len() != fields.len() {
+                return None;
+            }
+            for (field, item) in fields.iter().zip(list.iter()) {
+                self.write(&self.schema, field.node, &item, &mut buf, false, 1)
+                    .ok()?;
+            }
+        }
+        Some(PyBytes::new(values.py(), &buf))
     }
 }
 

@@ -85,6 +85,7 @@ def test_the_view_computes_what_the_service_then_writes_for_10000_events(
 ) -> None:
     view, featurizer, state, changelog = view_and_service
     names = featurizer.features.names
+    fields = [f["name"] for f in featurizer.features.schema()["fields"]]
     offsets = dict.fromkeys(range(PARTITIONS), 0)
     late = compared = 0
     for event in _events(10_000):
@@ -98,8 +99,9 @@ def test_the_view_computes_what_the_service_then_writes_for_10000_events(
         for written in commit_batch(state, changelog, {(INPUT, p): offsets[p]}):
             view.apply(_Message(written))  # type: ignore[arg-type]
         (out,) = result.outputs
-        assert predicted.as_dict() == {n: out.value[n] for n in names}, event
-        assert predicted.late == out.value["late"]
+        written_value = dict(zip(fields, out.value, strict=True))  # a tuple in field order
+        assert predicted.as_dict() == {n: written_value[n] for n in names}, event
+        assert predicted.late == written_value["late"]
         assert predicted.partition == p
         late += predicted.late
         compared += 1

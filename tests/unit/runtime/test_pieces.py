@@ -75,6 +75,9 @@ def test_an_output_without_source_is_dead_lettered_as_json() -> None:
     assert letter["source_partition"] == -1 and letter["error_kind"] == "ENCODE"
     assert json.loads(letter["value"])["x"] != 0
     assert letter["key"] == b"c-1"
+    ordered = OutRecord("p.features", (float("nan"), "c-1"), key="c-1")
+    named = unencodable_output("features", ordered, ValueError("bad"), 1, ("x", "card"))
+    assert json.loads(named["value"])["card"] == "c-1"  # a tuple's values with their names
 
 
 def test_consumer_lag_is_read_from_librdkafka_statistics() -> None:

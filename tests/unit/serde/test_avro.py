@@ -112,3 +112,17 @@ def test_a_record_that_does_not_fit_the_schema_raises(registry: MockSchemaRegist
     encoder = AvroEncoder(registry, "payments-value", PAYMENT_SCHEMA)
     with pytest.raises((ValueError, TypeError)):
         encoder.encode({**payment(1), "amount": "a lot"})
+
+
+def test_a_record_may_be_a_tuple_of_its_fields_in_order(registry: MockSchemaRegistryClient) -> None:
+    encoder = AvroEncoder(registry, "payments-value", PAYMENT_SCHEMA)
+    record = payment(4)
+    assert encoder.fields == tuple(f["name"] for f in PAYMENT_SCHEMA["fields"])
+    ordered = tuple(record[f] for f in encoder.fields)
+    assert encoder.encode(ordered) == encoder.encode(record)
+    assert encoder.named(ordered) == record and encoder.named(record) is record
+    short = f"{len(ordered) - 1} values for the {len(ordered)} fields"
+    with pytest.raises(ValueError, match=short):
+        encoder.encode(ordered[:-1])
+    with pytest.raises((ValueError, TypeError)):  # fastavro's error, as for the dict
+        encoder.encode((*ordered[:-1], object()))

@@ -93,6 +93,31 @@ def test_encode_writes_fastavros_bytes_or_declines(data: st.DataObject) -> None:
 
 
 @EXAMPLES
+@given(st.data())
+def test_a_record_given_by_its_values_in_order_is_written_as_its_dict(
+    data: st.DataObject,
+) -> None:
+    parsed = parse_schema(data.draw(schemas()))
+    assume(isinstance(parsed, dict) and parsed.get("type") == "record")
+    value = data.draw(values(parsed))
+    assume(isinstance(value, dict))
+    names = [f["name"] for f in parsed["fields"]]
+    assume(all(n in value for n in names))
+    codec = Codec(parsed)
+    expected = codec.encode(value, b"\x00HEAD")
+    ordered = [value[n] for n in names]
+    assert codec.encode_fields(tuple(ordered), b"\x00HEAD") == expected
+    assert codec.encode_fields(ordered, b"\x00HEAD") == expected
+    # a count of values that is not the count of fields, or another sequence: declined
+    assert codec.encode_fields((*ordered, None)) is None
+    assert codec.encode_fields(iter(ordered)) is None
+
+
+def test_values_in_order_of_a_schema_that_is_not_a_record_are_declined() -> None:
+    assert Codec(parse_schema({"type": "array", "items": "long"})).encode_fields((1, 2)) is None
+
+
+@EXAMPLES
 @given(_encoded())
 def test_decode_returns_fastavros_objects(case: tuple[Any, Codec, bytes]) -> None:
     parsed, codec, encoded = case

@@ -54,6 +54,7 @@ def test_fastavro_writes_and_reads_every_record(without_codec: ModuleType) -> No
         schemaless_writer(body, parsed, record)
         data = encoder.encode(record)
         assert data == header + body.getvalue()
+        assert encoder.encode(tuple(record[f] for f in encoder.fields)) == data
         body.seek(0)
         assert decoder.decode(data) == schemaless_reader(body, parsed, None)
     assert encoder._codec is None and decoder._codecs == {}  # fastavro did it all

@@ -36,7 +36,6 @@ class Featurizer:
         self._values = (
             itemgetter(*fields) if len(fields) > 1 else (lambda v: tuple(v[f] for f in fields))
         )
-        self._names = features.names
         extra = features.spec.passthrough
         self._passthrough = (
             itemgetter(*extra) if len(extra) > 1 else (lambda v: tuple(v.get(f) for f in extra))
@@ -62,7 +61,7 @@ class Featurizer:
             fs.id_field,
             fs.join_field,
         )
-        events, kept = [], []
+        events, heads = [], []
         for r in records:
             v = r.value
             key, event_id = v.get(key_field), v.get(id_field)
@@ -77,26 +76,20 @@ class Featurizer:
                 )
                 continue
             events.append((key, time_ms, self._values(v), self._passthrough(v)))
-            kept.append(r)
+            heads.append((r, (event_id, key, time_ms, r.topic, r.partition, r.offset)))
         part = self.state.partition(STORE, p)
         late = 0
-        outputs, names = result.outputs, self._names
-        for r, (key, time_ms, _, _), (vector, is_late) in zip(
-            kept, events, self.engine.apply(part, events), strict=True
+        outputs, topic = result.outputs, self.output_topic
+        # each record a tuple of the schema's fields in order (`FeatureSet.schema`): the
+        # event's, late, the join key if any, the features
+        for (r, head), (vector, is_late) in zip(
+            heads, self.engine.apply(part, events), strict=True
         ):
-            record = {
-                "event_id": r.value[id_field],
-                "entity_key": key,
-                "event_time": time_ms,
-                "source_topic": r.topic,
-                "source_partition": r.partition,
-                "source_offset": r.offset,
-                "late": is_late,
-            }
-            if join is not None:
-                record[join] = r.value.get(join)
-            record.update(zip(names, vector, strict=True))
-            outputs.append(OutRecord(self.output_topic, record, key=key, source=r))
+            if join is None:
+                value = (*head, is_late, *vector)
+            else:
+                value = (*head, is_late, r.value.get(join), *vector)
+            outputs.append(OutRecord(topic, value, head[1], None, r))
             late += is_late
         return late
 

@@ -98,11 +98,6 @@ class WindowComputer:
             return base + 1 + 6 * len(self._numeric) + self._distinct.index(col)
         return base + 1 + 6 * self._numeric.index(col) + _NUMERIC.index(feature.function)
 
-    def is_late(self, time_ms: int, watermark_ms: int | None) -> bool:
-        """Whether an event of ``time_ms`` is behind the partition's watermark by more than
-        the grace: it is then computed against the current state but not added to it."""
-        return watermark_ms is not None and time_ms < watermark_ms - self.grace
-
     def running(self) -> RunningWindows:
         """Empty running aggregates for one entity's rows, to pass to `compute`."""
         return RunningWindows(self.windows, self._numeric, self._distinct)
@@ -126,66 +121,69 @@ class WindowComputer:
         them as they were. ``running`` (from `running`, kept with the rows while they change
         only through this method) makes a busy entity's long windows cheap.
         """
-        late = self.is_late(time_ms, watermark_ms)
+        # late: behind the partition's watermark by more than the grace
+        late = watermark_ms is not None and time_ms < watermark_ms - self.grace
         times = rows[0]
         pos = bisect_right(times, time_ms)
         newest = pos == len(times)
         if newest:
-            for column, value in zip(rows, (time_ms, *values), strict=True):
-                column.append(value)
+            times.append(time_ms)
+            for i, value in enumerate(values, 1):
+                rows[i].append(value)
         else:
-            for column, value in zip(rows, (time_ms, *values), strict=True):
-                column.insert(pos, value)
+            times.insert(pos, time_ms)
+            for i, value in enumerate(values, 1):
+                rows[i].insert(pos, value)
         floor = None if watermark_ms is None else watermark_ms - self.horizon
+        end = pos + 1
+        # Per window its count, then its statistics (`_stats`). Windows that start at the
+        # same row share them: the windows are shortest first, so such windows are
+        # neighbours (a quiet entity's windows often hold the same few events). `_order`
+        # then picks each feature from the flat list in output order.
+        fast = running is not None and newest and not late
+        flat: list[Any] = []
         starts = []
-        for w in self.windows:
+        previous, shared = -1, None
+        for i, w in enumerate(self.windows):
             start = time_ms - w
             if floor is not None and floor > start:
                 start = floor  # late: what is older than the horizon is gone
-            starts.append(bisect_right(times, start, 0, pos))
-        end = pos + 1
-        # One pass per (column, first row): windows that start at the same row share it (a
-        # quiet entity's windows often hold the same few events). `_order` then picks each
-        # feature from the concatenation of what the passes returned.
-        fast = running is not None and newest and not late
-        done: dict[tuple[int, int], tuple[Any, ...]] = {}
-        flat: list[Any] = []
-        alone: list[Any] | None = None
-        for i, start in enumerate(starts):
+            start = bisect_right(times, start, 0, pos)
+            starts.append(start)
             flat.append(end - start)
-            if start == pos:  # the event alone in the window (the usual short window)
-                if alone is None:
-                    alone = self._alone(values)
-                flat.extend(alone)
-                continue
-            if fast and pos - start > LONG:
-                assert running is not None
-                flat.extend(running.stats(i, rows, start, pos, time_ms - self.windows[i], values))
-                continue
-            for col in self._numeric:
-                got = done.get((col, start))
-                if got is None:
-                    got = done[(col, start)] = numeric_stats(rows[col][start:end], values[col - 1])
-                flat.extend(got)
-            for col in self._distinct:
-                got = done.get((-col, start))
-                if got is None:
-                    got = done[(-col, start)] = (distinct_count(rows[col][start:end]),)
-                flat.extend(got)
-        for function in self._event:
-            flat.append(self._event_value(function, times, pos, time_ms, floor))
+            if start != previous:
+                if start == pos:  # the event alone in the window (the usual short window)
+                    shared = self._alone(values)
+                elif fast and pos - start > LONG:
+                    assert running is not None
+                    shared = running.stats(i, rows, start, pos, time_ms - w, values)
+                else:
+                    shared = self._stats(rows, start, end, values)
+                previous = start
+            flat.extend(shared)  # type: ignore[arg-type]
+        flat.extend(self._event_values(times, pos, time_ms, floor))
         flat.extend(passthrough)
         order = self._order(flat)
         out = list(order) if isinstance(order, tuple) else [order]
         if late or not add:
             for column in rows:
                 del column[pos]
-        elif running is not None:
+        elif running is not None and running.live:
             running.added(rows, pos, time_ms, starts, newest)
         return out, late
 
+    def _stats(self, rows: Rows, start: int, end: int, values: Sequence[Any]) -> list[Any]:
+        """The statistics of the window of rows ``[start, end)``: per numeric column the six
+        of `numeric_stats`, then per distinct column the count of values."""
+        out: list[Any] = []
+        for col in self._numeric:
+            out += numeric_stats(rows[col][start:end], values[col - 1])
+        for col in self._distinct:
+            out.append(distinct_count(rows[col][start:end]))
+        return out
+
     def _alone(self, values: Sequence[Any]) -> list[Any]:
-        """What `numeric_stats` and `distinct_count` give for a window holding one event."""
+        """What `_stats` gives for a window holding one event."""
         out: list[Any] = []
         for col in self._numeric:
             value = values[col - 1]
@@ -197,16 +195,25 @@ class WindowComputer:
         out += [int(values[col - 1] is not None) for col in self._distinct]
         return out
 
-    def _event_value(
-        self, function: str, times: list[int], pos: int, time_ms: int, floor: int | None
-    ) -> float | int | None:
-        if function == "seconds_since_previous":
-            if pos == 0 or (floor is not None and times[pos - 1] <= floor):
-                return None
-            return (time_ms - times[pos - 1]) / 1000.0
-        if self.zone is None:
-            if function == "hour_of_day":
-                return (time_ms // _HOUR_MS) % 24
-            return (time_ms // _DAY_MS + 3) % 7  # 1970-01-01 was a Thursday
-        local = datetime.fromtimestamp(time_ms / 1000, self.zone)
-        return local.hour if function == "hour_of_day" else local.weekday()
+    def _event_values(
+        self, times: list[int], pos: int, time_ms: int, floor: int | None
+    ) -> list[float | int | None]:
+        """The per-event values (`_event`'s functions, in order) of the event at row ``pos``."""
+        out: list[float | int | None] = []
+        local = None
+        for function in self._event:
+            if function == "seconds_since_previous":
+                if pos == 0 or (floor is not None and times[pos - 1] <= floor):
+                    out.append(None)
+                else:
+                    out.append((time_ms - times[pos - 1]) / 1000.0)
+            elif self.zone is None:
+                if function == "hour_of_day":
+                    out.append((time_ms // _HOUR_MS) % 24)
+                else:
+                    out.append((time_ms // _DAY_MS + 3) % 7)  # 1970-01-01 was a Thursday
+            else:
+                if local is None:
+                    local = datetime.fromtimestamp(time_ms / 1000, self.zone)
+                out.append(local.hour if function == "hour_of_day" else local.weekday())
+        return out

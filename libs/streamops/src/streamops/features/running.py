@@ -85,6 +85,8 @@ class RunningWindows:
         self._lengths = windows_ms
         self._windows: list[_Window | None] = [None] * len(windows_ms)
         self._numeric, self._distinct = numeric, distinct
+        #: whether any window's aggregates exist (to keep in step as events are added)
+        self.live = False
 
     def stats(
         self, i: int, rows: Rows, start: int, end: int, after_ms: int, values: Sequence[Any]
@@ -95,6 +97,7 @@ class RunningWindows:
         if w is None or w.start > start:
             w = _Window(rows, (start, end), after_ms, self._numeric, self._distinct)
             self._windows[i] = w
+            self.live = True
         out: list[Any] = []
         for c, numbers in zip(self._numeric, w.numbers, strict=True):
             out += self._numeric_stats(numbers, rows[c], w.start, start, end, values[c - 1])

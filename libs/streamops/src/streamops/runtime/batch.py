@@ -94,7 +94,7 @@ class BatchPreparer:
                 if out.source is not None:
                     rejected.append(Rejection(out.source, "ENCODE", [encode_rejection(out, exc)]))
                 else:
-                    letter = unencodable_output(self.name, out, exc, now_ms)
+                    letter = unencodable_output(self.name, out, exc, now_ms, encoder.fields)
                     pending.append(Pending(self.dlq_topic, letter["key"], dlq.encode(letter)))
                 continue
             key = out.key.encode() if isinstance(out.key, str) else out.key

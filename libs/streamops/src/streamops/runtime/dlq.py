@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import json
+from collections.abc import Sequence
 from typing import cast
 
 from streamops.contracts import types as contract
@@ -34,13 +35,17 @@ def dead_letter(stage: str, rejection: Rejection, now_ms: int) -> contract.DeadL
 
 
 def unencodable_output(
-    stage: str, out: OutRecord, error: Exception, now_ms: int
+    stage: str, out: OutRecord, error: Exception, now_ms: int, fields: Sequence[str] = ()
 ) -> contract.DeadLetter:
     """The DeadLetter of an output that has no source record and does not fit its schema.
 
     Source partition and offset are -1 because the record never was on a topic; the
-    value is the record as JSON so that it can be inspected and replayed.
+    value is the record as JSON so that it can be inspected and replayed (a tuple of as
+    many values as the schema's ``fields`` with their names).
     """
+    value = out.value
+    if isinstance(value, tuple) and len(value) == len(fields):
+        value = dict(zip(fields, value, strict=True))
     return {
         "stage": stage,
         "source_topic": out.topic,
@@ -48,7 +53,7 @@ def unencodable_output(
         "source_offset": -1,
         "source_timestamp": None,
         "key": out.key.encode() if isinstance(out.key, str) else out.key,
-        "value": json.dumps(out.value, default=str).encode(),
+        "value": json.dumps(value, default=str).encode(),
         "error_kind": "ENCODE",
         "reasons": [_encode_reason(out.topic, error)],
         "dead_lettered_at": _epoch_millis(now_ms),

@@ -35,14 +35,16 @@ class InRecord:
 
 @dataclass(slots=True)
 class OutRecord:
-    """A record to produce; ``value`` is encoded with the output topic's Avro schema.
+    """A record to produce; ``value`` is encoded with the output topic's Avro schema: a
+    mapping of its fields, or a tuple of their values in the schema's order (no dict to
+    build per record, for stages that make many).
 
     Keys are plain bytes or UTF-8 text (entity ids), not Avro, so that partitioning and
     compaction work on the id itself and any client can read them.
     """
 
     topic: str
-    value: Mapping[str, Any]
+    value: Mapping[str, Any] | tuple[Any, ...]
     key: bytes | str | None = None
     headers: Headers | None = None
     #: The input it was made from: if the value does not fit the topic's schema, that

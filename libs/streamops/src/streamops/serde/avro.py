@@ -78,10 +78,32 @@ class AvroEncoder:
         self._parsed = parse_schema(json.loads(text))
         self._codec = native_codec(self._parsed)
         self._header = _HEADER.pack(MAGIC_BYTE, self.schema_id)
+        #: the record schema's field names, in order (what a tuple's values are)
+        parsed = self._parsed
+        fields = parsed.get("fields", ()) if isinstance(parsed, dict) else ()
+        self.fields: tuple[str, ...] = tuple(f["name"] for f in fields)
 
-    def encode(self, record: Mapping[str, Any]) -> bytes:
-        """Wire-format bytes of one record; raises ValueError/TypeError if it does not fit."""
-        if self._codec is not None:
+    def named(self, record: Mapping[str, Any] | tuple[Any, ...]) -> Mapping[str, Any]:
+        """The record as a mapping: a tuple holds the values of the schema's fields in order
+        (a hot path that makes many records skips building a dict for each)."""
+        if not isinstance(record, tuple):
+            return record
+        if len(record) != len(self.fields):
+            raise ValueError(
+                f"{len(record)} values for the {len(self.fields)} fields of {self.subject}"
+            )
+        return dict(zip(self.fields, record, strict=True))
+
+    def encode(self, record: Mapping[str, Any] | tuple[Any, ...]) -> bytes:
+        """Wire-format bytes of one record, a mapping of its fields or a tuple of their values
+        in the schema's order (`named`); raises ValueError/TypeError if it does not fit."""
+        if isinstance(record, tuple):
+            if self._codec is not None:
+                data = self._codec.encode_fields(record, self._header)
+                if data is not None:
+                    return data
+            record = self.named(record)
+        elif self._codec is not None:
             data = self._codec.encode(record, self._header)
             if data is not None:
                 return data
