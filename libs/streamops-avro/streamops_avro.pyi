@@ -26,3 +26,31 @@ class Codec:
     def encode_fields(self, values: Any, prefix: bytes | None = None) -> bytes | None:
         """``encode`` of a record given as its fields' values in order (a tuple or a list),
         or None: ask fastavro with the dict of them."""
+
+class WindowKernel:
+    """``WindowComputer.compute`` for an event whose windows hold at most ``long`` rows."""
+
+    def __init__(
+        self,
+        windows: list[int],
+        grace: int,
+        horizon: int,
+        numeric: list[int],
+        distinct: list[int],
+        events: list[str],
+        order: list[int],
+        long: int,
+    ) -> None: ...
+    def compute(
+        self,
+        rows: list[list[Any]],
+        time_ms: int,
+        values: Any,
+        watermark_ms: int | None,
+        add: bool = True,
+        passthrough: Any = None,
+    ) -> tuple[list[Any], bool] | None:
+        """(vector, late), the event added to ``rows`` if ``add`` and on time; or None with
+        ``rows`` untouched: compute it in Python."""
+    def stats(self, rows: list[list[Any]], start: int, stop: int, values: Any) -> list[Any] | None:
+        """The statistics of rows ``[start, stop)``, or None: compute them in Python."""

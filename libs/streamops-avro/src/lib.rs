@@ -16,6 +16,7 @@ mod calendar;
 mod decode;
 mod encode;
 mod schema;
+mod windows;
 
 create_exception!(
     streamops_avro,
@@ -163,6 +164,7 @@ impl Codec {
 fn streamops_avro(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
     m.add_class::<Codec>()?;
+    m.add_class::<windows::WindowKernel>()?;
     m.add("CorruptAvro", py.get_type::<CorruptAvro>())?;
     m.add("TrailingBytes", py.get_type::<TrailingBytes>())?;
     m.add("UnsupportedSchema", py.get_type::<UnsupportedSchema>())?;

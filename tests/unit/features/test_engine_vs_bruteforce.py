@@ -11,8 +11,10 @@ import random
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import pytest
+
 from streamops.features import feature_set
-from streamops.pipeline import load_pipeline
+from streamops.pipeline import Pipeline, load_pipeline
 from tests.support.feature_bruteforce import (
     Definitions,
     assert_demanding,
@@ -42,14 +44,26 @@ def batches(landed: Sequence[Landed], seed: int) -> list[list[Landed]]:
     return out
 
 
-def test_20k_events_in_batches_match_the_brute_force() -> None:
+#: with the native kernel where it is installed, and in Python alone (where it is not)
+PATHS = pytest.mark.parametrize("native", [True, False], ids=["native", "python"])
+
+
+def _engine(pipeline: Pipeline, native: bool) -> EngineRun:
+    engine = EngineRun(feature_set(pipeline), range(PARTITIONS))
+    if not native:
+        engine.engine.computer.kernel = None
+    return engine
+
+
+@PATHS
+def test_20k_events_in_batches_match_the_brute_force(native: bool) -> None:
     pipeline = load_pipeline(FRAUD)
     events = transaction_stream(20_000, seed=42, span_ms=26 * HOUR_MS)
     positions = landing(events, PARTITIONS)
     expected = expected_features(events, positions, Definitions.of(pipeline))
     assert_demanding(expected)
 
-    engine = EngineRun(feature_set(pipeline), range(PARTITIONS))
+    engine = _engine(pipeline, native)
     landed = [(p, o, e) for (p, o), e in zip(positions, events, strict=True)]
     work = batches(landed, seed=7)
     for n, batch in enumerate(work):
@@ -59,14 +73,15 @@ def test_20k_events_in_batches_match_the_brute_force() -> None:
     assert_features_match(engine.records, expected)
 
 
-def test_nullable_fields_match_the_brute_force() -> None:
+@PATHS
+def test_nullable_fields_match_the_brute_force(native: bool) -> None:
     """Not valid on events.valid, but the definitions cover nulls: 3% of each field."""
     pipeline = load_pipeline(FRAUD)
     events = transaction_stream(5_000, seed=3, busy_share=0.05, null_share=0.03)
     positions = landing(events, PARTITIONS)
     expected = expected_features(events, positions, Definitions.of(pipeline))
     assert expected["mean_amount_10m"].isna().sum() > 50
-    engine = EngineRun(feature_set(pipeline), range(PARTITIONS))
+    engine = _engine(pipeline, native)
     for batch in batches([(p, o, e) for (p, o), e in zip(positions, events, strict=True)], 1):
         engine.batch(batch)
     assert_features_match(engine.records, expected)

@@ -81,7 +81,8 @@ def test_a_long_window_with_a_nan_is_computed_from_scratch() -> None:
         computer.compute(
             rows, t + i * 1_000, [amount, "m-1", "FR"], None, True, running, [amount] * 4
         )
-    got, _ = computer.compute(rows, t + 99_000, [1.0, "m-1", "FR"], None, True, running, [0] * 4)
+    after = t + (LONG + 50) * 1_000  # after every row
+    got, _ = computer.compute(rows, after, [1.0, "m-1", "FR"], None, True, running, [0] * 4)
     names = computer.features.names
     assert math.isnan(got[names.index("sum_amount_1d")])
     assert got[names.index("count_1d")] == LONG + 6

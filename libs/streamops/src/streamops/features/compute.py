@@ -20,6 +20,11 @@ from streamops.features.definition import Feature, FeatureSet
 from streamops.features.running import RunningWindows
 from streamops.features.stats import LONG, distinct_count, numeric_stats
 
+try:  # the native kernel of ordinary events, built with the Avro codec (libs/streamops-avro)
+    from streamops_avro import WindowKernel as _Kernel
+except ImportError:  # not built (no Rust toolchain), or built before it had the kernel
+    _Kernel = None  # type: ignore[assignment,misc]
+
 Rows = list[list[Any]]
 _HOUR_MS, _DAY_MS = 3_600_000, 86_400_000
 
@@ -75,9 +80,26 @@ class WindowComputer:
             if f.window_ms is None and f.function != "passthrough"
         ]
         self._passthrough = list(features.spec.passthrough)
-        self._order = itemgetter(*[self._flat_index(f, column) for f in features.features])
+        order = [self._flat_index(f, column) for f in features.features]
+        self._order = itemgetter(*order)
         zone = features.spec.timezone
         self.zone = None if zone == "UTC" else ZoneInfo(zone)
+        #: computes what `compute` does for an event whose windows hold at most `LONG` rows,
+        #: natively (UTC hours only); None where not installed
+        self.kernel = (
+            None
+            if _Kernel is None or self.zone is not None
+            else _Kernel(
+                list(self.windows),
+                self.grace,
+                self.horizon,
+                self._numeric,
+                self._distinct,
+                self._event,
+                order,
+                LONG,
+            )
+        )
 
     def _flat_index(self, feature: Feature, column: dict[str, int]) -> int:
         """Where ``feature`` sits in the flat list `compute` builds."""
@@ -121,6 +143,11 @@ class WindowComputer:
         them as they were. ``running`` (from `running`, kept with the rows while they change
         only through this method) makes a busy entity's long windows cheap.
         """
+        kernel = self.kernel
+        if kernel is not None and (running is None or not running.live):
+            got = kernel.compute(rows, time_ms, values, watermark_ms, add, passthrough)
+            if got is not None:  # else it declined (a long window ...), rows untouched
+                return got
         # late: behind the partition's watermark by more than the grace
         late = watermark_ms is not None and time_ms < watermark_ms - self.grace
         times = rows[0]
@@ -175,6 +202,10 @@ class WindowComputer:
     def _stats(self, rows: Rows, start: int, end: int, values: Sequence[Any]) -> list[Any]:
         """The statistics of the window of rows ``[start, end)``: per numeric column the six
         of `numeric_stats`, then per distinct column the count of values."""
+        if self.kernel is not None:
+            got = self.kernel.stats(rows, start, end, values)
+            if got is not None:
+                return got
         out: list[Any] = []
         for col in self._numeric:
             out += numeric_stats(rows[col][start:end], values[col - 1])
