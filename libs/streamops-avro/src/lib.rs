@@ -138,23 +138,17 @@ impl Codec {
         if let Some(prefix) = prefix {
             buf.extend_from_slice(prefix.as_bytes());
         }
-        if let Ok(tuple) = values.cast_exact::<PyTuple>() {
-            if tuple.len() != fields.len() {
-                return None;
-            }
-            for (field, item) in fields.iter().zip(tuple.iter_borrowed()) {
-                self.write(&self.schema, field.node, &item, &mut buf, false, 1)
-                    .ok()?;
-            }
+        let items: Vec<Bound<'py, PyAny>> = if let Ok(tuple) = values.cast_exact::<PyTuple>() {
+            tuple.iter().collect()
         } else {
-            let list = values.cast_exact::<PyList>().ok()?;
-            if list.len() != fields.len() {
-                return None;
-            }
-            for (field, item) in fields.iter().zip(list.iter()) {
-                self.write(&self.schema, field.node, &item, &mut buf, false, 1)
-                    .ok()?;
-            }
+            values.cast_exact::<PyList>().ok()?.iter().collect()
+        };
+        if items.len() != fields.len() {
+            return None;
+        }
+        for (field, item) in fields.iter().zip(&items) {
+            self.write(&self.schema, field.node, item, &mut buf, false, 1)
+                .ok()?;
         }
         Some(PyBytes::new(values.py(), &buf))
     }

@@ -24,6 +24,11 @@ use pyo3::prelude::*;
 use pyo3::types::{PyFloat, PyInt, PyList, PyTuple};
 
 const HOUR_MS: i64 = 3_600_000;
+/// The longest window, grace or horizon (ms), and the furthest event time or watermark from
+/// the epoch the kernel takes: their sums and differences cannot overflow. (Python's ints
+/// cannot overflow at all: it computes anything beyond.)
+const LONGEST_MS: i64 = 1 << 50;
+const TIMES_MS: i64 = 1 << 60;
 /// `stats._HUGE`: a spread above it has its deviations scaled before they are squared.
 const HUGE: f64 = f64::from_bits((1023 + 500) << 52); // 2^500
 const DAY_MS: i64 = 86_400_000;
@@ -58,6 +63,8 @@ pub struct WindowKernel {
     events: Vec<EventValue>,
     order: Vec<usize>,
     long: usize,
+    /// the highest column the statistics read
+    used: usize,
 }
 
 /// The exactly rounded sum of finite values, as CPython's `math.fsum` computes it
@@ -365,7 +372,8 @@ impl WindowKernel {
                         if floor.is_some_and(|f| before <= f) {
                             Flat::Null
                         } else {
-                            Flat::Float((time_ms - before) as f64 / 1000.0)
+                            let gap = time_ms.checked_sub(before).ok_or(Decline)?;
+                            Flat::Float(gap as f64 / 1000.0)
                         }
                     }
                 }
@@ -494,6 +502,16 @@ impl WindowKernel {
                 "columns are counted from 1 (0 is the times)",
             ));
         }
+        if windows
+            .iter()
+            .chain([&grace, &horizon])
+            .any(|&ms| !(0..=LONGEST_MS).contains(&ms))
+        {
+            return Err(PyValueError::new_err(
+                "windows, grace and horizon are between 0 and 2^50 ms",
+            ));
+        }
+        let used = numeric.iter().chain(&distinct).copied().max().unwrap_or(0);
         Ok(WindowKernel {
             windows,
             grace,
@@ -503,6 +521,7 @@ impl WindowKernel {
             events,
             order,
             long,
+            used,
         })
     }
 
@@ -530,15 +549,13 @@ impl WindowKernel {
                 Err(Decline) => return Ok(None),
             },
         };
-        let used = self
-            .numeric
-            .iter()
-            .chain(&self.distinct)
-            .copied()
-            .max()
-            .unwrap_or(0);
-        if rows.len() != values.len() + 1 || values.len() < used {
-            return Ok(None);
+        let sane = |ms: i64| (-TIMES_MS..=TIMES_MS).contains(&ms);
+        if rows.len() != values.len() + 1
+            || values.len() < self.used
+            || !sane(time_ms)
+            || !watermark_ms.is_none_or(sane)
+        {
+            return Ok(None); // not an entity's rows, or a time the arithmetic cannot take
         }
         let Some((lists, length)) = row_lists(rows) else {
             return Ok(None);
@@ -589,18 +606,11 @@ impl WindowKernel {
         let Some((lists, length)) = row_lists(rows) else {
             return Ok(None);
         };
-        let used = self
-            .numeric
-            .iter()
-            .chain(&self.distinct)
-            .copied()
-            .max()
-            .unwrap_or(0);
         if start >= stop
             || stop > length
             || stop - start > self.long
-            || values.len() < used
-            || lists.len() <= used
+            || values.len() < self.used
+            || lists.len() <= self.used
         {
             return Ok(None);
         }

@@ -27,6 +27,7 @@ from streamops.features import WindowComputer, feature_set
 from streamops.features.compute import new_rows
 from streamops.features.stats import LONG
 from streamops.pipeline import load_pipeline
+from streamops_avro import WindowKernel
 from tests.support.pipelines import FRAUD
 
 T0 = 1_767_225_600_000
@@ -58,6 +59,16 @@ def computers() -> tuple[WindowComputer, WindowComputer]:
     python.kernel = None
     assert native.kernel is not None
     return native, python
+
+
+@pytest.fixture
+def kernel(computers: tuple[WindowComputer, WindowComputer]) -> WindowKernel:
+    assert computers[0].kernel is not None
+    return computers[0].kernel
+
+
+#: what the fraud spec passes through (amount, channel, country, category)
+PASSTHROUGH = (1.0, "web", "FR", None)
 
 
 @st.composite
@@ -189,12 +200,8 @@ def test_values_it_cannot_vouch_for_are_declined_and_the_rows_untouched(
     assert _same(vector, expected) and not late
 
 
-def test_a_window_longer_than_long_is_left_to_python(
-    computers: tuple[WindowComputer, WindowComputer],
-) -> None:
-    native, _ = computers
-    kernel, passthrough = native.kernel, (1.0, "web", "FR", None)
-    assert kernel is not None
+def test_a_window_longer_than_long_is_left_to_python(kernel: WindowKernel) -> None:
+    passthrough = PASSTHROUGH
     rows = new_rows(3)
     for i in range(LONG - 1):
         rows[0].append(T0 + i * 1_000)
@@ -235,3 +242,19 @@ def test_an_ordinary_entity_is_computed_by_the_kernel(
     assert got is not None
     assert _same(got, python.compute(theirs, when, values, when - MINUTE, True, None, passthrough))
     assert _same(rows, theirs) and rows[0][-1] == when
+
+
+def test_times_beyond_what_its_arithmetic_takes_are_left_to_python(kernel: WindowKernel) -> None:
+    rows = new_rows(3)
+    for when, watermark in ((2**61, None), (T0, 2**62), (-(2**61), None)):
+        assert kernel.compute(rows, when, (1.0, "m", "FR"), watermark, True, PASSTHROUGH) is None
+        assert rows == new_rows(3)
+
+
+def test_a_layout_it_cannot_compute_is_refused_at_construction() -> None:
+    with pytest.raises(ValueError, match="counted from 1"):
+        WindowKernel([600_000], 0, 600_000, [0], [], [], [0], LONG)
+    with pytest.raises(ValueError, match="between 0 and 2\\^50"):
+        WindowKernel([-1], 0, 600_000, [1], [], [], [0], LONG)
+    with pytest.raises(ValueError, match='no per-event value "minute"'):
+        WindowKernel([600_000], 0, 600_000, [1], [], ["minute"], [0], LONG)
