@@ -32,8 +32,9 @@ __all__ = ["INSTALLED", "CorruptAvro", "TrailingBytes", "native_codec", "native_
 _MISSING = (
     "the native Avro codec (streamops-avro) is not installed, so Avro runs on fastavro: "
     "about 7x slower to encode and decode a record (a validation worker handles about "
-    "24,000 instead of 73,000 events/s); install a Rust toolchain (https://rustup.rs) and "
-    "rerun make setup, or pip install 'streamops[native]'"
+    "24,000 instead of 73,000 events/s), and the features' windows are computed in Python; "
+    "install a Rust toolchain (https://rustup.rs) and rerun make setup, or pip install "
+    "'streamops[native]'"
 )
 
 log = logging.getLogger(__name__)
