@@ -10,6 +10,7 @@ asked about (the online view) or added (the service).
 from __future__ import annotations
 
 import copy
+import os
 from dataclasses import replace
 from typing import Any
 
@@ -31,6 +32,12 @@ from streamops_avro import WindowKernel
 from tests.support.pipelines import FRAUD
 
 T0 = 1_767_225_600_000
+#: CI runs the same examples every time, as the codec's tests do
+EXAMPLES = settings(
+    derandomize=os.environ.get("CI") == "true",
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 MINUTE = 60_000
 AMOUNTS = st.one_of(
     st.none(),
@@ -87,7 +94,7 @@ def _entity(draw: st.DrawFn, most: int = 80) -> list[list[Any]]:
     return rows
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(EXAMPLES, max_examples=400)
 @given(
     rows=_entity(),
     shift=st.integers(-30 * 3600, 3 * 3600),
@@ -124,7 +131,7 @@ def test_the_kernel_computes_what_python_computes(
         assert _same(mine, theirs)  # the event added, or not, as Python does
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(EXAMPLES, max_examples=300)
 @given(rows=_entity(most=300), data=st.data())
 def test_the_kernels_window_statistics_are_pythons(
     computers: tuple[WindowComputer, WindowComputer], rows: list[list[Any]], data: st.DataObject
