@@ -41,6 +41,25 @@ def test_the_split_is_by_time_and_leaves_out_rows_younger_than_the_label_delay()
     assert holdout.max() == 89 * HOUR  # the newest matured row: 89 + 10 <= 99
 
 
+def test_after_an_alert_validation_and_holdout_are_shares_of_the_rows_since_its_window() -> None:
+    # 100 matured rows an hour apart; the drift's window began at row 60: the newest 10%
+    # and 20% of its 40 rows judge, every older row trains (with 28 of the drifted ones)
+    times = [i * HOUR for i in range(100)]
+    frame = _frame(times, [i % 2 for i in range(100)])
+    shares = SplitShares(validation=0.2, holdout=0.1)
+    split = split_by_time(frame, shares, 99 * HOUR, 0, since_ms=60 * HOUR)
+    assert split.counts() == {"train": 88, "validation": 8, "holdout": 4, "unmatured": 0}
+    assert split.train.data["event_time"].max() == 87 * HOUR
+    assert split.holdout.data["event_time"].min() == 96 * HOUR
+    # a window older than every row: the shares are of all of them, as without an alert
+    assert split_by_time(frame, shares, 99 * HOUR, 0, since_ms=-HOUR).counts() == (
+        split_by_time(frame, shares, 99 * HOUR, 0).counts()
+    )
+    # the unmatured tail is left out before the shares are taken
+    late = split_by_time(frame, shares, 99 * HOUR, 10 * HOUR, since_ms=60 * HOUR)
+    assert late.counts() == {"train": 81, "validation": 6, "holdout": 3, "unmatured": 10}
+
+
 def test_lookback_keeps_rows_within_it_before_the_cutoff() -> None:
     frame = _frame([0, 5 * HOUR, 9 * HOUR, 10 * HOUR], [0, 0, 1, 0])
     kept = within_lookback(frame, DataPolicy(lookback=timedelta(hours=5)), 10 * HOUR)

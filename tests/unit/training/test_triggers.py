@@ -82,6 +82,25 @@ def test_an_alert_storm_starts_one_job_and_what_comes_in_the_cooldown_waits() ->
     assert due is not None and due.alert_ids == ("late",)
 
 
+def test_an_alerts_job_is_judged_on_the_rows_since_the_oldest_window_of_its_alerts() -> None:
+    t = _policy(on_alert=["DATA_DRIFT", "MODEL_PERFORMANCE"])
+    t.has_champion = True
+    now = _fill(t, 300, T0)
+    t.alert("drift", "DATA_DRIFT", "OPEN", now, window_start_ms=T0 + 240 * MIN)
+    # the same alert grown: its window moved on; the drift began where the first one did
+    t.alert("drift", "DATA_DRIFT", "OPEN", now, window_start_ms=T0 + 270 * MIN)
+    t.alert("perf", "MODEL_PERFORMANCE", "OPEN", now, window_start_ms=T0 + 250 * MIN)
+    due = t.due()
+    assert due is not None and due.since_ms == T0 + 240 * MIN
+    assert due.reason.endswith("judged on the rows since 2026-01-01T04:00:00+00:00")
+    # an alert without a window (a record from before windows were read) judges on all rows
+    t = _policy(on_alert=["CONCEPT_DRIFT"])
+    t.has_champion = True
+    t.alert("c", "CONCEPT_DRIFT", "OPEN", _fill(t, 10, T0))
+    due = t.due()
+    assert due is not None and due.since_ms is None and "since" not in due.reason
+
+
 def test_closed_and_unlisted_alerts_start_nothing() -> None:
     t = _policy(on_alert=["CONCEPT_DRIFT"])
     t.has_champion = True

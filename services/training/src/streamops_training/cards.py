@@ -39,7 +39,7 @@ from streamops_training.job import TrainedModel
 from streamops_training.model_metrics import metric
 from streamops_training.parity import onnx_predictions
 from streamops_training.policy import within_lookback
-from streamops_training.split import split_by_time
+from streamops_training.split import matured
 
 log = logging.getLogger("streamops.training")
 _TASK: dict[str, Task] = {
@@ -185,10 +185,11 @@ def rebuild_holdout(
     join = rules.join_field if rules.join_field != "event_id" else None
     frame = to_frame(dataset, task, join)
     cutoff = dataset.identity.cutoff_ms
-    split = split_by_time(
-        within_lookback(frame, model.data, cutoff), model.split, cutoff, rules.expected_delay_ms
-    )
-    rows = split.holdout.data.reset_index(drop=True)
+    # the holdout is the newest matured rows, however many the job took (its shares may be
+    # of the rows since an alert's window: `split.split_by_time`)
+    ready = matured(within_lookback(frame, model.data, cutoff), cutoff, rules.expected_delay_ms)
+    count = version["training_window"]["holdout_count"]
+    rows = ready.data.iloc[len(ready.data) - count :].reset_index(drop=True)
     return rows, onnx_predictions(session(onnx), rows, task)
 
 

@@ -112,17 +112,20 @@ def train(
     *,
     after_drift: bool = False,
     current_features: Collection[str] | None = None,
+    since_ms: int | None = None,
 ) -> TrainedModel:
     """Train the pipeline's model on the dataset (cut-off: the dataset's).
 
     ``after_drift`` turns on ``model.data.recent_weight``; ``current_features`` are the
-    features schema's names (default: the spec's). Raises DataCheckFailed before fitting
-    when the data fails a check; a failed parity gate is in the result's ``rejection``.
+    features schema's names (default: the spec's); ``since_ms``: validation and holdout are
+    taken from the rows since (an alert's window; `split.split_by_time`). Raises
+    DataCheckFailed before fitting when the data fails a check; a failed parity gate is in
+    the result's ``rejection``.
     """
     # OpenMP reductions (gradient sums) may add in an order set by the thread count: a
     # fixed count, whatever OMP_NUM_THREADS says, keeps the fit and the ONNX bytes the same
     with threadpool_limits(limits=FIT_THREADS, user_api="openmp"):
-        return _train(dataset, pipeline, after_drift, current_features)
+        return _train(dataset, pipeline, after_drift, current_features, since_ms)
 
 
 def _train(
@@ -130,6 +133,7 @@ def _train(
     pipeline: Pipeline,
     after_drift: bool,
     current_features: Collection[str] | None,
+    since_ms: int | None,
 ) -> TrainedModel:
     spec = pipeline.spec
     rules = LabelRules.from_spec(spec)
@@ -141,7 +145,11 @@ def _train(
     frame = full if model.features == "all" else full.select(model.features)
     cutoff = dataset.identity.cutoff_ms
     split = split_by_time(
-        within_lookback(frame, model.data, cutoff), model.split, cutoff, rules.expected_delay_ms
+        within_lookback(frame, model.data, cutoff),
+        model.split,
+        cutoff,
+        rules.expected_delay_ms,
+        since_ms,
     )
     expected = (0, 1) if task == "binary" else (spec.labels.classes or ()) if spec.labels else ()
     checks = data_checks(

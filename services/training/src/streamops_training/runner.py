@@ -134,6 +134,7 @@ class JobRunner:
                 self.pipeline,
                 after_drift=trigger.after_drift,
                 current_features=feature_set(self.pipeline).names,
+                since_ms=trigger.since_ms,
             )
             laps.update(trained.durations_s)
             clock = time.perf_counter()

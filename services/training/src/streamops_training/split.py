@@ -7,11 +7,22 @@ that tail would give the holdout a positive rate no live window has, and trainin
 would learn from rows newer than the holdout. So the tail is left out of all three parts
 and counted (`Split.unmatured`). Rows are in the dataset's order (event time, then event
 id), so the split depends on the data alone.
+
+After an alert the validation and holdout shares are of the rows since the alert's window
+began (``since_ms``, the drifted rows), and every older row trains. Split by the whole
+look-back, a retrain soon after a drift would fit only rows from before it (the oldest
+70%) and be judged on the drifted ones: such a candidate wins or loses against the
+champion by chance, and one that won by chance served worse than the model it replaced
+(docs/benchmarks.md, the closed loop's seed 22). Split from the drift, it learns from the
+older drifted rows and is judged on the newest: it beats the champion there only if it
+learned the change.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+import numpy as np
 
 from streamops.pipeline.model_spec import SplitShares
 from streamops_training.frame import Frame
@@ -42,14 +53,23 @@ def matured(frame: Frame, cutoff_ms: int, expected_delay_ms: int) -> Frame:
 
 
 def split_by_time(
-    frame: Frame, shares: SplitShares, cutoff_ms: int, expected_delay_ms: int
+    frame: Frame,
+    shares: SplitShares,
+    cutoff_ms: int,
+    expected_delay_ms: int,
+    since_ms: int | None = None,
 ) -> Split:
     """Split the matured rows by time: the newest ``holdout`` share, the ``validation`` share
-    before it, and the rest for training."""
+    before it, and the rest for training; the shares are of the rows from ``since_ms`` on
+    when it is given (see the module doc), of all of them otherwise."""
     ready = matured(frame, cutoff_ms, expected_delay_ms)
     n = len(ready.data)
-    holdout = round(n * shares.holdout)
-    validation = round(n * shares.validation)
+    base = n
+    if since_ms is not None:
+        times = ready.data["event_time"].to_numpy()
+        base = n - int(np.searchsorted(times, since_ms, side="left"))
+    holdout = round(base * shares.holdout)
+    validation = round(base * shares.validation)
     train = n - holdout - validation
     return Split(
         train=ready.take(slice(0, train)),

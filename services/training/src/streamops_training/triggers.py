@@ -7,7 +7,8 @@ faster retrains N times sooner, as everything else in the loop.
 
 - **first model**: no champion yet and ``min_labels`` labels known;
 - **alert**: an open alert whose kind is in ``on_alert`` (again once it grows, about the
-  champion now serving: see `Triggers.alert`);
+  champion now serving: see `Triggers.alert`); its job is judged on the rows since the
+  oldest of its alerts' windows began (`Trigger.since_ms`);
 - **labels**: ``every_labels`` labels known since the last job's;
 - **schedule**: ``schedule`` of event time since the last job;
 - **manual**: ``streamops train P`` (an operator's request: neither paused nor cooled down).
@@ -29,6 +30,7 @@ import math
 from bisect import bisect_left, bisect_right, insort
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from streamops.pipeline.retraining_spec import RetrainingSpec
 
@@ -47,6 +49,9 @@ class Trigger:
     request_id: str | None = None
     after_drift: bool = False
     labels_known: int = 0  # when it was decided
+    #: where the oldest window of its alerts began (event time): the job's validation and
+    #: holdout are taken from the rows since (`split.split_by_time`); None: from all rows
+    since_ms: int | None = None
 
 
 @dataclass
@@ -71,6 +76,8 @@ class Triggers:
         #: the champion's version (`alert`: an alert about it is asked again as it grows)
         self.champion_version: int | None = None
         self._alerts: dict[str, str] = {}  # open alert id -> kind, waiting for a job
+        #: alert id -> where the first of its windows began (event time)
+        self._windows: dict[str, int] = {}
         #: alert id -> the cut-off (event time) of the latest job that took it; inf: for good
         self._answered: dict[str, float] = {}
         #: alert id -> its OPEN records: the first's and the latest's event time, and the
@@ -93,10 +100,17 @@ class Triggers:
         insort(self._counts.labels, event_time_ms)
 
     def alert(
-        self, alert_id: str, kind: str, state: str, at_ms: int, version: int | None = None
+        self,
+        alert_id: str,
+        kind: str,
+        state: str,
+        at_ms: int,
+        version: int | None = None,
+        window_start_ms: int | None = None,
     ) -> None:
         """An alert's record (``at_ms``: the event time it was emitted at; ``version``: the
-        model version it is about). An OPEN one of the listed kinds waits for a job, unless
+        model version it is about; ``window_start_ms``: where the window it was computed on
+        began). An OPEN one of the listed kinds waits for a job, unless
         a job took it already; a RESOLVED one goes (an ACKNOWLEDGED one is training's own
         answer, counted when its job started). Monitoring emits an open alert OPEN again
         when it grows (more features drifted, the metric a whole ``max_drop`` further
@@ -109,6 +123,10 @@ class Triggers:
             return
         first = self._asked.get(alert_id, (at_ms, at_ms, None))[0]
         self._asked[alert_id] = (min(first, at_ms), at_ms, version)
+        if window_start_ms is not None:
+            self._windows[alert_id] = min(
+                self._windows.get(alert_id, window_start_ms), window_start_ms
+            )
         if self._waits(alert_id):
             self._alerts[alert_id] = kind
 
@@ -199,12 +217,15 @@ class Triggers:
         if asking:
             ids = tuple(sorted(asking))
             kinds = sorted(set(asking.values()))
+            starts = [self._windows[a] for a in ids if a in self._windows]
+            since = f", judged on the rows since {_iso(min(starts))}" if starts else ""
             return Trigger(
                 "alert",
-                f"{len(ids)} open {'/'.join(kinds)} alert(s)",
+                f"{len(ids)} open {'/'.join(kinds)} alert(s){since}",
                 alert_ids=ids,
                 after_drift=bool(DRIFT_KINDS & set(kinds)),
                 labels_known=known,
+                since_ms=min(starts) if starts else None,
             )
         every = self.spec.every_labels
         new = known - self._labels_at_last_job
@@ -229,3 +250,8 @@ class Triggers:
     def _cooling(self, now_ms: int) -> bool:
         last = self._last_job_ms
         return last is not None and now_ms - last < self.spec.cooldown.total_seconds() * 1000
+
+
+def _iso(ms: int) -> str:
+    """An event time for a sentence: ISO 8601, UTC, to the second."""
+    return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="seconds")

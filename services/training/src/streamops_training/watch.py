@@ -115,6 +115,7 @@ class LogWatch:
                 record["state"],
                 event_time_ms(record["emitted_at"]),
                 record.get("model_version"),
+                event_time_ms(record["window"]["start"]),
             )
         elif topic == self.names.control:
             self._control(record)

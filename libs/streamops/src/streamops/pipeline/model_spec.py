@@ -151,7 +151,9 @@ class DataPolicy(_Strict):
 
 
 class SplitShares(_Strict):
-    """Time-ordered shares of the rows: oldest for training, then validation, newest holdout."""
+    """Time-ordered shares of the rows: oldest for training, then validation, newest holdout.
+
+    A job an alert started takes the shares of the rows since the alert's window began."""
 
     validation: float = Field(0.15, gt=0, lt=0.5)
     holdout: float = Field(0.15, gt=0, lt=0.5)
