@@ -76,7 +76,8 @@ class Triggers:
         #: the champion's version (`alert`: an alert about it is asked again as it grows)
         self.champion_version: int | None = None
         self._alerts: dict[str, str] = {}  # open alert id -> kind, waiting for a job
-        #: alert id -> where the first of its windows began (event time)
+        #: alert id -> where the oldest of its windows read began (event time; after a
+        #: restart only the latest, which the compacted alerts topic keeps)
         self._windows: dict[str, int] = {}
         #: alert id -> the cut-off (event time) of the latest job that took it; inf: for good
         self._answered: dict[str, float] = {}
