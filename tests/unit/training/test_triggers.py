@@ -101,6 +101,24 @@ def test_an_alerts_job_is_judged_on_the_rows_since_the_oldest_window_of_its_aler
     assert due is not None and due.since_ms is None and "since" not in due.reason
 
 
+def test_an_alerts_job_waits_for_enough_labelled_rows_since_its_window() -> None:
+    t = Triggers(
+        RetrainingSpec(min_labels=10, on_alert=["CONCEPT_DRIFT"], every_labels=None),
+        delay_ms=10 * MIN,
+        negative_after_delay=True,
+        judged_rows=30,
+    )
+    t.has_champion = True
+    now = _fill(t, 60, T0)  # a record a minute; those 10 minutes old have matured
+    t.alert("c", "CONCEPT_DRIFT", "OPEN", now, window_start_ms=T0 + 30 * MIN)
+    assert t.labels_known(T0 + 30 * MIN) == 19 and t.due() is None  # 19 of the 30
+    _fill(t, 10, now + MIN)
+    assert t.labels_known(T0 + 30 * MIN) == 29 and t.due() is None
+    t.features_record(now + 11 * MIN)
+    due = t.due()
+    assert due is not None and due.alert_ids == ("c",) and due.since_ms == T0 + 30 * MIN
+
+
 def test_closed_and_unlisted_alerts_start_nothing() -> None:
     t = _policy(on_alert=["CONCEPT_DRIFT"])
     t.has_champion = True

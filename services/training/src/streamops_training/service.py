@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+import math
 import time
 from pathlib import Path
 
@@ -48,10 +49,14 @@ class TrainingService:
     ) -> None:
         self.pipeline, self.settings = pipeline, settings
         rules = LabelRules.from_spec(pipeline.spec)
+        model = pipeline.spec.model or ModelSpec()
         self.triggers = Triggers(
             pipeline.spec.retraining or RetrainingSpec(),
             rules.expected_delay_ms,
             rules.negative_after_delay and rules.kind == "binary",  # as the dataset join
+            # an alert's job waits until its holdout, a share of the rows since the
+            # alert's window, would hold the labelled rows the gates ask of a dataset
+            judged_rows=math.ceil(model.gates.min_labels / model.split.holdout),
         )
         timeout = settings.timeout_seconds
         self.watch = LogWatch(pipeline, kafka, registry, self.triggers, timeout_s=timeout)

@@ -8,7 +8,8 @@ faster retrains N times sooner, as everything else in the loop.
 - **first model**: no champion yet and ``min_labels`` labels known;
 - **alert**: an open alert whose kind is in ``on_alert`` (again once it grows, about the
   champion now serving: see `Triggers.alert`); its job is judged on the rows since the
-  oldest of its alerts' windows began (`Trigger.since_ms`);
+  oldest of its alerts' windows began (`Trigger.since_ms`), and waits until
+  ``judged_rows`` of them are labelled;
 - **labels**: ``every_labels`` labels known since the last job's;
 - **schedule**: ``schedule`` of event time since the last job;
 - **manual**: ``streamops train P`` (an operator's request: neither paused nor cooled down).
@@ -66,10 +67,18 @@ class _Counts:
 class Triggers:
     """The retraining policy of one pipeline, fed with what the service reads."""
 
-    def __init__(self, spec: RetrainingSpec, delay_ms: int, negative_after_delay: bool) -> None:
+    def __init__(
+        self,
+        spec: RetrainingSpec,
+        delay_ms: int,
+        negative_after_delay: bool,
+        judged_rows: int = 0,
+    ) -> None:
         self.spec = spec
         self.delay_ms = delay_ms
         self.negative_after_delay = negative_after_delay
+        #: labelled rows since an alert's window its job waits for (see `due`)
+        self.judged_rows = judged_rows
         self.has_champion = False
         self.paused = False
         self._counts = _Counts()
@@ -215,18 +224,21 @@ class Triggers:
                 return Trigger("first_model", reason, labels_known=known)
             return None
         asking = {a: k for a, k in self._alerts.items() if self._asks(a)}
-        if asking:
+        starts = [self._windows[a] for a in asking if a in self._windows]
+        since_ms = min(starts) if starts else None
+        # the job is judged on the rows since the alerts' windows: it waits for enough of
+        # them (a holdout of a few hundred rows may hold no positive at all)
+        if asking and (since_ms is None or self.labels_known(since_ms) >= self.judged_rows):
             ids = tuple(sorted(asking))
             kinds = sorted(set(asking.values()))
-            starts = [self._windows[a] for a in ids if a in self._windows]
-            since = f", judged on the rows since {_iso(min(starts))}" if starts else ""
+            since = "" if since_ms is None else f", judged on the rows since {_iso(since_ms)}"
             return Trigger(
                 "alert",
                 f"{len(ids)} open {'/'.join(kinds)} alert(s){since}",
                 alert_ids=ids,
                 after_drift=bool(DRIFT_KINDS & set(kinds)),
                 labels_known=known,
-                since_ms=min(starts) if starts else None,
+                since_ms=since_ms,
             )
         every = self.spec.every_labels
         new = known - self._labels_at_last_job
