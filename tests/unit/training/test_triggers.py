@@ -112,11 +112,16 @@ def test_an_alerts_job_waits_for_enough_labelled_rows_since_its_window() -> None
     now = _fill(t, 60, T0)  # a record a minute; those 10 minutes old have matured
     t.alert("c", "CONCEPT_DRIFT", "OPEN", now, window_start_ms=T0 + 30 * MIN)
     assert t.labels_known(T0 + 30 * MIN) == 19 and t.due() is None  # 19 of the 30
+    assert str(t.held) == (
+        "1 alert(s) wait for their job: 19 of 30 labelled rows since 2026-01-01T00:30:00+00:00"
+    )
     _fill(t, 10, now + MIN)
     assert t.labels_known(T0 + 30 * MIN) == 29 and t.due() is None
+    assert t.held is not None and (t.held.rows, t.held.needed) == (29, 30)
     t.features_record(now + 11 * MIN)
     due = t.due()
     assert due is not None and due.alert_ids == ("c",) and due.since_ms == T0 + 30 * MIN
+    assert t.held is None
 
 
 def test_closed_and_unlisted_alerts_start_nothing() -> None:

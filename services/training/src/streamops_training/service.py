@@ -62,6 +62,7 @@ class TrainingService:
         self.watch = LogWatch(pipeline, kafka, registry, self.triggers, timeout_s=timeout)
         self.registry = ModelRegistry(pipeline.name, kafka, registry, timeout_s=timeout)
         self.publisher = RegistryPublisher(pipeline.name, kafka, registry, timeout_s=timeout)
+        self._held_said: tuple[tuple[str, ...], int] | None = None
         self.runner = JobRunner(
             pipeline,
             kafka,
@@ -104,6 +105,7 @@ class TrainingService:
         m.labels_known.labels(p).set(self.triggers.labels_known())
         m.paused.labels(p).set(int(self.triggers.paused))
         trigger = self.triggers.due()
+        self._say_held()
         if trigger is None:
             self._probation()
             return False
@@ -156,6 +158,14 @@ class TrainingService:
             deployment["version"],
             len(alerts),
         )
+
+    def _say_held(self) -> None:
+        """Log an alerts' job held for want of rows, once for each set of alerts and start."""
+        held = self.triggers.held
+        said = None if held is None else (held.alert_ids, held.since_ms)
+        if held is not None and said != self._held_said:
+            log.info("training %s: %s", self.pipeline.name, held)
+        self._held_said = said
 
     def _probation(self) -> None:
         """Judge a new champion against the one it replaced once enough labels after its

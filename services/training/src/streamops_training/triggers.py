@@ -55,6 +55,22 @@ class Trigger:
     since_ms: int | None = None
 
 
+@dataclass(frozen=True)
+class Held:
+    """An alert's job held until enough rows since its window are labelled (`Triggers.due`)."""
+
+    alert_ids: tuple[str, ...]
+    since_ms: int
+    rows: int  # labelled rows since then
+    needed: int
+
+    def __str__(self) -> str:
+        return (
+            f"{len(self.alert_ids)} alert(s) wait for their job: {self.rows:,} of "
+            f"{self.needed:,} labelled rows since {_iso(self.since_ms)}"
+        )
+
+
 @dataclass
 class _Counts:
     """Features records per minute of event time, and the labels' event times."""
@@ -79,6 +95,8 @@ class Triggers:
         self.negative_after_delay = negative_after_delay
         #: labelled rows since an alert's window its job waits for (see `due`)
         self.judged_rows = judged_rows
+        #: the alerts' job `due` holds now for want of rows, if any
+        self.held: Held | None = None
         self.has_champion = False
         self.paused = False
         self._counts = _Counts()
@@ -210,7 +228,9 @@ class Triggers:
         return matured + max(until - bisect_left(labels, younger_from), 0)
 
     def due(self) -> Trigger | None:
-        """The job to start now, if any (manual requests first)."""
+        """The job to start now, if any (manual requests first); `held` says which alerts'
+        job waits for rows."""
+        self.held = None
         known = self.labels_known()
         if self._requests:
             request = self._requests[0]
@@ -228,7 +248,10 @@ class Triggers:
         since_ms = min(starts) if starts else None
         # the job is judged on the rows since the alerts' windows: it waits for enough of
         # them (a holdout of a few hundred rows may hold no positive at all)
-        if asking and (since_ms is None or self.labels_known(since_ms) >= self.judged_rows):
+        rows = self.labels_known(since_ms) if asking and since_ms is not None else 0
+        if asking and since_ms is not None and rows < self.judged_rows:
+            self.held = Held(tuple(sorted(asking)), since_ms, rows, self.judged_rows)
+        elif asking:
             ids = tuple(sorted(asking))
             kinds = sorted(set(asking.values()))
             since = "" if since_ms is None else f", judged on the rows since {_iso(since_ms)}"
