@@ -93,7 +93,7 @@ def test_an_alerts_job_is_judged_on_the_rows_since_the_oldest_window_of_its_aler
     due = t.due()
     assert due is not None and due.since_ms == T0 + 240 * MIN
     assert due.reason.endswith("judged on the rows since 2026-01-01T04:00:00+00:00")
-    # an alert without a window (a record from before windows were read) judges on all rows
+    # an alert given without its window (the argument is optional) judges on all rows
     t = _policy(on_alert=["CONCEPT_DRIFT"])
     t.has_champion = True
     t.alert("c", "CONCEPT_DRIFT", "OPEN", _fill(t, 10, T0))
