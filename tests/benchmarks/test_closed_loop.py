@@ -87,7 +87,7 @@ def _timings(o: Outcome) -> Timings:
         and a["window"]["end"].timestamp() * 1000 > o.onset_ms
     ]
     alert = min(alerts, key=lambda a: a[1], default=None)
-    promotion = min((d["decided_at"] for d in o.promoted_after), default=None)
+    promotion = min((d["decided_at"] for d in o.answered), default=None)
     promoted = None
     if promotion is not None:
         promoted = (o.clocks.event(promotion), promotion.timestamp() - o.clocks.wall_start)

@@ -41,7 +41,7 @@ from sklearn.metrics import average_precision_score
 
 from streamops.registry import read_runs
 from streamops.settings import KafkaSettings, SchemaRegistrySettings
-from streamops_examples.fraud.compressed import COMPRESSED, LABEL_DELAY_MS
+from streamops_examples.fraud.compressed import LABEL_DELAY_MS, ON_ALERTS_ONLY
 from streamops_examples.fraud.generator import Generated, generate
 from tests.integration.monitoring.test_drift_live import scenario
 from tests.support.loop import Loop, ms, running, wait
@@ -65,7 +65,7 @@ def transactions() -> list[Generated]:
 
 @pytest.fixture
 def loop(tmp_path: Path, kafka: str, schema_registry: str) -> Iterator[Loop]:
-    pipeline = private_pipeline(tmp_path, "loop", COMPRESSED)
+    pipeline = private_pipeline(tmp_path, "loop", ON_ALERTS_ONLY)
     with running(tmp_path, kafka, schema_registry, pipeline, SERVICES) as loop:
         yield loop
 

@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 from confluent_kafka import Producer
 
-from streamops_examples.fraud.compressed import COMPRESSED, LABEL_DELAY_MS
+from streamops_examples.fraud.compressed import LABEL_DELAY_MS, ON_ALERTS_ONLY
 from streamops_examples.fraud.generator import Generated
 from tests.loop.test_closed_loop import (
     DRIFTED,
@@ -48,7 +48,7 @@ GARBAGE = 25  # records on events.raw that are not Avro: each must reach the DLQ
 
 @pytest.fixture
 def loop(tmp_path: Path, crashable_backends: Backends) -> Iterator[Loop]:
-    pipeline = private_pipeline(tmp_path, "chaos", COMPRESSED)
+    pipeline = private_pipeline(tmp_path, "chaos", ON_ALERTS_ONLY)
     services = ("validation", *SERVICES)
     kafka, registry = crashable_backends.bootstrap_servers, crashable_backends.schema_registry_url
     with running(tmp_path, kafka, registry, pipeline, services) as started:

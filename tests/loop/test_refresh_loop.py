@@ -37,7 +37,7 @@ import pytest
 
 from streamops.registry import read_runs
 from streamops.settings import KafkaSettings, SchemaRegistrySettings
-from streamops_examples.fraud.compressed import COMPRESSED
+from streamops_examples.fraud.compressed import ON_ALERTS_ONLY
 from streamops_examples.fraud.generator import Generated, generate
 from tests.integration.monitoring.test_drift_live import scenario
 from tests.loop.test_closed_loop import MODEL, PER_SECOND, SERVICES, TIMEOUT_S, _champion, _feed
@@ -51,7 +51,7 @@ MORE, CHUNK = 21_600, 5_400
 #: the compressed spec, settling not-promoted drift alerts by a refreshed reference, and
 #: with gates only a first model passes
 SPEC = {
-    **COMPRESSED,
+    **ON_ALERTS_ONLY,
     "  not_promoted: acknowledge ": "  not_promoted: refresh_reference ",
     "    margin: 0.005 ": "    margin: 0.3 ",
 }

@@ -9,14 +9,17 @@ from pathlib import Path
 
 import pytest
 
+from streamops.contracts.types import Deployment, TrainingRun
 from streamops.pipeline import load_pipeline
 from streamops_examples.fraud.compressed import COMPRESSED, LABEL_DELAY_SCALE, compress
 from streamops_examples.fraud.generator import LABEL_DELAY_MAX_MS, generate
 from streamops_localstack.loop_demo.plan import FRAUD_SPEC, DemoPlan
+from streamops_localstack.loop_demo.play import answered_alerts
 from streamops_localstack.loop_demo.read import Played
 from streamops_localstack.loop_demo.report import Scrape, render_report
 from streamops_localstack.loop_demo.scores import Served, recovery, rolling
 from streamops_localstack.loop_demo.timeline import Clocks, milestones
+from tests.unit.contracts.examples import DEPLOYMENT, TRAINING_RUN
 
 UTC = datetime.UTC
 
@@ -29,6 +32,24 @@ def test_the_compressed_spec_loads_and_has_every_change(tmp_path: Path) -> None:
     assert all(new in text for new in COMPRESSED.values())
     labels = pipeline.spec.labels
     assert labels is not None and labels.expected_delay.total_seconds() == 600
+    # retrained every 2 h of event time besides the alerts, not every so many labels
+    retraining = pipeline.spec.retraining
+    assert retraining is not None and retraining.every_labels is None
+    assert retraining.schedule is not None and retraining.schedule.total_seconds() == 7200
+
+
+def test_the_loops_answer_is_a_promotion_of_a_retrain_on_alerts_not_a_periodic_one() -> None:
+    def run(version: int, kind: str) -> TrainingRun:
+        trigger = {**TRAINING_RUN["trigger"], "kind": kind}
+        return {**TRAINING_RUN, "model_version": version, "trigger": trigger}  # type: ignore[typeddict-item]
+
+    def promoted(version: int) -> Deployment:
+        return {**DEPLOYMENT, "version": version}
+
+    runs = [run(2, "SCHEDULE"), run(3, "ALERT"), run(4, "LABEL_VOLUME"), run(5, "ALERT")]
+    promotions = [promoted(2), promoted(3), promoted(4)]  # v5: rejected, never promoted
+    assert [d["version"] for d in answered_alerts(promotions, runs)] == [3]
+    assert answered_alerts([promoted(2)], runs) == []
 
 
 def test_a_fraud_yaml_without_a_compressed_line_is_refused() -> None:

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from streamops_examples.fraud.compressed import COMPRESSED
+from streamops_examples.fraud.compressed import ON_ALERTS_ONLY
 from streamops_examples.fraud.generator import Generated, generate
 from tests.integration.monitoring.test_drift_live import scenario
 from tests.loop.test_closed_loop import (
@@ -79,7 +79,9 @@ def loops(tmp_path: Path, kafka: str, schema_registry: str) -> Iterator[Start]:
     def start(wave: float) -> AbstractContextManager[Loop]:
         directory = tmp_path / f"wave-{wave}"
         directory.mkdir()
-        pipeline = private_pipeline(directory, "concept", {**COMPRESSED, ON_ALERT: "on_alert: []"})
+        pipeline = private_pipeline(
+            directory, "concept", {**ON_ALERTS_ONLY, ON_ALERT: "on_alert: []"}
+        )
         return running(directory, kafka, schema_registry, pipeline, SERVICES)
 
     yield start
