@@ -20,15 +20,19 @@ from streamops.pipeline import Pipeline, load_pipeline
 from streamops.registry import ModelState
 from streamops.status import (
     MONITORING_METRICS_URL,
+    TRAINING_METRICS_URL,
     Observation,
     StatusError,
     StatusView,
     build_snapshot,
     render_snapshot,
 )
-from streamops.status.snapshot import GroupOffsets, TopicOffsets
+from streamops.status.snapshot import GroupOffsets, HeldRetrain, TopicOffsets
 from streamops_monitoring.metrics import MonitoringMetrics
 from streamops_monitoring.settings import MonitoringSettings
+from streamops_training.metrics import TrainingMetrics
+from streamops_training.settings import TrainingSettings
+from streamops_training.triggers import Held
 from tests.unit.contracts.examples import ALERT, DEPLOYMENT
 
 REPO = Path(__file__).resolve().parents[3]
@@ -84,8 +88,19 @@ def _metrics_text() -> str:
     return generate_latest(registry).decode()
 
 
+def _training_text(held: Held | None, pipeline: str = "fraud") -> str:
+    """/metrics as the training service publishes it, ``held`` shown (`Triggers.held`)."""
+    registry = CollectorRegistry()
+    TrainingMetrics(registry, pipeline).show_held(held)
+    return generate_latest(registry).decode()
+
+
 def _observation(
-    at: datetime.datetime, raw_written: int, *, metrics: str | None = None
+    at: datetime.datetime,
+    raw_written: int,
+    *,
+    metrics: str | None = None,
+    training: str | None = None,
 ) -> Observation:
     return Observation(
         taken_at=at,
@@ -102,6 +117,7 @@ def _observation(
             _alert("a1", "RESOLVED", T0 - datetime.timedelta(minutes=30)),
         ],
         metrics=metrics,
+        training_metrics=training,
     )
 
 
@@ -182,6 +198,37 @@ def test_the_tables_show_every_part(fraud: Pipeline) -> None:
 def test_the_default_monitoring_url_is_the_monitoring_services_port() -> None:
     port = MonitoringSettings.model_fields["health_port"].default
     assert f"http://localhost:{port}/metrics" == MONITORING_METRICS_URL
+    port = TrainingSettings.model_fields["health_port"].default
+    assert f"http://localhost:{port}/metrics" == TRAINING_METRICS_URL
+
+
+def test_a_retrain_held_for_labelled_rows_is_shown_under_the_open_alerts(
+    fraud: Pipeline,
+) -> None:
+    held = Held(("a2", "a3"), since_ms=0, rows=4_210, needed=6_667)
+    seen = _observation(T0, 1000, training=_training_text(held))
+    snapshot = build_snapshot(fraud, seen)
+    assert snapshot.held == HeldRetrain(alerts=2, rows=4_210, needed=6_667)
+    text = _text(render_snapshot(snapshot))
+    assert (
+        "the retrain on 2 of them waits for labelled rows since their window: 4,210 of 6,667"
+        in (" ".join(text.split()))
+    )
+    assert json.loads(json.dumps(snapshot.as_json()))["held"] == {
+        "alerts": 2,
+        "rows": 4_210,
+        "needed": 6_667,
+    }
+    # none held, another pipeline's, training down, or not Prometheus text: nothing shown
+    for training in (
+        _training_text(None),
+        _training_text(held, pipeline="other"),
+        None,
+        "<html>not metrics</html>",
+    ):
+        snapshot = build_snapshot(fraud, _observation(T0, 1000, training=training))
+        assert snapshot.held is None, training
+        assert "waits for labelled rows" not in _text(render_snapshot(snapshot))
 
 
 class FakeReader:

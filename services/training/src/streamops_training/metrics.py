@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+from streamops_training.triggers import Held
+
 
 class TrainingMetrics:
     """Jobs by trigger and outcome, their duration, what the policy sees."""
@@ -41,9 +43,36 @@ class TrainingMetrics:
             ["pipeline"],
             registry=registry,
         )
+        # an alert's job waits until enough rows since its window are labelled (the
+        # training README): what `streamops status` shows under the open alerts
+        self.held_alerts = Gauge(
+            "streamops_training_held_alerts",
+            "Open alerts whose retrain waits for labelled rows since their window; 0: none.",
+            ["pipeline"],
+            registry=registry,
+        )
+        self.held_rows = Gauge(
+            "streamops_training_held_labelled_rows",
+            "Labelled rows since the held alerts' oldest window (0 while none is held).",
+            ["pipeline"],
+            registry=registry,
+        )
+        self.held_needed = Gauge(
+            "streamops_training_held_labelled_rows_needed",
+            "Labelled rows since that window the held alerts' retrain starts at (0: none held).",
+            ["pipeline"],
+            registry=registry,
+        )
         self.probations = Counter(
             "streamops_training_probations_total",
             "New champions judged against the one they replaced, by verdict (kept, rolled_back).",
             ["pipeline", "verdict"],
             registry=registry,
         )
+
+    def show_held(self, held: Held | None) -> None:
+        """The alerts' job held for want of labelled rows (`Triggers.held`), or none."""
+        p = self.pipeline
+        self.held_alerts.labels(p).set(0 if held is None else len(held.alert_ids))
+        self.held_rows.labels(p).set(0 if held is None else held.rows)
+        self.held_needed.labels(p).set(0 if held is None else held.needed)

@@ -160,8 +160,10 @@ class TrainingService:
         )
 
     def _say_held(self) -> None:
-        """Log an alerts' job held for want of rows, once for each set of alerts and start."""
+        """Log an alerts' job held for want of rows, once for each set of alerts and start;
+        the metrics say it at every step."""
         held = self.triggers.held
+        self.metrics.show_held(held)
         said = None if held is None else (held.alert_ids, held.since_ms)
         if held is not None and said != self._held_said:
             log.info("training %s: %s", self.pipeline.name, held)

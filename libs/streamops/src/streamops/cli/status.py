@@ -1,10 +1,10 @@
 """`streamops status P`: the live view of a running pipeline (streamops.status).
 
-Topic records and rates, each service's consumer lag, the champion, open alerts and the
-champion's rolling primary metric, refreshed every ``--interval`` seconds until Ctrl-C;
-``--once`` prints one snapshot (rates over one interval), ``--json`` prints snapshots as
-JSON lines. Exit 0: shown; 2: could not (no such spec or pipeline, cluster or registry
-unreachable).
+Topic records and rates, each service's consumer lag, the champion, open alerts (and the
+retrain on them when it waits for labelled rows) and the champion's rolling primary metric,
+refreshed every ``--interval`` seconds until Ctrl-C; ``--once`` prints one snapshot (rates
+over one interval), ``--json`` prints snapshots as JSON lines. Exit 0: shown; 2: could not
+(no such spec or pipeline, cluster or registry unreachable).
 """
 
 from __future__ import annotations
@@ -21,7 +21,13 @@ from rich.console import Console
 
 from streamops.cli.options import BootstrapServers, RegistryUrl, kafka_settings, registry_settings
 from streamops.pipeline import Pipeline, SpecError, load_pipeline
-from streamops.status import MONITORING_METRICS_URL, StatusError, StatusView, render_snapshot
+from streamops.status import (
+    MONITORING_METRICS_URL,
+    TRAINING_METRICS_URL,
+    StatusError,
+    StatusView,
+    render_snapshot,
+)
 from streamops.topics import TopicError, check_pipeline_name
 
 EXIT_ERROR = 2
@@ -59,6 +65,9 @@ def status(
     monitoring_url: Annotated[
         str, typer.Option("--monitoring-url", help="The monitoring service's /metrics.")
     ] = MONITORING_METRICS_URL,
+    training_url: Annotated[
+        str, typer.Option("--training-url", help="The training service's /metrics.")
+    ] = TRAINING_METRICS_URL,
     bootstrap_servers: BootstrapServers = None,
     registry_url: RegistryUrl = None,
     timeout: Annotated[
@@ -76,7 +85,12 @@ def status(
     except ValidationError as exc:
         raise _fail(f"invalid settings: {exc}") from exc
     with StatusView.connect(
-        loaded, kafka, registry, monitoring_url=monitoring_url, timeout_s=timeout
+        loaded,
+        kafka,
+        registry,
+        monitoring_url=monitoring_url,
+        training_url=training_url,
+        timeout_s=timeout,
     ) as view:
         try:
             view.update()  # the first look says whether there is anything to show at all

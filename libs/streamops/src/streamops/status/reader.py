@@ -2,7 +2,8 @@
 
 Offsets and groups come from admin requests; the registry (`ModelRegistry`) and the alerts
 topic are read from their beginning once and then only what was added since; the rolling
-metrics are scraped from the monitoring service's /metrics.
+metrics are scraped from the monitoring service's /metrics, a retrain held for labelled rows
+from the training service's.
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ from streamops.topics._admin import AdminClient
 #: The monitoring service's /metrics as `make up` runs it (its settings' default
 #: health_port, 8006; a unit test keeps the two equal).
 MONITORING_METRICS_URL = "http://localhost:8006/metrics"
+#: The training service's /metrics as `make up` runs it (its health_port, 8004; likewise).
+TRAINING_METRICS_URL = "http://localhost:8004/metrics"
 log = logging.getLogger(__name__)
 
 
@@ -52,11 +55,13 @@ class StatusReader:
         registry: SchemaRegistrySettings,
         *,
         monitoring_url: str = MONITORING_METRICS_URL,
+        training_url: str = TRAINING_METRICS_URL,
         timeout_s: float = 10.0,
     ) -> None:
         self.pipeline = pipeline
         self.names = TopicNames(pipeline.name)
         self.monitoring_url = monitoring_url
+        self.training_url = training_url
         self._where = f"bootstrap servers {kafka.bootstrap_servers}, registry {registry.url}"
         self._timeout_s = timeout_s
         self._topics = status_topics(pipeline)
@@ -87,8 +92,11 @@ class StatusReader:
                 self._alert_log.catch_up(self._apply_alert)
         except (RegistryError, RegistryUnavailable) as exc:
             raise StatusError(f"{exc} ({self._where})") from exc
-        metrics = scrape(self.monitoring_url, timeout_s=min(self._timeout_s, 2.0))
-        return Observation(taken_at, topics, groups, model, list(self._alerts.values()), metrics)
+        wait_s = min(self._timeout_s, 2.0)
+        metrics = scrape(self.monitoring_url, timeout_s=wait_s)
+        training = scrape(self.training_url, timeout_s=wait_s)
+        alerts = list(self._alerts.values())
+        return Observation(taken_at, topics, groups, model, alerts, metrics, training)
 
     def close(self) -> None:
         """Leave the cluster."""

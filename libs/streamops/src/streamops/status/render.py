@@ -1,4 +1,5 @@
-"""A `Snapshot` as rich tables: topics, consumer groups, champion and metric, open alerts."""
+"""A `Snapshot` as rich tables: topics, consumer groups, champion and metric, open alerts
+(and the retrain held for their rows)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from streamops.status.snapshot import GroupRow, PrimaryMetric, Snapshot
+from streamops.status.snapshot import GroupRow, HeldRetrain, PrimaryMetric, Snapshot
 
 NOT_RUNNING = "not running"
 UNREACHABLE = "unreachable"
@@ -99,6 +100,22 @@ def _model(snapshot: Snapshot) -> Table:
 def _alerts(snapshot: Snapshot) -> RenderableType:
     if not snapshot.alerts:
         return Text("open alerts: none", style="green")
+    held = snapshot.held
+    if held is not None:
+        return Group(_alert_table(snapshot), Text(held_text(held), style="yellow"))
+    return _alert_table(snapshot)
+
+
+def held_text(held: HeldRetrain) -> str:
+    """``the retrain on 2 of them waits for labelled rows since their window: 4,210 of
+    6,667``."""
+    return (
+        f"the retrain on {held.alerts} of them waits for labelled rows since their window: "
+        f"{held.rows:,} of {held.needed:,}"
+    )
+
+
+def _alert_table(snapshot: Snapshot) -> Table:
     table = Table(
         title=f"open alerts ({len(snapshot.alerts)})", title_justify="left", box=SIMPLE_HEAD
     )

@@ -1,8 +1,9 @@
 """What `streamops status` shows, derived from what one look at the cluster found.
 
 Pure: `build_snapshot` takes an `Observation` (offsets, consumer groups, the model's
-registry state, alert records, the monitoring service's /metrics text) and the look before
-it, and derives rates, lags, the champion, the open alerts and the primary metric. No
+registry state, alert records, the monitoring and training services' /metrics text) and
+the look before it, and derives rates, lags, the champion, the open alerts, a retrain held
+for their rows and the primary metric. No
 Kafka and no terminal here, so all of it is tested with plain values.
 """
 
@@ -26,6 +27,13 @@ from streamops.topics import TopicNames, pipeline_topics
 GROUP_SERVICES = ("validation", "features", "serving", "monitoring")
 #: The monitoring service's gauge of the rolling metrics (streamops_monitoring.metrics).
 MODEL_METRIC = "streamops_monitoring_model_metric"
+#: The training service's gauges of a retrain on alerts held for want of labelled rows
+#: (streamops_training.metrics), by the `HeldRetrain` field each gives.
+HELD_METRICS = {
+    "streamops_training_held_alerts": "alerts",
+    "streamops_training_held_labelled_rows": "rows",
+    "streamops_training_held_labelled_rows_needed": "needed",
+}
 _CROWNING = ("PROMOTE", "ROLLBACK")
 
 
@@ -55,6 +63,7 @@ class Observation:
     model: ModelState | None  #: the spec's model in the registry; None: never published
     alerts: Sequence[Alert]  #: alert records in log order (a later one replaces its id's)
     metrics: str | None  #: the monitoring service's /metrics text; None: unreachable
+    training_metrics: str | None = None  #: the training service's; None: unreachable
 
 
 @dataclass(frozen=True)
@@ -100,6 +109,16 @@ class PrimaryMetric:
 
 
 @dataclass(frozen=True)
+class HeldRetrain:
+    """The retrain on open alerts that waits until enough rows since their window are
+    labelled (the training service judges it on those rows)."""
+
+    alerts: int
+    rows: int  #: labelled rows since the oldest of their windows
+    needed: int  #: the job starts once ``rows`` reaches it
+
+
+@dataclass(frozen=True)
 class Snapshot:
     """Everything `streamops status` shows at one moment."""
 
@@ -110,6 +129,7 @@ class Snapshot:
     champion: Champion
     alerts: tuple[OpenAlert, ...]
     metric: PrimaryMetric
+    held: HeldRetrain | None = None  #: None: no retrain waits (or training unreachable)
 
     def as_json(self) -> dict[str, Any]:
         """The snapshot as JSON-ready values (times as ISO-8601 text)."""
@@ -163,6 +183,7 @@ def build_snapshot(
         metric=read_metric(
             seen.metrics, pipeline.name, champion.version, primary_metric_name(pipeline)
         ),
+        held=read_held(seen.training_metrics, pipeline.name),
     )
 
 
@@ -215,6 +236,27 @@ def read_metric(
         return PrimaryMetric(metric, version, None, None, reachable=False)
     realised, estimated = (_number(values.get(s)) for s in ("realised", "estimated"))
     return PrimaryMetric(metric, version, realised, estimated, reachable=True)
+
+
+def read_held(text: str | None, pipeline: str) -> HeldRetrain | None:
+    """The retrain held for labelled rows that the training service's /metrics text shows;
+    None when none is held or the text is not there (or not Prometheus text)."""
+    if text is None:
+        return None
+    values: dict[str, int] = {}
+    try:
+        for family in text_string_to_metric_families(text):
+            field = HELD_METRICS.get(family.name)
+            if field is None:
+                continue
+            for sample in family.samples:
+                if sample.labels.get("pipeline") == pipeline and not math.isnan(sample.value):
+                    values[field] = int(sample.value)
+    except ValueError:
+        return None
+    if values.get("alerts", 0) <= 0 or len(values) < len(HELD_METRICS):
+        return None
+    return HeldRetrain(**values)
 
 
 def _topic_row(topic: str, seen: Observation, before: Observation | None) -> TopicRow:

@@ -19,7 +19,7 @@ from rich.text import Text
 from streamops.pipeline import Pipeline
 from streamops.settings import KafkaSettings, SchemaRegistrySettings
 from streamops.status.errors import StatusError
-from streamops.status.reader import MONITORING_METRICS_URL, StatusReader
+from streamops.status.reader import MONITORING_METRICS_URL, TRAINING_METRICS_URL, StatusReader
 from streamops.status.render import render_snapshot
 from streamops.status.snapshot import Observation, Snapshot, build_snapshot
 
@@ -53,12 +53,18 @@ class StatusView:
         registry: SchemaRegistrySettings,
         *,
         monitoring_url: str = MONITORING_METRICS_URL,
+        training_url: str = TRAINING_METRICS_URL,
         timeout_s: float = 10.0,
     ) -> StatusView:
         """The view of ``pipeline`` on the cluster and registry given (nothing read yet)."""
         return cls(
             StatusReader(
-                pipeline, kafka, registry, monitoring_url=monitoring_url, timeout_s=timeout_s
+                pipeline,
+                kafka,
+                registry,
+                monitoring_url=monitoring_url,
+                training_url=training_url,
+                timeout_s=timeout_s,
             )
         )
 
