@@ -199,7 +199,9 @@ def _summary(outcome: Outcome) -> list[str]:
     if outcome.promoted_after:
         trigger = {r["model_version"]: r["trigger"]["kind"] for r in outcome.played.runs}
         versions = ", ".join(
-            f"v{d['version']} ({str(trigger.get(d['version'], '?')).lower()})"
+            f"v{d['version']} ({trigger[d['version']].lower()})"
+            if d["version"] in trigger
+            else f"v{d['version']} (by {d['actor']})"  # an operator's, without a run
             for d in outcome.promoted_after
         )
         lines.append(f"promoted after the drift: {versions}")

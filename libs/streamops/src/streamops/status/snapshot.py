@@ -3,8 +3,8 @@
 Pure: `build_snapshot` takes an `Observation` (offsets, consumer groups, the model's
 registry state, alert records, the monitoring and training services' /metrics text) and
 the look before it, and derives rates, lags, the champion, the open alerts, a retrain held
-for their rows and the primary metric. No
-Kafka and no terminal here, so all of it is tested with plain values.
+for their rows and the primary metric. No Kafka and no terminal here, so all of it is
+tested with plain values.
 """
 
 from __future__ import annotations
