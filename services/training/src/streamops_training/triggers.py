@@ -248,8 +248,8 @@ class Triggers:
         since_ms = min(starts) if starts else None
         # the job is judged on the rows since the alerts' windows: it waits for enough of
         # them (a holdout of a few hundred rows may hold no positive at all)
-        rows = self.labels_known(since_ms) if asking and since_ms is not None else 0
-        if asking and since_ms is not None and rows < self.judged_rows:
+        # (since_ms is None without asking alerts, or when none of them has a window)
+        if since_ms is not None and (rows := self.labels_known(since_ms)) < self.judged_rows:
             self.held = Held(tuple(sorted(asking)), since_ms, rows, self.judged_rows)
         elif asking:
             ids = tuple(sorted(asking))

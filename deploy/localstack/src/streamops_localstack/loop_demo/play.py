@@ -68,11 +68,20 @@ class Outcome:
         return bool(self.answered) and self.recovery.recovered is not None
 
 
+def trained_by(runs: list[TrainingRun]) -> dict[int, str]:
+    """Each published version's trigger kind (ALERT, SCHEDULE, NO_CHAMPION ...)."""
+    return {
+        version: r["trigger"]["kind"]
+        for r in runs
+        if (version := r.get("model_version")) is not None  # a rejected run published none
+    }
+
+
 def answered_alerts(promotions: list[Deployment], runs: list[TrainingRun]) -> list[Deployment]:
     """The ``promotions`` of a model a retrain on alerts trained: the loop's answer to the
     drift, not the spec's periodic retrain (which may come after the onset too)."""
-    on_alert = {r["model_version"] for r in runs if r["trigger"]["kind"] == "ALERT"}
-    return [d for d in promotions if d["version"] in on_alert]
+    kinds = trained_by(runs)
+    return [d for d in promotions if kinds.get(d["version"]) == "ALERT"]
 
 
 def play_loop(settings: LocalStackSettings, plan: DemoPlan, console: Console) -> Outcome:
@@ -197,7 +206,7 @@ def _summary(outcome: Outcome) -> list[str]:
     if found.recovered is not None:
         lines.append(f"recovered: {found.recovered.value:.3f} with v{found.recovered.version}")
     if outcome.promoted_after:
-        trigger = {r["model_version"]: r["trigger"]["kind"] for r in outcome.played.runs}
+        trigger = trained_by(outcome.played.runs)
         versions = ", ".join(
             f"v{d['version']} ({trigger[d['version']].lower()})"
             if d["version"] in trigger
