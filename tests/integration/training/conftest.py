@@ -27,6 +27,8 @@ def pipeline(tmp_path: Path, kafka: str) -> Iterator[Pipeline]:
             # an alert's job waits for min_labels / holdout share labelled rows since the
             # alert's window: 200 here (an alert's next 300 events), 6,667 in fraud.yaml
             "    min_labels: 1000          #": "    min_labels: 30            #",
+            # a probation on the first 1,000 labels after a promotion, not fraud.yaml's 5,000
+            "probation: {min_labels: 5000": "probation: {min_labels: 1000",
         },
     )
     create_topics(kafka, private)

@@ -124,6 +124,8 @@ def test_the_first_model_trains_itself_then_the_gates_and_the_operator_have_thei
             first["run_id"],
         )
         assert promoted["gates"] == first["gates"]
+        newest = datetime.datetime.fromtimestamp((T0 + (EVENTS - 1) * 7_200) / 1000, datetime.UTC)
+        assert promoted["event_time"] == newest  # the newest event read as it decided
         version = registry.version(service.model_name, 1)
         assert version["run_id"] == first["run_id"]
         assert "amount" in version["feature_names"] and "channel" in version["feature_names"]
@@ -316,11 +318,21 @@ def test_a_new_champion_worse_than_the_one_it_replaced_is_rolled_back_on_its_fir
         )
         service.publisher.publish_version(record, trained.onnx_model)
         state = service.registry.wait_for_version(service.model_name, 2, 30)
-        promote = decide(state, "PROMOTE", 2, actor="operator", reason="a hunch", decided_at=now)
+        # promoted as the newest event was written: judged on the events after it
+        promoted_at = datetime.datetime.fromtimestamp((T0 + EVENTS * 7_200) / 1000, datetime.UTC)
+        promote = decide(
+            state,
+            "PROMOTE",
+            2,
+            actor="operator",
+            reason="a hunch",
+            decided_at=now,
+            event_time=promoted_at,
+        )
         service.publisher.record_deployment(promote)
         deadline = time.monotonic() + 30  # the service's registry reads it in its own time
         while service.registry.model(service.model_name).champion != 2:
-            assert not service.step(0.2)  # too few labels after its training window yet
+            assert not service.step(0.2)  # no labels after its promotion yet
             assert time.monotonic() < deadline, "the promotion never reached the service"
         # four more hours of events and their labels: v1 would have done better
         _fill(Writer(kafka, schema_registry, pipeline), range(EVENTS, EVENTS + 2_000))
@@ -336,12 +348,17 @@ def test_a_new_champion_worse_than_the_one_it_replaced_is_rolled_back_on_its_fir
             "training",
         )
         assert rollback["reason"].startswith("probation: v2 pr_auc"), rollback["reason"]
+        assert "rows labelled after its promotion" in rollback["reason"], rollback["reason"]
+        assert rollback["event_time"] is not None and rollback["event_time"] > promoted_at
         alerts = read_records(kafka, schema_registry, TopicNames(pipeline.name).alerts, 1)
         assert [(a["kind"], a["state"], a["model_version"]) for a in alerts] == [
             ("MODEL_PERFORMANCE", "OPEN", 2),
             ("MODEL_PERFORMANCE", "RESOLVED", 2),
         ]
         assert alerts[0]["details"]["rolled_back_to"] == "1"
+        # its window: the events from the promotion to the newest, in event time
+        assert alerts[0]["window"]["start"] == promoted_at
+        assert alerts[0]["window"]["end"] == rollback["event_time"]
         assert alerts[0]["value"] < alerts[0]["threshold"]  # v2's pr_auc below v1's
         assert not service.step(0.5)  # its own alert starts no job
         verdicts = service.metrics.probations.labels(pipeline.name, "rolled_back")

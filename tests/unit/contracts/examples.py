@@ -215,6 +215,7 @@ DEPLOYMENT: Deployment = {
     "decided_at": T1,
     "canary_weight": None,
     "run_id": "0190a3c2-5b7e-7000-8000-000000000003",
+    "event_time": T1 - datetime.timedelta(minutes=5),
 }
 
 DATA_QUALITY_REPORT: DataQualityReport = {

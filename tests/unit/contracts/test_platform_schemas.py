@@ -160,3 +160,19 @@ def test_model_version_written_before_chunking_reads_with_its_bytes_inline() -> 
     assert read["onnx_model"] == record["onnx_model"]
     assert (read["onnx_chunks"], read["onnx_size_bytes"]) == (0, 0)
     assert (read["run_id"], read["schema_ids"]) == (None, {})
+
+
+def test_deployment_written_before_event_times_reads_without_one() -> None:
+    """A Deployment of a writer before ``event_time``: read as null, so its probation
+    falls back to the version's training window (streamops_training.probation)."""
+    old = load_schema("Deployment")
+    old["fields"] = [f for f in old["fields"] if f["name"] != "event_time"]
+    record = {k: v for k, v in EXAMPLES["Deployment"].items() if k != "event_time"}  # type: ignore[attr-defined]
+    buffer = io.BytesIO()
+    fastavro.schemaless_writer(buffer, fastavro.parse_schema(old), record)
+    buffer.seek(0)
+    read = fastavro.schemaless_reader(
+        buffer, fastavro.parse_schema(old), parsed_schema("Deployment")
+    )
+    assert read["event_time"] is None
+    assert read["decided_at"] == record["decided_at"]

@@ -80,13 +80,16 @@ def test_refresh_reference_settles_drift_alerts_with_a_refresh_and_acknowledges_
         publisher=SimpleNamespace(record_alert=written.append, record_deployment=written.append),
         registry=SimpleNamespace(refresh=lambda: None, model=registry.model),
         model_name=MODEL,
+        triggers=SimpleNamespace(now_ms=int(NOW.timestamp() * 1000)),  # the newest event read
     )
     service._refresh = lambda *a: TrainingService._refresh(service, *a)  # type: ignore[arg-type]
+    service._event_time = lambda: TrainingService._event_time(service)  # type: ignore[arg-type]
     rejected = JobResult("run-1", "REJECTED", "beats_champion failed")
     TrainingService._settle(service, ("a", "b", "c"), rejected, 1)  # type: ignore[arg-type]
     refresh, ack = written
     assert (refresh["action"], refresh["version"], refresh["role"]) == ("REFRESH", 1, "CHAMPION")
     assert refresh["run_id"] == "run-1" and refresh["actor"] == "training"
+    assert refresh["event_time"] == NOW
     assert "DATA_DRIFT a" in refresh["reason"] and "beats_champion failed" in refresh["reason"]
     assert (ack["alert_id"], ack["state"]) == ("b", "ACKNOWLEDGED")
     # without a champion there is no reference to refresh: the drift alert is acknowledged

@@ -1,14 +1,17 @@
 """Probation: a new champion against the one it replaced, on the first labels after it.
 
 A version promoted over a champion (by a job, or by an operator) is on probation until
-``retraining.probation.min_labels`` rows after its training window are labelled. Then
-both versions score those rows (their ONNX graphs, as serving answers) and the paired
-bootstrap of the gates asks the opposite question: does the replaced champion beat the
-new one (margin 0, the probation's confidence)? If so the new one is rolled back: a
-ROLLBACK deployment whose reason carries the figures (the audit record) and a
-MODEL_PERFORMANCE alert that says what happened, opened and resolved at once (the
-rollback answered it; training does not retrain on it). Either way the verdict is given
-once per promotion.
+``retraining.probation.min_labels`` rows served after its promotion are labelled: the
+events from the PROMOTE's event time on (the newest the training service had read as it
+decided); an operator's PROMOTE, or one written before deployments carried an event time,
+from the end of the version's training window instead, which holds rows the replaced
+champion served as well. Then both versions score those rows (their ONNX graphs, as
+serving answers) and the paired bootstrap of the gates asks the opposite question: does
+the replaced champion beat the new one (margin 0, the probation's confidence)? If so the
+new one is rolled back: a ROLLBACK deployment whose reason carries the figures (the audit
+record) and a MODEL_PERFORMANCE alert that says what happened, opened and resolved at once
+(the rollback answered it; training does not retrain on it). Either way the verdict is
+given once per promotion.
 """
 
 from __future__ import annotations
@@ -46,11 +49,18 @@ class NoContest(Exception):
 @dataclass(frozen=True)
 class OnProbation:
     """The champion ``version`` promoted over ``previous``, judged on the events from
-    ``since_ms`` (the end of its training window) on."""
+    ``since_ms`` on: its promotion's event time, or (``since_promotion`` False) the end of
+    its training window when the promotion has none."""
 
     version: int
     previous: int
     since_ms: int
+    since_promotion: bool = True
+
+    @property
+    def since(self) -> str:
+        """Which rows it is judged on, for a sentence."""
+        return "after its promotion" if self.since_promotion else "after its training window"
 
 
 @dataclass(frozen=True)
@@ -79,10 +89,12 @@ def on_probation(model: ModelState) -> OnProbation | None:
     previous = made.get("previous_champion_version")
     if previous is None or previous not in model.versions:
         return None
+    if made.get("event_time") is not None:
+        return OnProbation(champion, previous, event_time_ms(made["event_time"]))
     window = model.versions[champion].get("training_window")
     if not window:
         return None
-    return OnProbation(champion, previous, event_time_ms(window["end"]))
+    return OnProbation(champion, previous, event_time_ms(window["end"]), since_promotion=False)
 
 
 def judge(
@@ -146,18 +158,27 @@ def rollback_records(
     probation: OnProbation,
     verdict: Verdict,
     now: datetime.datetime,
+    event_time: datetime.datetime | None,
 ) -> tuple[Deployment, list[Alert]]:
-    """The ROLLBACK deployment and the alert, OPEN then RESOLVED, that tell of it."""
+    """The ROLLBACK deployment and the alert, OPEN then RESOLVED, that tell of it;
+    ``now`` the wall clock's time of the decision, ``event_time`` the newest event read
+    (the end of the alert's window, in event time as the probation's rows)."""
     reason = (
         f"probation: v{probation.version} {verdict.metric} {verdict.new:.4f} against "
         f"v{probation.previous}'s {verdict.old:.4f} on the {verdict.rows} rows labelled "
-        f"after its promotion; {verdict.gate.detail}"
+        f"{probation.since}; {verdict.gate.detail}"
     )
     deployment = decide(
-        model, "ROLLBACK", probation.previous, actor=ACTOR, reason=reason, decided_at=now
+        model,
+        "ROLLBACK",
+        probation.previous,
+        actor=ACTOR,
+        reason=reason,
+        decided_at=now,
+        event_time=event_time,
     )
     subject = f"probation:{model.name}:{probation.version}"
-    end_ms = int(now.timestamp() * 1000)
+    end_ms = int((event_time or now).timestamp() * 1000)
     window = Window(probation.since_ms, end_ms, verdict.rows, clock="event")
     issuer = Issuer(pipeline.name, "MODEL_PERFORMANCE", "CRITICAL", model.name, probation.version)
     measurement = Measurement(

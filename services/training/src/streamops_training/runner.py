@@ -75,14 +75,17 @@ class JobRunner:
         publisher: RegistryPublisher,
         now: Callable[[], datetime.datetime] = lambda: datetime.datetime.now(datetime.UTC),
         cards_dir: Path | None = None,
+        newest_event: Callable[[], datetime.datetime | None] = lambda: None,
     ) -> None:
+        """``newest_event``: the newest event time on the log as a decision is taken (the
+        event time of a PROMOTE, from which its probation judges the rows served by it)."""
         self.pipeline = pipeline
         self.model = pipeline.spec.model or ModelSpec()
         self.retraining = pipeline.spec.retraining or RetrainingSpec()
         self.model_name = self.model.name or pipeline.name
         self._kafka, self._registry_settings = kafka, registry_settings
         self.registry, self.publisher = registry, publisher
-        self._now = now
+        self._now, self._newest_event = now, newest_event
         self.cards_dir = cards_dir
         self._namespace = kafka_namespace(kafka.bootstrap_servers)
         self._job = job_name(pipeline.name, self.model_name)
@@ -237,6 +240,7 @@ class JobRunner:
             decided_at=self._now(),
             gates=gate_records(gates),
             run_id=run_id,
+            event_time=self._newest_event(),
         )
         self.publisher.record_deployment(deployment)
         log.info("%s v%d published and %s", self.model_name, number, deployment["action"])

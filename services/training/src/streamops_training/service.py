@@ -70,6 +70,7 @@ class TrainingService:
             self.registry,
             self.publisher,
             cards_dir=settings.cards_dir,
+            newest_event=self._newest_event,
         )
         self.model_name = (pipeline.spec.model or ModelSpec()).name or pipeline.name
         self.metrics_registry = CollectorRegistry()
@@ -150,6 +151,7 @@ class TrainingService:
             reason=refresh_reason(alerts, result.run_id, result.reason),
             decided_at=now,
             run_id=result.run_id,
+            event_time=self._event_time(),
         )
         self.publisher.record_deployment(deployment)
         log.info(
@@ -158,6 +160,21 @@ class TrainingService:
             deployment["version"],
             len(alerts),
         )
+
+    def _event_time(self) -> datetime.datetime | None:
+        """The newest event time read (the features records'), for a decision's record."""
+        now = self.triggers.now_ms
+        return None if now is None else datetime.datetime.fromtimestamp(now / 1000, datetime.UTC)
+
+    def _newest_event(self) -> datetime.datetime | None:
+        """The event time at a job's decision: its fit took wall seconds, which a fast
+        clock makes an hour of events, so the log is read to its end first (if the
+        cluster does not answer, the event time the job started at, a lower bound)."""
+        try:
+            self.watch.catch_up()
+        except RegistryError as exc:
+            log.warning("the event time at the decision is the job's start: %s", exc)
+        return self._event_time()
 
     def _say_held(self) -> None:
         """Log an alerts' job held for want of rows, once for each set of alerts and start;
@@ -208,7 +225,12 @@ class TrainingService:
             self.metrics.probations.labels(self.pipeline.name, "kept").inc()
             return
         deployment, alerts = rollback_records(
-            self.pipeline, model, candidate, verdict, datetime.datetime.now(datetime.UTC)
+            self.pipeline,
+            model,
+            candidate,
+            verdict,
+            datetime.datetime.now(datetime.UTC),
+            self._event_time(),
         )
         self.triggers.ran(tuple(a["alert_id"] for a in alerts), None, None, 0)  # answered
         self.publisher.record_deployment(deployment)

@@ -291,6 +291,11 @@ class Deployment(TypedDict):
     #: The training run whose gates led to the action (TrainingRun.run_id); null for an operator's
     #: action.
     run_id: NotRequired[str | None]
+    #: The newest event time the decider had read when it decided (training: of the features
+    #: records), so that what came after the action can be told in event time: the probation of a
+    #: PROMOTE judges the events from it on. Null when the decider reads no events (an operator's
+    #: action) or the event was written before this field.
+    event_time: NotRequired[datetime.datetime | None]
 
 
 class Label(TypedDict):

@@ -48,9 +48,12 @@ def decide(
     canary_weight: float | None = None,
     gates: Sequence[GateResult] = (),
     run_id: str | None = None,
+    event_time: datetime.datetime | None = None,
 ) -> Deployment:
     """The Deployment record of ``action`` on ``version`` (None: the default target of
-    ROLLBACK or REFRESH), or `ActionRefusedError` / `UnknownVersionError` saying why not."""
+    ROLLBACK or REFRESH), or `ActionRefusedError` / `UnknownVersionError` saying why not.
+    ``event_time``: the newest event time the decider had read (training's; an operator's
+    command reads none), from which a PROMOTE's probation judges the rows."""
     if action not in ACTIONS:
         raise ActionRefusedError(f"unknown action {action!r}; one of {', '.join(ACTIONS)}")
     if not actor.strip() or not reason.strip():
@@ -95,6 +98,7 @@ def decide(
         "decided_at": decided_at,
         "canary_weight": canary_weight,
         "run_id": run_id,
+        "event_time": event_time,
     }
 
 
