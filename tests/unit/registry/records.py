@@ -39,6 +39,7 @@ def act(
     *,
     weight: float | None = None,
     model: str = MODEL,
+    event_time: datetime.datetime | None = None,
 ) -> Deployment:
     """Decide ``action`` as an operator would, apply it as a reader would; the record."""
     moment = T0 + datetime.timedelta(minutes=len(state.model(model).history))
@@ -50,6 +51,7 @@ def act(
         reason=f"{action.lower()} for the test",
         decided_at=moment,
         canary_weight=weight,
+        event_time=event_time,
     )
     assert state.apply_deployment(record)
     return record

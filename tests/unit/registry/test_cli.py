@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import re
 
 import pytest
 from typer.testing import CliRunner
@@ -62,11 +63,14 @@ def test_the_versions_table_shows_roles_newest_first() -> None:
 def test_a_versions_history_includes_the_events_that_replaced_it() -> None:
     state = published(1, 2)
     act(state, "PROMOTE", 1)
-    act(state, "PROMOTE", 2)
+    events_read = datetime.datetime(2026, 3, 2, 7, 30, tzinfo=datetime.UTC)
+    act(state, "PROMOTE", 2, event_time=events_read)  # as training decides
     history = history_table(state.model(MODEL), 1).splitlines()
-    assert [line.split("  ")[1].strip() for line in history[1:]] == [
-        "PROMOTE",
-        "replaced (PROMOTE v2)",
+    assert re.split(r"\s{2,}", history[0])[:3] == ["decided", "at event time", "action"]
+    cells = [[c.strip() for c in re.split(r"\s{2,}", line)] for line in history[1:]]
+    assert [row[1:3] for row in cells] == [
+        ["-", "PROMOTE"],  # an operator's command reads no events
+        ["2026-03-02 07:30:00", "replaced (PROMOTE v2)"],
     ]
     assert history_table(published(1).model(MODEL), 1) == "no deployment events"
 

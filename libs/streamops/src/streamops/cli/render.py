@@ -95,7 +95,8 @@ def version_table(state: ModelState, record: ModelVersion) -> str:
 
 def history_table(state: ModelState, version: int) -> str:
     """The deployment events about ``version``, and those that replaced it as champion,
-    in log order."""
+    in log order: when decided (wall clock) and the newest event time the decider had read
+    (training's decisions; "-" for an operator's)."""
     events = [
         event
         for event in state.history
@@ -103,14 +104,15 @@ def history_table(state: ModelState, version: int) -> str:
     ]
     if not events:
         return "no deployment events"
-    rows = [("decided", "action", "by", "reason")]
+    rows = [("decided", "at event time", "action", "by", "reason")]
     for event in events:
         action: str = event["action"]
         if event.get("canary_weight") is not None:
             action = f"{action} {event['canary_weight']:g}"
         if event["version"] != version:
             action = f"replaced ({action} v{event['version']})"
-        rows.append((when(event["decided_at"]), action, event["actor"], event["reason"]))
+        decided, at = when(event["decided_at"]), when(event.get("event_time"))
+        rows.append((decided, at, action, event["actor"], event["reason"]))
     return table(rows)
 
 
