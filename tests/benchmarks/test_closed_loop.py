@@ -54,6 +54,7 @@ from streamops.registry import ModelRegistry
 from streamops_examples.fraud.compressed import LABEL_DELAY_MS
 from streamops_localstack import LocalStack, LocalStackSettings
 from streamops_localstack.loop_demo import DemoPlan, Outcome, play_loop
+from streamops_localstack.loop_demo.play import trained_by
 from streamops_training.export import session
 from streamops_training.frame import Frame, to_frame
 from streamops_training.parity import onnx_predictions
@@ -242,6 +243,21 @@ def _s(value: float | tuple[float, float] | None) -> str:
     return f"{value:.1f}"
 
 
+def _champions(o: Outcome) -> str:
+    """Each change of champion, at its hour of event time (the producer's clock at the
+    decision, as the timeline has it): the version, and what trained it or who decided."""
+    kinds = trained_by(o.played.runs)
+    said = []
+    for d in o.played.deployments:
+        at = o.clocks.hours(o.clocks.event(d["decided_at"]))
+        if d["action"] == "PROMOTE":
+            by = kinds.get(d["version"], d["actor"]).lower()
+            said.append(f"v{d['version']} at {at:.2f} h ({by})")
+        elif d["action"] == "ROLLBACK":
+            said.append(f"back to v{d['version']} at {at:.2f} h ({d['actor']})")
+    return ", ".join(said) or "none"
+
+
 def _report(results: list[tuple[int, Outcome, Timings, list[dict[str, Any]]]]) -> None:
     print(
         f"\nclosed loop at {RATE:,.0f} transactions/s (clock {CLOCK:.0f}x, "
@@ -255,6 +271,8 @@ def _report(results: list[tuple[int, Outcome, Timings, list[dict[str, Any]]]]) -
             f"replaced {_s(t.promotion_after_labels_due_s)} s after the first post-drift "
             f"labels were due (target <= {PROMOTION_TARGET_S:.0f})"
         )
+        onset_h = o.clocks.hours(o.onset_ms)
+        print(f"  champions (onset at {onset_h:.2f} h): {_champions(o)}")
         print(
             "  hour   streamops PR-AUC/recall@0.9   static   arf   "
             "PR-AUC minus static's, minus arf's [90% paired bootstrap interval]"
