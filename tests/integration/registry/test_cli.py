@@ -38,6 +38,10 @@ def test_operators_promote_roll_back_retire_and_read_the_registry(
     promote = cli("models", "promote", pipeline, "1", "--reason", "first", "--actor", "bob")
     assert promote.exit_code == 0, promote.output
     assert f"promote {MODEL} v1: now CHAMPION;" in promote.output
+    # nothing on the features topic yet: said, and the record has no event time
+    assert f"note: no event time for the record, {pipeline}.features has no records" in (
+        promote.output
+    )
     assert cli("models", "promote", pipeline, "2", "--reason", "better").exit_code == 0
     rollback = cli("models", "rollback", pipeline, "--reason", "v2 drifts", "--actor", "carol")
     assert rollback.exit_code == 0, rollback.output
@@ -81,6 +85,7 @@ def test_operators_promote_roll_back_retire_and_read_the_registry(
         ("REFRESH", 1),
     ]
     assert [e["actor"] for e in landed][::2] == ["bob", "carol", "dan"]
+    assert [e["event_time"] for e in landed] == [None] * 5
     assert landed[2]["reason"] == "v2 drifts"
     # what monitoring's follower reads: the champion's latest refresh
     registry = ModelRegistry(

@@ -43,6 +43,8 @@ from tests.support.pipelines import REPO, STREAMOPS
 MINUTE = 60_000
 T0 = 1_767_225_600_000
 EVENTS = 3_000
+#: The newest event time of `_fill`'s events
+NEWEST = datetime.datetime.fromtimestamp((T0 + (EVENTS - 1) * 7_200) / 1000, datetime.UTC)
 
 
 def _fill(writer: Writer, events: range = range(EVENTS)) -> None:
@@ -124,8 +126,7 @@ def test_the_first_model_trains_itself_then_the_gates_and_the_operator_have_thei
             first["run_id"],
         )
         assert promoted["gates"] == first["gates"]
-        newest = datetime.datetime.fromtimestamp((T0 + (EVENTS - 1) * 7_200) / 1000, datetime.UTC)
-        assert promoted["event_time"] == newest  # the newest event read as it decided
+        assert promoted["event_time"] == NEWEST  # the newest event read as it decided
         version = registry.version(service.model_name, 1)
         assert version["run_id"] == first["run_id"]
         assert "amount" in version["feature_names"] and "channel" in version["feature_names"]
@@ -253,6 +254,9 @@ def test_with_manual_approval_a_passing_candidate_waits_as_challenger(
         while service.registry.model(service.model_name).champion != 1:
             service.step(0.2)
             assert time.monotonic() < deadline, "the promotion never reached the service"
+        # the operator's command read where the stream stands: its probation starts there
+        promoted = service.registry.model(service.model_name).history[-1]
+        assert (promoted["action"], promoted["event_time"]) == ("PROMOTE", NEWEST)
     finally:
         service.close()
 

@@ -69,7 +69,7 @@ def test_a_versions_history_includes_the_events_that_replaced_it() -> None:
     assert re.split(r"\s{2,}", history[0])[:3] == ["decided", "at event time", "action"]
     cells = [[c.strip() for c in re.split(r"\s{2,}", line)] for line in history[1:]]
     assert [row[1:3] for row in cells] == [
-        ["-", "PROMOTE"],  # an operator's command reads no events
+        ["-", "PROMOTE"],  # none recorded
         ["2026-03-02 07:30:00", "replaced (PROMOTE v2)"],
     ]
     assert history_table(published(1).model(MODEL), 1) == "no deployment events"

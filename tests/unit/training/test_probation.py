@@ -45,8 +45,8 @@ def test_a_version_promoted_over_a_champion_is_judged_on_the_events_after_its_pr
 
 
 def test_a_promotion_without_an_event_time_is_judged_from_its_training_window() -> None:
-    """An operator's PROMOTE (its command reads no events), or one written before the
-    field: the end of the version's training window, said so."""
+    """A PROMOTE written before the field, or on an empty features topic: the end of the
+    version's training window, said so."""
     found = on_probation(_model(2, ("PROMOTE", 1, None), ("PROMOTE", 2, 1)))
     window_end = _ms(END + datetime.timedelta(hours=2))
     assert found == OnProbation(2, 1, window_end, since_promotion=False)

@@ -3,9 +3,10 @@
 A version promoted over a champion (by a job, or by an operator) is on probation until
 ``retraining.probation.min_labels`` rows served after its promotion are labelled: the
 events from the PROMOTE's event time on (the newest the training service had read as it
-decided); an operator's PROMOTE, or one written before deployments carried an event time,
-from the end of the version's training window instead, which holds rows the replaced
-champion served as well. Then both versions score those rows (their ONNX graphs, as
+decided, or `streamops models promote` read from the features topic's tail); a PROMOTE
+without one (written before deployments carried an event time, or on an empty features
+topic), from the end of the version's training window instead, which holds rows the
+replaced champion served as well. Then both versions score those rows (their ONNX graphs, as
 serving answers) and the paired bootstrap of the gates asks the opposite question: does
 the replaced champion beat the new one (margin 0, the probation's confidence)? If so the
 new one is rolled back: a ROLLBACK deployment whose reason carries the figures (the audit

@@ -18,7 +18,7 @@ from confluent_kafka.schema_registry import SchemaRegistryClient
 
 from streamops.contracts import load_schema
 from streamops.contracts.types import Alert
-from streamops.features import event_time_ms
+from streamops.features import event_time_ms, features_event_time
 from streamops.pipeline import Pipeline
 from streamops.registry.follow import LogFollower
 from streamops.serde import AvroDecoder, DecodeError
@@ -29,29 +29,6 @@ from streamops_training.triggers import Triggers
 log = logging.getLogger("streamops.training")
 #: A manual run's trigger detail starts with this, then the request id (`Triggers.due`).
 REQUEST_PREFIX = "request "
-
-
-def features_event_time(value: bytes) -> int:
-    """The event time of a features record in the Confluent wire format, read without
-    decoding the rest: every features record starts event_id, entity_key, event_time
-    (`streamops.features.RECORD_FIELDS`), two strings then a long."""
-    pos = 5  # the magic byte and the schema id
-    for _ in range(2):
-        length, pos = _zigzag(value, pos)
-        pos += length
-    return _zigzag(value, pos)[0]
-
-
-def _zigzag(data: bytes, pos: int) -> tuple[int, int]:
-    """An Avro long (zig-zag varint) at ``pos``, and the position after it."""
-    shift = result = 0
-    while True:
-        byte = data[pos]
-        pos += 1
-        result |= (byte & 0x7F) << shift
-        if not byte & 0x80:
-            return (result >> 1) ^ -(result & 1), pos
-        shift += 7
 
 
 class LogWatch:

@@ -2,9 +2,10 @@
 
 Everything is read from ``{p}.models`` and ``{p}.deployments`` (streamops.registry); an
 action is checked against the state read and appended to ``{p}.deployments`` with its
-actor and reason. Exit 0: done; 1: refused (unknown model or version, an action the
-state does not allow); 2: could not run (bad arguments, cluster or registry unreachable,
-topics missing).
+actor, its reason and the newest event time of ``{p}.features``
+(`streamops.dataset.newest`: a promotion's probation judges the events from it on).
+Exit 0: done; 1: refused (unknown model or version, an action the state does not allow);
+2: could not run (bad arguments, cluster or registry unreachable, topics missing).
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from pydantic import ValidationError
 
 from streamops.cli.options import BootstrapServers, RegistryUrl, kafka_settings, registry_settings
 from streamops.cli.render import history_table, version_table, versions_table
+from streamops.dataset import DatasetError
+from streamops.dataset.newest import newest_event_time
 from streamops.registry import (
     Action,
     ActionRefusedError,
@@ -30,7 +33,8 @@ from streamops.registry import (
     UnknownVersionError,
     decide,
 )
-from streamops.topics import TopicError
+from streamops.settings import KafkaSettings
+from streamops.topics import TopicError, TopicNames
 
 EXIT_REFUSED = 1
 EXIT_ERROR = 2
@@ -130,6 +134,7 @@ def _act(
     """Decide ``action`` on the state read, append it to ``{p}.deployments``, say what changed."""
     with _registry(pipeline, bootstrap_servers, registry_url, timeout) as registry:
         state = registry.model(model)
+        kafka, settings = kafka_settings(bootstrap_servers), registry_settings(registry_url)
         event = decide(
             state,
             action,
@@ -137,8 +142,8 @@ def _act(
             actor=actor or _login(),
             reason=reason,
             decided_at=datetime.datetime.now(datetime.UTC),
+            event_time=_newest_event(kafka, pipeline, timeout),
         )
-        kafka, settings = kafka_settings(bootstrap_servers), registry_settings(registry_url)
         with RegistryPublisher(pipeline, kafka, settings, timeout_s=timeout) as publisher:
             publisher.record_deployment(event)
     before = event["previous_champion_version"]
@@ -147,6 +152,21 @@ def _act(
         f"{action.lower()} {state.name} v{event['version']}: now {event['role']}{was}; "
         f"event {event['deployment_id']} appended to {registry.topics.deployments}"
     )
+
+
+def _newest_event(kafka: KafkaSettings, pipeline: str, timeout: float) -> datetime.datetime | None:
+    """The newest event time of the pipeline's features topic; None (said on stderr) when
+    it has none or cannot be read: a promotion is then judged from its training window."""
+    topic = TopicNames(pipeline).features
+    try:
+        newest = newest_event_time(kafka, topic, timeout)
+    except DatasetError as exc:
+        typer.echo(f"note: no event time for the record, {topic} unread: {exc}", err=True)
+        return None
+    if newest is None:
+        typer.echo(f"note: no event time for the record, {topic} has no records", err=True)
+        return None
+    return datetime.datetime.fromtimestamp(newest / 1000, datetime.UTC)
 
 
 def _login() -> str:

@@ -95,8 +95,8 @@ def version_table(state: ModelState, record: ModelVersion) -> str:
 
 def history_table(state: ModelState, version: int) -> str:
     """The deployment events about ``version``, and those that replaced it as champion,
-    in log order: when decided (wall clock) and the newest event time the decider had read
-    (training's decisions; "-" for an operator's)."""
+    in log order: when decided (wall clock) and the newest event time of the stream then
+    ("-": none recorded)."""
     events = [
         event
         for event in state.history

@@ -291,10 +291,11 @@ class Deployment(TypedDict):
     #: The training run whose gates led to the action (TrainingRun.run_id); null for an operator's
     #: action.
     run_id: NotRequired[str | None]
-    #: The newest event time the decider had read when it decided (training: of the features
-    #: records), so that what came after the action can be told in event time: the probation of a
-    #: PROMOTE judges the events from it on. Null when the decider reads no events (an operator's
-    #: action) or the event was written before this field.
+    #: The newest event time of the pipeline's features records when the action was decided (as the
+    #: training service had read them, or the tail of the topic that `streamops models` read), so
+    #: that what came after the action can be told in event time: the probation of a PROMOTE judges
+    #: the events from it on. Null when there were none (an empty features topic) or the event was
+    #: written before this field.
     event_time: NotRequired[datetime.datetime | None]
 
 

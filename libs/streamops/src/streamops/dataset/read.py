@@ -19,17 +19,25 @@ import struct
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 
 from streamops.dataset.errors import ClusterUnavailable, NothingToRead, OffsetsGone
 from streamops.dataset.identity import TopicRange
-from streamops.serde import AvroDecoder, DecodeError, RegistryUnavailable
+from streamops.serde import DecodeError, RegistryUnavailable
 from streamops.settings import KafkaSettings
 
 #: Called with the number of offsets a read has advanced since the last call.
 Advance = Callable[[int], None]
+
+
+class Decoder(Protocol):
+    """What reads a record's value: `AvroDecoder`, or less (DecodeError: unreadable)."""
+
+    def decode(self, data: bytes | None) -> Any: ...
+
+
 _SCHEMA_ID = struct.Struct(">I")
 _GONE = (KafkaError._AUTO_OFFSET_RESET, KafkaError.OFFSET_OUT_OF_RANGE)
 
@@ -136,7 +144,7 @@ def read_range(
     consumer: Consumer,
     topic: str,
     offsets: Mapping[int, tuple[int, int]],
-    decoder: AvroDecoder,
+    decoder: Decoder,
     *,
     timeout_s: float,
     on_advance: Advance | None = None,
@@ -204,7 +212,7 @@ def _check(error: KafkaError, topic: str, partition: int) -> None:
 
 
 def _decode_into(
-    read: TopicRead, decoder: AvroDecoder, m: Message, partition: int, offset: int
+    read: TopicRead, decoder: Decoder, m: Message, partition: int, offset: int
 ) -> None:
     data = m.value()
     try:

@@ -7,7 +7,13 @@ both with the same `WindowComputer`.
 """
 
 from streamops.features.compute import WindowComputer, event_time_ms
-from streamops.features.definition import RECORD_FIELDS, Feature, FeatureSet, feature_set
+from streamops.features.definition import (
+    RECORD_FIELDS,
+    Feature,
+    FeatureSet,
+    feature_set,
+    features_event_time,
+)
 from streamops.features.engine import STORE, FeatureEngine, feature_store
 from streamops.features.view import FeatureVector, OnlineView
 
@@ -23,4 +29,5 @@ __all__ = [
     "event_time_ms",
     "feature_set",
     "feature_store",
+    "features_event_time",
 ]

@@ -29,6 +29,31 @@ RECORD_FIELDS: tuple[str, ...] = (
     "source_offset",
     "late",
 )
+
+
+def features_event_time(value: bytes) -> int:
+    """The event time (ms) of a features record in the Confluent wire format, read
+    without decoding the rest: every features record starts event_id, entity_key,
+    event_time (`RECORD_FIELDS`), two strings then a long. IndexError: too short."""
+    pos = 5  # the magic byte and the schema id
+    for _ in range(2):
+        length, pos = _zigzag(value, pos)
+        pos += length
+    return _zigzag(value, pos)[0]
+
+
+def _zigzag(data: bytes, pos: int) -> tuple[int, int]:
+    """An Avro long (zig-zag varint) at ``pos``, and the position after it."""
+    shift = result = 0
+    while True:
+        byte = data[pos]
+        pos += 1
+        result |= (byte & 0x7F) << shift
+        if not byte & 0x80:
+            return (result >> 1) ^ -(result & 1), pos
+        shift += 7
+
+
 _LONG = ("count", "distinct")
 _NUMBERS = {"int", "long", "float", "double"}
 _NOT_AVRO_NAME = re.compile(r"[^A-Za-z0-9_]")

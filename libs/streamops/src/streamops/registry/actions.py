@@ -52,8 +52,8 @@ def decide(
 ) -> Deployment:
     """The Deployment record of ``action`` on ``version`` (None: the default target of
     ROLLBACK or REFRESH), or `ActionRefusedError` / `UnknownVersionError` saying why not.
-    ``event_time``: the newest event time the decider had read (training's; an operator's
-    command reads none), from which a PROMOTE's probation judges the rows."""
+    ``event_time``: the newest event time of the features records as it was decided, from
+    which a PROMOTE's probation judges the rows."""
     if action not in ACTIONS:
         raise ActionRefusedError(f"unknown action {action!r}; one of {', '.join(ACTIONS)}")
     if not actor.strip() or not reason.strip():
