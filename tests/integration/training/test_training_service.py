@@ -322,7 +322,7 @@ def test_a_new_champion_worse_than_the_one_it_replaced_is_rolled_back_on_its_fir
         )
         service.publisher.publish_version(record, trained.onnx_model)
         state = service.registry.wait_for_version(service.model_name, 2, 30)
-        # promoted as the newest event was written: judged on the events after it
+        # promoted just after the newest event written: judged on the events after it
         promoted_at = datetime.datetime.fromtimestamp((T0 + EVENTS * 7_200) / 1000, datetime.UTC)
         promote = decide(
             state,
