@@ -3,6 +3,7 @@ tails (real broker and registry; `streamops models promote` stamps it on its rec
 
 from __future__ import annotations
 
+import datetime
 import random
 
 from confluent_kafka import Producer
@@ -37,4 +38,5 @@ def test_the_newest_event_time_is_read_from_the_tails_of_the_partitions(
     garbage = Producer({"bootstrap.servers": kafka})  # unreadable records are passed over
     garbage.produce(topic, b"\x00\x00", key=b"card-000000")
     assert garbage.flush(10) == 0
-    assert newest_event_time(k, topic, timeout_s=20) == max(times)
+    newest = datetime.datetime.fromtimestamp(max(times) / 1000, datetime.UTC)
+    assert newest_event_time(k, topic, timeout_s=20) == newest

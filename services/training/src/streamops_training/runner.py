@@ -64,7 +64,8 @@ class JobResult:
 
 
 class JobRunner:
-    """Runs the jobs of one pipeline, one at a time, writing through ``publisher``."""
+    """Runs the jobs of one pipeline, one at a time, writing through ``publisher``; a
+    decision is stamped with ``newest_event()``, the event time its probation starts at."""
 
     def __init__(
         self,
@@ -77,8 +78,6 @@ class JobRunner:
         cards_dir: Path | None = None,
         newest_event: Callable[[], datetime.datetime | None] = lambda: None,
     ) -> None:
-        """``newest_event``: the newest event time on the log as a decision is taken (the
-        event time of a PROMOTE, from which its probation judges the rows served by it)."""
         self.pipeline = pipeline
         self.model = pipeline.spec.model or ModelSpec()
         self.retraining = pipeline.spec.retraining or RetrainingSpec()

@@ -165,8 +165,7 @@ def _newest_event(kafka: KafkaSettings, pipeline: str, timeout: float) -> dateti
         return None
     if newest is None:
         typer.echo(f"note: no event time for the record, {topic} has no records", err=True)
-        return None
-    return datetime.datetime.fromtimestamp(newest / 1000, datetime.UTC)
+    return newest
 
 
 def _login() -> str:

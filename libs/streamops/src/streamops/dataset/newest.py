@@ -11,6 +11,8 @@ unless more than that many late ones followed it.
 
 from __future__ import annotations
 
+import datetime
+
 from streamops.dataset.errors import NothingToRead
 from streamops.dataset.read import dataset_consumer, plan_ranges, read_range
 from streamops.features import features_event_time
@@ -37,8 +39,8 @@ class _EventTime:
 
 def newest_event_time(
     kafka: KafkaSettings, topic: str, timeout_s: float = 30.0, tail: int = TAIL
-) -> int | None:
-    """The newest event time (ms) among the last ``tail`` records of each partition of the
+) -> datetime.datetime | None:
+    """The newest event time among the last ``tail`` records of each partition of the
     features ``topic``; None if it is empty or does not exist. ClusterUnavailable when
     the cluster does not answer within ``timeout_s``."""
     consumer = dataset_consumer(kafka)
@@ -51,4 +53,5 @@ def newest_event_time(
         read = read_range(consumer, topic, tails, _EventTime(), timeout_s=timeout_s)
     finally:
         consumer.close()
-    return max((r.value["event_time"] for r in read.records), default=None)
+    newest = max((r.value["event_time"] for r in read.records), default=None)
+    return None if newest is None else datetime.datetime.fromtimestamp(newest / 1000, datetime.UTC)
