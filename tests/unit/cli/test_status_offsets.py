@@ -53,6 +53,21 @@ def test_a_leader_that_moves_for_longer_than_ten_reads_is_waited_for() -> None:
     assert admin.calls == 31
 
 
+@pytest.mark.parametrize(
+    "code",
+    [
+        KafkaError.UNKNOWN_LEADER_EPOCH,  # seen by CI on a topic just made
+        KafkaError.FENCED_LEADER_EPOCH,
+        KafkaError.OFFSET_NOT_AVAILABLE,
+        KafkaError.REQUEST_TIMED_OUT,
+    ],
+)
+def test_a_leader_epoch_or_offset_not_yet_known_is_waited_for(code: int) -> None:
+    admin = _Admin([code] * 3)
+    assert _read(admin) == {("t", 0): 42, ("t", 1): 42}
+    assert admin.calls == 4
+
+
 def test_a_leader_that_never_comes_fails_once_the_timeout_has_passed() -> None:
     admin = _Admin([KafkaError.LEADER_NOT_AVAILABLE] * 10_000)
     with pytest.raises(StatusError, match=r"t\[0\].*[Ll]eader"):

@@ -26,13 +26,19 @@ K = TypeVar("K")
 _EARLIEST: OffsetSpec = OffsetSpec.earliest()  # type: ignore[no-untyped-call]
 _LATEST: OffsetSpec = OffsetSpec.latest()  # type: ignore[no-untyped-call]
 _RETRY_S = 0.5  # between reads of a partition whose leader is moving
-#: What a partition answers while its leader moves (a topic just made, a broker restarting)
+#: What a partition answers while its leader moves (a topic just made, a broker restarting).
+#: The epoch errors come when the client's metadata and the broker's disagree about the
+#: leader's epoch for a moment (CI saw UNKNOWN_LEADER_EPOCH on a topic just made);
+#: OFFSET_NOT_AVAILABLE while a new leader has not yet learnt its high watermark.
 _LEADER_MOVING = frozenset(
     {
         KafkaError.NOT_LEADER_FOR_PARTITION,
         KafkaError.LEADER_NOT_AVAILABLE,
         KafkaError.UNKNOWN_TOPIC_OR_PART,
         KafkaError.REQUEST_TIMED_OUT,
+        KafkaError.UNKNOWN_LEADER_EPOCH,
+        KafkaError.FENCED_LEADER_EPOCH,
+        KafkaError.OFFSET_NOT_AVAILABLE,
     }
 )
 
