@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from streamops.contracts.types import Alert, AlertKind, AlertSeverity, AlertState
+from streamops.features import utc_datetime
 from streamops.state import PartitionState
 
 _IDS = uuid.UUID("5f0c8f2e-3d2b-4a55-9f0e-7c1f0d6b2a41")  # namespace of alert ids
@@ -120,10 +120,6 @@ def open_count(state: PartitionState, subjects: list[str]) -> int:
     return sum(1 for s in subjects if _OPEN + s in state)
 
 
-def _datetime(ms: int) -> datetime:
-    return datetime.fromtimestamp(ms / 1000, tz=UTC)
-
-
 def alert_record(
     issuer: Issuer,
     m: Measurement,
@@ -154,14 +150,14 @@ def alert_record(
         "value": m.value,
         "threshold": m.threshold,
         "window": {
-            "start": _datetime(window.start_ms),
-            "end": _datetime(window.end_ms),
+            "start": utc_datetime(window.start_ms),
+            "end": utc_datetime(window.end_ms),
             "record_count": window.records,
         },
         "model_name": issuer.model_name,
         "model_version": issuer.model_version,
         "message": message,
         "details": {**m.details, "window_clock": window.clock},
-        "opened_at": _datetime(int(current["opened_at"])),
-        "emitted_at": _datetime(window.end_ms),
+        "opened_at": utc_datetime(int(current["opened_at"])),
+        "emitted_at": utc_datetime(window.end_ms),
     }

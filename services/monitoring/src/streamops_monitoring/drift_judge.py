@@ -11,13 +11,13 @@ the champion takes the window at hand as the new reference first (`refresh.py`).
 
 from __future__ import annotations
 
-import datetime
 from typing import Any
 
 import numpy as np
 
 from streamops.alerts import Measurement, Window, judge
 from streamops.drift import STATISTICS, Binning, NullModel, corrected, drifted, null_model
+from streamops.features import utc_datetime
 from streamops.pipeline.drift_spec import CLOCK_FEATURES, P_VALUE_TESTS, DriftSpec
 from streamops.state import PartitionState
 from streamops_monitoring.budget import windows_between
@@ -197,7 +197,7 @@ def _reference(ref: Reference) -> dict[str, str]:
     """An alert's details about a refreshed reference: the event and the window."""
     if ref.shares_from is None:
         return {}
-    since = datetime.datetime.fromtimestamp(ref.shares_from / 1000, datetime.UTC)
+    since = utc_datetime(ref.shares_from)
     return {"reference": f"refreshed by {ref.refresh}: the window from {since:%Y-%m-%d %H:%M:%S}"}
 
 

@@ -10,10 +10,10 @@ whose label became known in it, one chunk of them per record (`outcomes.py`). Th
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from streamops.contracts.types import MonitoringPartial, Outcome
+from streamops.features import utc_datetime
 from streamops_monitoring.outcomes import empty_interval
 from streamops_monitoring.reference import Reference
 
@@ -48,13 +48,13 @@ class PartialBuilder:
             version = interval["v"] or (ref.version if ref is not None and not counted else 0)
         outcomes: list[Outcome] = [
             {
-                "known_at": _datetime(o[0]),
+                "known_at": utc_datetime(o[0]),
                 "model_version": o[1],
                 "role": o[2],
                 "score": o[3],
                 "predicted": o[4],
                 "label": o[5],
-                "event_time": _datetime(o[6]),
+                "event_time": utc_datetime(o[6]),
             }
             for o in outcomes_held
         ]
@@ -65,9 +65,9 @@ class PartialBuilder:
             "partitions": self.partitions,
             "model_name": ref.model_name if ref is not None else "",
             "model_version": version,
-            "start": _datetime(start),
-            "end": _datetime(start + self.step_ms),
-            "watermark": _datetime(clock["wm"]),
+            "start": utc_datetime(start),
+            "end": utc_datetime(start + self.step_ms),
+            "watermark": utc_datetime(clock["wm"]),
             "feature_count": interval["n"],
             "features": [{"name": n, "counts": c} for n, c in sorted(interval["f"].items())],
             "prediction_count": interval["pn"],
@@ -75,9 +75,5 @@ class PartialBuilder:
             "score_histogram": interval.get("h") or [],
             "outcomes": outcomes,
             "late_count": late,
-            "produced_at": _datetime(now_ms),
+            "produced_at": utc_datetime(now_ms),
         }
-
-
-def _datetime(ms: int) -> datetime:
-    return datetime.fromtimestamp(ms / 1000, tz=UTC)

@@ -17,6 +17,7 @@ from typing import Any
 
 from streamops.contracts import types as contract
 from streamops.dataset import DatasetIdentity
+from streamops.features import utc_datetime
 from streamops.registry.lineage import TopicInput
 from streamops_training.gates import GateResult
 from streamops_training.job import TrainedModel
@@ -116,8 +117,8 @@ def version_record(
         "decision_threshold": trained.threshold,
         "metrics": flat_metrics(trained.metrics),
         "training_window": {
-            "start": _utc(window["start"]),
-            "end": _utc(window["end"]),
+            "start": utc_datetime(window["start"]),
+            "end": utc_datetime(window["end"]),
             "train_count": window["train_count"],
             "holdout_count": window["holdout_count"],
         },
@@ -165,7 +166,7 @@ def run_record(
             "ranges": offset_ranges(identity),
             "schema_ids": schema_ids(identity),
             "content_hash": identity.content_hash,
-            "cutoff": _utc(identity.cutoff_ms),
+            "cutoff": utc_datetime(identity.cutoff_ms),
             "counts": counts,
         }
     return {
@@ -197,7 +198,3 @@ def run_record(
 
 def _tensor(spec: Mapping[str, Any]) -> contract.TensorSpec:
     return {"name": spec["name"], "dtype": spec["dtype"], "shape": list(spec["shape"])}
-
-
-def _utc(ms: int) -> datetime.datetime:
-    return datetime.datetime.fromtimestamp(ms / 1000, tz=datetime.UTC)

@@ -19,6 +19,7 @@ from prometheus_client import CollectorRegistry
 
 from streamops.contracts.types import Alert
 from streamops.dataset.join import LabelRules
+from streamops.features import utc_datetime
 from streamops.pipeline import Pipeline
 from streamops.pipeline.model_spec import ModelSpec
 from streamops.pipeline.retraining_spec import RetrainingSpec
@@ -164,7 +165,7 @@ class TrainingService:
     def _event_time(self) -> datetime.datetime | None:
         """The newest event time read (the features records'), for a decision's record."""
         now = self.triggers.now_ms
-        return None if now is None else datetime.datetime.fromtimestamp(now / 1000, datetime.UTC)
+        return None if now is None else utc_datetime(now)
 
     def _newest_event(self) -> datetime.datetime | None:
         """The event time at a job's decision: its fit took wall seconds, which a fast

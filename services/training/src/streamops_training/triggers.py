@@ -31,8 +31,8 @@ import math
 from bisect import bisect_left, bisect_right, insort
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
+from streamops.features import utc_datetime
 from streamops.pipeline.retraining_spec import RetrainingSpec
 
 _MINUTE_MS = 60_000
@@ -290,4 +290,4 @@ class Triggers:
 
 def _iso(ms: int) -> str:
     """An event time for a sentence: ISO 8601, UTC, to the second."""
-    return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="seconds")
+    return utc_datetime(ms).isoformat(timespec="seconds")

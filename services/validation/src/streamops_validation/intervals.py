@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from streamops.contracts.types import DataQualityReport, FieldStats, RuleStats
+from streamops.features import utc_datetime
 from streamops.pipeline import Expectations
 from streamops.state import PartitionState
 
@@ -113,15 +113,15 @@ class IntervalCounter:
             "pipeline": self.pipeline,
             "stage": self.stage,
             "window": {
-                "start": _datetime(c["start"]),
-                "end": _datetime(c["start"] + self.size_ms),
+                "start": utc_datetime(c["start"]),
+                "end": utc_datetime(c["start"] + self.size_ms),
                 "record_count": records,
             },
             "valid_count": c["valid"],
             "invalid_count": records - c["valid"],
             "rules": rules,
             "fields": fields,
-            "produced_at": _datetime(now_ms),
+            "produced_at": utc_datetime(now_ms),
             "partition": partition,
             "partitions": self.partitions,
             "complete": c["complete"],
@@ -137,7 +137,3 @@ def _empty(start: int, complete: bool) -> dict[str, Any]:
         "nulls": {},
         "complete": complete,
     }
-
-
-def _datetime(ms: int) -> datetime:
-    return datetime.fromtimestamp(ms / 1000, tz=UTC)

@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from streamops.features import event_time_ms
+from streamops.features import event_time_ms, utc_datetime
 from streamops.pipeline import LabelSpec, PipelineSpec
 from streamops.runtime import Reason
 from streamops_validation.rules import value_text
@@ -80,7 +80,7 @@ class LabelChecks:
                     f"label_time is {event_ms - label_ms} ms before event_time: a label cannot "
                     "be known before its event happened",
                     field="label_time",
-                    value=datetime.fromtimestamp(label_ms / 1000, UTC).isoformat(),
+                    value=utc_datetime(label_ms).isoformat(),
                 )
             )
         return reasons

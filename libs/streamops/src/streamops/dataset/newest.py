@@ -15,7 +15,7 @@ import datetime
 
 from streamops.dataset.errors import NothingToRead
 from streamops.dataset.read import dataset_consumer, plan_ranges, read_range
-from streamops.features import features_event_time
+from streamops.features import features_event_time, utc_datetime
 from streamops.serde import DecodeError
 from streamops.settings import KafkaSettings
 
@@ -54,4 +54,4 @@ def newest_event_time(
     finally:
         consumer.close()
     newest = max((r.value["event_time"] for r in read.records), default=None)
-    return None if newest is None else datetime.datetime.fromtimestamp(newest / 1000, datetime.UTC)
+    return None if newest is None else utc_datetime(newest)

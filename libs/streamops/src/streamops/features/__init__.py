@@ -6,7 +6,7 @@ from the service's changelog and computes the vector of an event it has not seen
 both with the same `WindowComputer`.
 """
 
-from streamops.features.compute import WindowComputer, event_time_ms
+from streamops.features.compute import WindowComputer, event_time_ms, utc_datetime
 from streamops.features.definition import (
     RECORD_FIELDS,
     Feature,
@@ -30,4 +30,5 @@ __all__ = [
     "feature_set",
     "feature_store",
     "features_event_time",
+    "utc_datetime",
 ]

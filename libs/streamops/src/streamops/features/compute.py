@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from operator import itemgetter
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -27,6 +27,7 @@ except ImportError:  # not built (no Rust toolchain), or built before it had the
 
 Rows = list[list[Any]]
 _HOUR_MS, _DAY_MS = 3_600_000, 86_400_000
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def event_time_ms(value: Any) -> int:
@@ -36,6 +37,13 @@ def event_time_ms(value: Any) -> int:
     if isinstance(value, int) and not isinstance(value, bool):
         return value
     raise TypeError(f"not an event time: {value!r}")
+
+
+def utc_datetime(ms: int) -> datetime:
+    """The aware UTC datetime of epoch milliseconds, exactly as fastavro reads a
+    timestamp-millis (``fromtimestamp(ms / 1000)`` goes through a float, and is a
+    microsecond off for some times from the 25th century on); `event_time_ms` inverts it."""
+    return _EPOCH + timedelta(milliseconds=ms)
 
 
 def new_rows(fields: int) -> Rows:

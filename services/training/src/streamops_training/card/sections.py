@@ -4,8 +4,8 @@ per split with the threshold, and the gates with the outcome."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
 
+from streamops.features import utc_datetime
 from streamops.pipeline import format_duration
 from streamops_training.card.blocks import Block, Paragraph, Section, Table
 from streamops_training.card.inputs import CardInputs
@@ -16,7 +16,7 @@ SPLITS = ("train", "validation", "holdout")
 
 def timestamp(ms: int) -> str:
     """Milliseconds since the epoch as a UTC date and time (the card never uses local time)."""
-    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return utc_datetime(ms).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def number(value: float | None) -> str:
