@@ -61,8 +61,8 @@ class Verdicts:
 def judge(seeds: Sequence[Seed], onset_hour: float) -> Verdicts:
     """The three targets on the median over ``seeds``; ``onset_hour`` is the hour of event
     time (from the stream's start) at which the drift begins."""
-    promotion = _median_or_none([s.promotion_after_labels_due_s for s in seeds])
-    recovered = _median_or_none([s.recovered_after_onset_s for s in seeds])
+    promotion = median_or_never([s.promotion_after_labels_due_s for s in seeds])
+    recovered = median_or_never([s.recovered_after_onset_s for s in seeds])
     recovered_hour = None if recovered is None else onset_hour + recovered / 3600
     hours = []
     for hour in sorted({w["hour"] for s in seeds for w in s.windows}):
@@ -128,8 +128,9 @@ def report(v: Verdicts) -> list[str]:
     return lines
 
 
-def _median_or_none(values: Sequence[float | None]) -> float | None:
-    """The median, a missing value counting as later than any; None if it is missing."""
+def median_or_never(values: Sequence[float | None]) -> float | None:
+    """The median, a missing value (None: it did not happen) counting as later than any;
+    None if the median itself is missing."""
     ordered = sorted(math.inf if v is None else v for v in values)
     if not ordered:
         return None

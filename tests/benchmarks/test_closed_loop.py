@@ -40,7 +40,6 @@ import heapq
 import io
 import multiprocessing
 import os
-import statistics
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -293,11 +292,11 @@ def _report(results: list[tuple[int, Outcome, Timings, list[dict[str, Any]]]]) -
             print(f"  {w['hour']:5.1f}  " + "   ".join(cells + gaps))
 
     def median(pick: Any) -> float | None:
-        found = [v for v in (pick(t) for _, _, t, _ in results) if v is not None]
-        return statistics.median(found) if found else None
+        return loop_targets.median_or_never([pick(t) for _, _, t, _ in results])
 
     print(
-        "median over seeds (wall s from the onset): "
+        "median over seeds (wall s from the onset; a seed where it did not happen counts "
+        "as later than any): "
         f"alert {_s(median(lambda t: t.alert and t.alert[1]))}, "
         f"champion replaced {_s(median(lambda t: t.promoted and t.promoted[1]))}, "
         f"recovered {_s(median(lambda t: t.recovered and t.recovered[1]))}; "
