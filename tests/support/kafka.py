@@ -7,10 +7,11 @@ import time
 import uuid
 from collections.abc import Callable
 
-from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from streamops.topics import TOPIC_SUFFIXES
+from streamops.topics.leaders import watermarks
 
 
 def free_port() -> int:
@@ -93,10 +94,7 @@ def end_offsets(bootstrap_servers: str, topic: str, partitions: int = 3) -> dict
     """The end (high watermark) of each partition of ``topic``."""
     probe = Consumer({"bootstrap.servers": bootstrap_servers, "group.id": unique_name("probe")})
     try:
-        return {
-            p: probe.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1]
-            for p in range(partitions)
-        }
+        return {p: watermarks(probe, topic, p, timeout_s=10)[1] for p in range(partitions)}
     finally:
         probe.close()
 

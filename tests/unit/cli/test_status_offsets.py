@@ -12,6 +12,7 @@ from confluent_kafka import KafkaError, KafkaException, TopicPartition
 from streamops.status import offsets
 from streamops.status.errors import StatusError
 from streamops.status.offsets import ClusterOffsets
+from streamops.topics import leaders
 
 
 class _Admin:
@@ -37,7 +38,7 @@ class _Admin:
 
 @pytest.fixture(autouse=True)
 def _quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(offsets, "_RETRY_S", 0.01)
+    monkeypatch.setattr(leaders, "RETRY_S", 0.01)
 
 
 def _read(admin: _Admin, timeout_s: float = 5.0) -> dict[tuple[str, int], int]:

@@ -27,6 +27,7 @@ from streamops.dataset.errors import ClusterUnavailable, NothingToRead, OffsetsG
 from streamops.dataset.identity import TopicRange
 from streamops.serde import DecodeError, RegistryUnavailable
 from streamops.settings import KafkaSettings
+from streamops.topics.leaders import watermarks
 
 #: Called with the number of offsets a read has advanced since the last call.
 Advance = Callable[[int], None]
@@ -109,9 +110,7 @@ def plan_ranges(
     ranges: dict[int, tuple[int, int]] = {}
     for p in partitions:
         try:
-            low, high = consumer.get_watermark_offsets(
-                TopicPartition(topic, p), timeout=timeout_s, cached=False
-            )
+            low, high = watermarks(consumer, topic, p, timeout_s)
         except KafkaException as exc:
             raise ClusterUnavailable(f"cannot ask the end of {topic}[{p}]: {exc}") from exc
         end = high if end_offsets is None else end_offsets[p]

@@ -19,6 +19,7 @@ from confluent_kafka import TopicPartition as Partition
 
 from streamops.registry.errors import ClusterUnavailableError, TopicMissingError
 from streamops.settings import KafkaSettings
+from streamops.topics.leaders import watermarks
 
 #: The most records one `LogFollower.poll` hands over before it returns.
 MAX_POLL_RECORDS = 10_000
@@ -144,9 +145,7 @@ class LogFollower:
 
     def _end(self, tp: tuple[str, int]) -> int:
         try:
-            _, high = self._consumer.get_watermark_offsets(
-                Partition(*tp), timeout=self._timeout_s, cached=False
-            )
+            _, high = watermarks(self._consumer, tp[0], tp[1], self._timeout_s)
         except KafkaException as exc:
             raise ClusterUnavailableError(f"cannot ask the end of {tp[0]}[{tp[1]}]: {exc}") from exc
         return int(high)

@@ -18,6 +18,7 @@ from confluent_kafka.admin import OffsetSpec  # type: ignore[attr-defined]
 
 from streamops.status.errors import StatusError
 from streamops.status.snapshot import GroupOffsets, TopicOffsets
+from streamops.topics import leaders
 from streamops.topics._admin import AdminClient, cluster_metadata, describe_error, wait_all
 from streamops.topics.errors import TopicAdminError
 
@@ -25,22 +26,6 @@ Partition = tuple[str, int]
 K = TypeVar("K")
 _EARLIEST: OffsetSpec = OffsetSpec.earliest()  # type: ignore[no-untyped-call]
 _LATEST: OffsetSpec = OffsetSpec.latest()  # type: ignore[no-untyped-call]
-_RETRY_S = 0.5  # between reads of a partition whose leader is moving
-#: What a partition answers while its leader moves (a topic just made, a broker restarting).
-#: The epoch errors come when the client's metadata and the broker's disagree about the
-#: leader's epoch for a moment (CI saw UNKNOWN_LEADER_EPOCH on a topic just made);
-#: OFFSET_NOT_AVAILABLE while a new leader has not yet learnt its high watermark.
-_LEADER_MOVING = frozenset(
-    {
-        KafkaError.NOT_LEADER_FOR_PARTITION,
-        KafkaError.LEADER_NOT_AVAILABLE,
-        KafkaError.UNKNOWN_TOPIC_OR_PART,
-        KafkaError.REQUEST_TIMED_OUT,
-        KafkaError.UNKNOWN_LEADER_EPOCH,
-        KafkaError.FENCED_LEADER_EPOCH,
-        KafkaError.OFFSET_NOT_AVAILABLE,
-    }
-)
 
 
 class ClusterOffsets:
@@ -129,7 +114,7 @@ class ClusterOffsets:
                     failed.append((tp, outcome))
                 else:
                     found[(str(tp.topic), int(tp.partition))] = int(outcome.offset)
-            retry = all(_moving(e) for _, e in failed) and time.monotonic() < deadline
+            retry = all(leaders.leader_moving(e) for _, e in failed) and time.monotonic() < deadline
             if failed and not retry:
                 tp, error = failed[0]
                 raise StatusError(
@@ -138,7 +123,7 @@ class ClusterOffsets:
                 )
             left = [(str(tp.topic), int(tp.partition)) for tp, _ in failed]
             if left:
-                time.sleep(_RETRY_S)
+                time.sleep(leaders.RETRY_S)
         return found
 
     def _wait(self, futures: Mapping[K, Future[Any]], what: str) -> dict[K, Any]:
@@ -146,8 +131,3 @@ class ClusterOffsets:
             return wait_all(futures, timeout_s=self._timeout_s, what=what)
         except TopicAdminError as exc:
             raise StatusError(str(exc)) from exc
-
-
-def _moving(error: KafkaError) -> bool:
-    """Whether ``error`` passes once the partition's leader is known again."""
-    return error.retriable() or error.code() in _LEADER_MOVING
