@@ -82,7 +82,7 @@ def judge(seeds: Sequence[Seed], onset_hour: float) -> Verdicts:
         promotion_s=promotion,
         promotion_met=promotion is not None and promotion <= PROMOTION_TARGET_S,
         hours=hours,
-        static_met=all(h.vs_static is not None and h.vs_static >= 0 for h in hours),
+        static_met=bool(hours) and all(h.vs_static is not None and h.vs_static >= 0 for h in hours),
         arf_met=None if not arf_gaps else all(g >= -ARF_POINTS for g in arf_gaps),
         below_static=[
             _miss(s.seed, w, "vs static")

@@ -111,6 +111,7 @@ def test_seeds_that_never_promote_or_recover_count_as_later_than_any() -> None:
     assert "not judged" in report(v)[-1]
     one_late = [seeds[0], Seed(2, 50.0, 3_600.0, []), Seed(3, None, None, [])]
     assert judge(one_late, ONSET_H).promotion_s == 50.0  # the median of 30, 50 and never
+    assert not judge(one_late, ONSET_H).static_met  # no hour every seed reached: not met
 
 
 def test_an_hour_not_every_seed_reached_has_no_median() -> None:
